@@ -1,0 +1,104 @@
+//! Who is who: agent ids, names, kinds and the directory from id to entity.
+
+use crate::ledger::AccountId;
+use bevy_ecs::prelude::*;
+
+/// Stable id of an agent, in spawn order; sorts agents deterministically.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgentId(pub u32);
+
+/// The broad kind of an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentKind {
+    /// A crypto miner that also hosts GPUs (holds BTC, mines).
+    Miner,
+    /// A GPU cloud with no BTC and no mining.
+    NeoCloud,
+    /// A lender: bank, private credit fund or crypto lender.
+    Lender,
+    /// A repo desk lending against GPU inventory.
+    RepoDesk,
+    /// A GPU buyer: hyperscaler, tier-2 cloud, start-up, broker.
+    Buyer,
+}
+
+/// Identity of an agent entity.
+#[derive(Component, Debug, Clone)]
+pub struct Agent {
+    /// Its id.
+    pub id: AgentId,
+    /// Its name (`op-neo-3`), used in events and errors.
+    pub name: String,
+    /// Its kind.
+    pub kind: AgentKind,
+    /// Its ledger account: its cash.
+    pub account: AccountId,
+}
+
+/// Lookup from agent id to name, kind, account and entity.
+#[derive(Resource, Debug, Default)]
+pub struct Directory {
+    agents: Vec<(Agent, Entity)>,
+}
+
+impl Directory {
+    /// Registers an agent; ids must be registered in order 0, 1, 2, …
+    pub fn register(&mut self, agent: Agent, entity: Entity) {
+        debug_assert_eq!(agent.id.0 as usize, self.agents.len());
+        self.agents.push((agent, entity));
+    }
+
+    /// The next free id.
+    pub fn next_id(&self) -> AgentId {
+        AgentId(self.agents.len() as u32)
+    }
+
+    /// The agent with this id.
+    pub fn agent(&self, id: AgentId) -> &Agent {
+        &self.agents[id.0 as usize].0
+    }
+
+    /// The entity of the agent with this id.
+    pub fn entity(&self, id: AgentId) -> Entity {
+        self.agents[id.0 as usize].1
+    }
+
+    /// Name of an agent.
+    pub fn name(&self, id: AgentId) -> &str {
+        &self.agents[id.0 as usize].0.name
+    }
+
+    /// Ledger account of an agent.
+    pub fn account(&self, id: AgentId) -> AccountId {
+        self.agents[id.0 as usize].0.account
+    }
+
+    /// All agents in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &Agent> {
+        self.agents.iter().map(|(a, _)| a)
+    }
+
+    /// Number of agents of a kind.
+    pub fn count(&self, kind: AgentKind) -> usize {
+        self.iter().filter(|a| a.kind == kind).count()
+    }
+}
+
+/// Rack space of an operator or buyer, in kW, by cooling type.
+#[derive(Component, Debug, Clone, Default)]
+pub struct Racks {
+    /// Air-cooled capacity (kW).
+    pub air_kw: f64,
+    /// Liquid-cooled capacity (kW).
+    pub liquid_kw: f64,
+    /// Liquid-cooled capacity under construction: (tick it comes online, kW).
+    pub pipeline: Vec<(u32, f64)>,
+}
+
+/// What an owner pays to run GPUs: the basis of its place in the merit order.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct PowerContract {
+    /// Price of power, $/kWh.
+    pub usd_per_kwh: f64,
+}

@@ -1,0 +1,263 @@
+//! Loans: what a borrower and its lenders share.
+//!
+//! The miner crate pays and answers calls; the lender crate marks, calls, declares
+//! default and repossesses. They meet only through these types.
+
+use crate::agents::AgentId;
+use crate::fleet::GenId;
+use bevy_ecs::prelude::*;
+use std::collections::VecDeque;
+
+/// Index of a loan in the [`LoanBook`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LoanId(pub u32);
+
+/// Covenants written into a loan.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Covenants {
+    /// Highest loan-to-value before a margin call (on the lender's own mark).
+    pub max_ltv: f64,
+    /// Lowest debt-service coverage ratio before a call.
+    pub min_dscr: f64,
+    /// Ticks the borrower has to cure a call or pay arrears.
+    pub cure_ticks: u32,
+}
+
+/// Why a loan was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallReason {
+    /// Loan-to-value above the covenant.
+    Ltv,
+    /// Debt-service coverage below the covenant.
+    Dscr,
+    /// Matured and not refinanced.
+    Maturity,
+}
+
+/// Where a loan stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoanStatus {
+    /// Paying as agreed.
+    Performing,
+    /// The lender demands `amount` of principal back by `deadline`.
+    Called {
+        /// Principal to repay to cure.
+        amount: f64,
+        /// Last tick to cure.
+        deadline: u32,
+        /// Why.
+        reason: CallReason,
+    },
+    /// In default since `tick`; waiting for repossession.
+    Defaulted {
+        /// Tick of default.
+        tick: u32,
+    },
+    /// Defaulted and its collateral repossessed; recoveries still come in as lots sell.
+    Resolved,
+    /// Paid off (or refinanced into another loan).
+    Repaid,
+}
+
+/// A loan from one lender or a club of lenders to an operator.
+#[derive(Debug, Clone)]
+pub struct Loan {
+    /// Its id.
+    pub id: LoanId,
+    /// Who owes it.
+    pub borrower: AgentId,
+    /// Lenders and their shares (summing to 1); the first is the agent bank whose
+    /// marking policy tests the covenants.
+    pub lenders: Vec<(AgentId, f64)>,
+    /// Principal outstanding, $.
+    pub principal: f64,
+    /// Principal at origination, $.
+    pub original_principal: f64,
+    /// Spread over the risk-free rate (floating), fraction/yr.
+    pub spread: f64,
+    /// Scheduled principal repayment per tick, $.
+    pub amortisation: f64,
+    /// Tick it was made.
+    pub start_tick: u32,
+    /// Tick the remaining principal is due.
+    pub maturity_tick: u32,
+    /// Covenants.
+    pub covenants: Covenants,
+    /// BTC posted as extra collateral.
+    pub btc_collateral: f64,
+    /// Scheduled payments missed and not yet paid, $.
+    pub arrears: f64,
+    /// First tick of the current arrears.
+    pub arrears_since: Option<u32>,
+    /// Status.
+    pub status: LoanStatus,
+    /// Principal outstanding when it defaulted, $.
+    pub defaulted_principal: f64,
+    /// Cash recovered after default (BTC, cash, sale proceeds of repossessed lots), $.
+    pub recovered: f64,
+}
+
+impl Loan {
+    /// Whether the borrower still owes payments on it.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self.status,
+            LoanStatus::Performing | LoanStatus::Called { .. }
+        )
+    }
+
+    /// Interest for one tick at risk-free `rate`.
+    pub fn interest(&self, rate: f64, years_per_tick: f64) -> f64 {
+        self.principal * (rate + self.spread).max(0.0) * years_per_tick
+    }
+}
+
+/// Every loan ever made.
+#[derive(Resource, Debug, Default)]
+pub struct LoanBook {
+    /// Loans; a [`LoanId`] indexes this list.
+    pub loans: Vec<Loan>,
+}
+
+impl LoanBook {
+    /// Adds a loan and returns its id (the `id` field is overwritten).
+    pub fn add(&mut self, mut loan: Loan) -> LoanId {
+        let id = LoanId(self.loans.len() as u32);
+        loan.id = id;
+        self.loans.push(loan);
+        id
+    }
+
+    /// The loan with this id.
+    pub fn get(&self, id: LoanId) -> &Loan {
+        &self.loans[id.0 as usize]
+    }
+
+    /// The loan with this id, mutably.
+    pub fn get_mut(&mut self, id: LoanId) -> &mut Loan {
+        &mut self.loans[id.0 as usize]
+    }
+
+    /// Live loans of a borrower, in id order.
+    pub fn live_of(&self, borrower: AgentId) -> Vec<LoanId> {
+        self.loans
+            .iter()
+            .filter(|l| l.borrower == borrower && l.is_live())
+            .map(|l| l.id)
+            .collect()
+    }
+}
+
+/// Terms a lender currently offers for new loans, posted each tick.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CreditOffer {
+    /// The lender.
+    pub lender: AgentId,
+    /// Whether it lends at all this tick.
+    pub open: bool,
+    /// Spread over risk-free, fraction/yr.
+    pub spread: f64,
+    /// Highest loan-to-value at origination.
+    pub max_ltv: f64,
+    /// Covenant max LTV written into new loans.
+    pub covenant_ltv: f64,
+    /// Covenant min DSCR.
+    pub min_dscr: f64,
+    /// Cure period, ticks.
+    pub cure_ticks: u32,
+    /// Tenor, ticks.
+    pub tenor_ticks: u32,
+    /// Share of principal amortised over the tenor (the rest is a balloon).
+    pub amortising_share: f64,
+    /// Most new lending it will do now, $.
+    pub capacity: f64,
+    /// Whether it lends to BTC miners.
+    pub lends_to_miners: bool,
+}
+
+/// All lenders' current offers.
+#[derive(Resource, Debug, Default)]
+pub struct CreditOffers {
+    /// Offers in lender id order.
+    pub offers: Vec<CreditOffer>,
+}
+
+/// What a borrower asks financing for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoanPurpose {
+    /// Buying `lots` new lots of `generation` from the vendor.
+    Purchase {
+        /// Generation to buy.
+        generation: GenId,
+        /// How many lots.
+        lots: u32,
+    },
+    /// Refinancing a maturing loan.
+    Refinance {
+        /// The maturing loan.
+        loan: LoanId,
+    },
+}
+
+/// A lender's answer to a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Funded as this loan.
+    Funded(LoanId),
+    /// Refused, with the reason.
+    Refused(&'static str),
+}
+
+/// A borrower's request for a loan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoanRequest {
+    /// The borrower.
+    pub borrower: AgentId,
+    /// Whether the borrower is a BTC miner.
+    pub borrower_is_miner: bool,
+    /// Amount asked, $.
+    pub amount: f64,
+    /// What for.
+    pub purpose: LoanPurpose,
+    /// Value of the collateral at cost (vendor price for a purchase), $.
+    pub collateral_cost: f64,
+    /// The answer, filled by the lenders.
+    pub decision: Option<Decision>,
+}
+
+/// Requests of this step, answered by lenders and read back by borrowers.
+#[derive(Resource, Debug, Default)]
+pub struct LoanRequests {
+    /// Requests in the order they were made.
+    pub requests: Vec<LoanRequest>,
+}
+
+/// A borrower's recent cash flows, which lenders read to test DSCR covenants.
+#[derive(Component, Debug, Clone, Default)]
+pub struct BorrowerBooks {
+    /// Operating cash flow (revenue − operating costs) of recent ticks, newest last.
+    pub operating_cash_flow: VecDeque<f64>,
+    /// Scheduled debt service (interest + amortisation) of recent ticks, newest last.
+    pub debt_service: VecDeque<f64>,
+}
+
+impl BorrowerBooks {
+    /// Ticks of history kept (a quarter of weekly ticks).
+    pub const WINDOW: usize = 13;
+
+    /// Appends one tick, dropping the oldest beyond the window.
+    pub fn push(&mut self, operating_cash_flow: f64, debt_service: f64) {
+        self.operating_cash_flow.push_back(operating_cash_flow);
+        self.debt_service.push_back(debt_service);
+        while self.operating_cash_flow.len() > Self::WINDOW {
+            self.operating_cash_flow.pop_front();
+            self.debt_service.pop_front();
+        }
+    }
+
+    /// Trailing debt-service coverage ratio, None without debt service.
+    pub fn dscr(&self) -> Option<f64> {
+        let service: f64 = self.debt_service.iter().sum();
+        (service > 0.0).then(|| self.operating_cash_flow.iter().sum::<f64>() / service)
+    }
+}

@@ -1,0 +1,94 @@
+//! The event log: what happened to whom, for `events.jsonl`.
+
+use bevy_ecs::prelude::*;
+use serde::Serialize;
+
+/// Kinds of events recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A generation becomes available from the vendor.
+    Release,
+    /// A covenant is breached.
+    CovenantBreach,
+    /// A lender calls principal back.
+    MarginCall,
+    /// A call is cured.
+    MarginCallMet,
+    /// A borrower defaults.
+    Default,
+    /// A lender takes the collateral.
+    Repossession,
+    /// Lots change hands in the secondary auction.
+    Trade,
+    /// Lots bought new from the vendor.
+    PrimaryPurchase,
+    /// A new loan is funded.
+    LoanOriginated,
+    /// A maturing loan is refinanced.
+    LoanRefinanced,
+    /// A maturing loan is not refinanced.
+    RefinanceRefused,
+    /// A term-contract tenant stops paying.
+    TenantDefault,
+    /// A lender's equity is gone.
+    LenderFailure,
+    /// A repo desk funds a lender's inventory.
+    RepoFunding,
+    /// Lots scrapped at end of life.
+    Scrap,
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Tick.
+    pub tick: u32,
+    /// Date of the tick.
+    pub date: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// Names of the agents involved, the acting one first.
+    pub agents: Vec<String>,
+    /// Money involved, $.
+    pub amount: f64,
+    /// Lots involved.
+    pub lots: u32,
+    /// Generation involved.
+    pub generation: Option<String>,
+    /// Free text.
+    pub detail: String,
+}
+
+/// Events of the current tick, drained by the recorder.
+#[derive(Resource, Debug, Default)]
+pub struct EventLog {
+    /// Pending events.
+    pub events: Vec<Event>,
+}
+
+impl EventLog {
+    /// Records an event.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        clock: &crate::Clock,
+        kind: EventKind,
+        agents: Vec<String>,
+        amount: f64,
+        lots: u32,
+        generation: Option<String>,
+        detail: String,
+    ) {
+        self.events.push(Event {
+            tick: clock.tick,
+            date: clock.today_str(),
+            kind,
+            agents,
+            amount,
+            lots,
+            generation,
+            detail,
+        });
+    }
+}

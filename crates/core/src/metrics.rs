@@ -1,0 +1,103 @@
+//! What each tick reports: filled by the crates that know each figure, written by the recorder.
+
+use bevy_ecs::prelude::*;
+
+/// Per-generation figures of one tick.
+#[derive(Debug, Clone, Default)]
+pub struct GenerationMetrics {
+    /// $/GPU-hour earned by a dispatched GPU.
+    pub rent: f64,
+    /// Dispatched / installed capacity.
+    pub utilisation: Option<f64>,
+    /// Lots installed in racks.
+    pub installed_lots: u64,
+    /// Uniform clearing price this tick, $/GPU.
+    pub secondary_price: Option<f64>,
+    /// Most recent clearing price, $/GPU.
+    pub last_trade_price: Option<f64>,
+    /// Ticks since the last trade.
+    pub weeks_since_trade: Option<u32>,
+    /// Lots traded this tick.
+    pub volume: u64,
+    /// Lots offered this tick.
+    pub listed: u64,
+    /// Lots offered and not sold.
+    pub unsold: u64,
+    /// Lots bid at or above 90% of fundamental.
+    pub bid_depth_10: u64,
+    /// Lots bid at or above 75% of fundamental.
+    pub bid_depth_25: u64,
+    /// Lots bid at or above 50% of fundamental.
+    pub bid_depth_50: u64,
+    /// Fundamental value, $/GPU.
+    pub fundamental: f64,
+    /// Straight-line book value of a GPU bought new at release, $/GPU.
+    pub book_value: f64,
+    /// Haircut the market repo desks would apply.
+    pub repo_haircut: Option<f64>,
+}
+
+/// The figures of one tick (per-tick counts are reset at the start of each tick).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Metrics {
+    /// $/H100-equivalent hour.
+    pub compute_price: f64,
+    /// $.
+    pub btc_price: f64,
+    /// $/(PH/s·day).
+    pub hashprice: f64,
+    /// Demand index, H100-equivalent GPUs at the reference price.
+    pub demand_index: f64,
+    /// Risk-free rate.
+    pub risk_free_rate: f64,
+    /// Stress regime on.
+    pub stress: bool,
+    /// Borrowers defaulted this tick.
+    pub defaults: u32,
+    /// Borrowers defaulted so far.
+    pub defaults_cum: u32,
+    /// Principal outstanding at default, summed.
+    pub defaulted_debt_cum: f64,
+    /// Tenant defaults so far.
+    pub tenant_defaults_cum: u32,
+    /// Lots repossessed so far.
+    pub repossessed_lots_cum: u64,
+    /// Repossessed lots still held by lenders.
+    pub inventory_lots: u64,
+    /// Lots offered and not sold this tick.
+    pub listed_unsold_lots: u64,
+    /// Sum of lenders' equity.
+    pub lender_equity: f64,
+    /// Lenders failed so far.
+    pub lender_failures_cum: u32,
+    /// Average quoted spread of open lenders.
+    pub new_loan_spread: Option<f64>,
+    /// Average quoted max LTV of open lenders.
+    pub new_loan_max_ltv: Option<f64>,
+    /// GPU debt / collateral at lenders' marks.
+    pub ltv_paper: Option<f64>,
+    /// GPU debt / collateral at market marks.
+    pub ltv_market: Option<f64>,
+    /// Aggregate operator DSCR.
+    pub dscr: Option<f64>,
+    /// Repo lending outstanding, $.
+    pub repo_volume: f64,
+    /// Operators not in default.
+    pub operators_active: u32,
+    /// Per generation, indexed by generation id.
+    pub generations: Vec<GenerationMetrics>,
+}
+
+impl Metrics {
+    /// Clears the per-tick figures.
+    pub fn start_tick(&mut self) {
+        self.defaults = 0;
+        self.listed_unsold_lots = 0;
+        for g in &mut self.generations {
+            g.secondary_price = None;
+            g.volume = 0;
+            g.listed = 0;
+            g.unsold = 0;
+        }
+    }
+}
