@@ -105,8 +105,10 @@ pub enum Step {
     PostBids,
     /// markets: clear each generation's call auction; lots and cash change hands.
     ClearAuctions,
-    /// lender and miner: apply sale proceeds of pledged lots to their loans.
+    /// miner: proceeds of sold pledged lots pay down their loans.
     ApplySaleProceeds,
+    /// lender: proceeds of sold repossessed lots count as recoveries.
+    BookRecoveries,
     /// lender: update spreads, max LTV and appetite.
     UpdateCreditTerms,
     /// miner: decide expansion and ask for financing.
@@ -125,7 +127,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in execution order, with the phase it belongs to.
-    pub const ALL: [(Step, Phase); 22] = [
+    pub const ALL: [(Step, Phase); 23] = [
         (Step::AdvanceExogenous, Phase::Exogenous),
         (Step::ClearComputeMarket, Phase::ComputeMarket),
         (Step::ServeTermContracts, Phase::ComputeMarket),
@@ -141,6 +143,7 @@ impl Step {
         (Step::PostBids, Phase::Auction),
         (Step::ClearAuctions, Phase::Auction),
         (Step::ApplySaleProceeds, Phase::Auction),
+        (Step::BookRecoveries, Phase::Auction),
         (Step::UpdateCreditTerms, Phase::Credit),
         (Step::RequestCredit, Phase::Credit),
         (Step::OriginateLoans, Phase::Credit),

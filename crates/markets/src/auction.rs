@@ -1,0 +1,366 @@
+//! The secondary market: one sealed-bid call auction per generation per tick.
+//!
+//! Sellers post one ask per lot with a reserve; buyers post bids (quantity and limit).
+//! Asks are sorted cheapest first (ties: seller id, lot id), bids dearest first (ties:
+//! buyer id, posting order). The traded quantity is the largest `q` for which the `q`-th
+//! ask's reserve is at most the `q`-th bid's limit, and every lot trades at one uniform
+//! price: the lowest accepted bid. With more lots on offer than bids near value, that
+//! marginal bid is deep in the buyers' ladders: the fire-sale discount comes out of
+//! who is bidding, for how much, and how much rack space and cash they have.
+
+use firesale_core::prelude::*;
+use std::collections::VecDeque;
+
+/// A lot offered for sale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ask {
+    /// Seller.
+    pub seller: AgentId,
+    /// The lot.
+    pub lot: LotId,
+    /// Lowest acceptable price, $/GPU.
+    pub reserve: f64,
+}
+
+/// A bid for lots of one generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bid {
+    /// Buyer.
+    pub buyer: AgentId,
+    /// Lots wanted.
+    pub lots: u32,
+    /// Highest price, $/GPU.
+    pub limit: f64,
+}
+
+/// A lot that changed hands this tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sale {
+    /// The lot.
+    pub lot: LotId,
+    /// Who sold it.
+    pub seller: AgentId,
+    /// Who bought it.
+    pub buyer: AgentId,
+    /// Price paid for the whole lot, $.
+    pub price_per_lot: f64,
+}
+
+/// What market participants can observe about one generation's secondary market.
+#[derive(Debug, Clone, Default)]
+pub struct GenerationMarket {
+    /// Last clearing price, $/GPU.
+    pub last_price: Option<f64>,
+    /// Tick of the last trade.
+    pub last_trade_tick: Option<u32>,
+    /// Recent trades: (tick, price $/GPU, lots), newest last.
+    pub trades: VecDeque<(u32, f64, u32)>,
+    /// Last tick's bids as (limit $/GPU, lots), dearest first.
+    pub bid_book: Vec<(f64, u32)>,
+}
+
+impl GenerationMarket {
+    /// Trades kept for the liquidity statistics.
+    const HISTORY: usize = 26;
+
+    /// Ticks since the last trade, None if it never traded.
+    pub fn weeks_since_trade(&self, tick: u32) -> Option<u32> {
+        self.last_trade_tick.map(|t| tick.saturating_sub(t))
+    }
+
+    /// Yearly volatility of log price changes between recent trades (None under 3 trades).
+    pub fn volatility(&self, years_per_tick: f64) -> Option<f64> {
+        if self.trades.len() < 3 {
+            return None;
+        }
+        let mut sum = 0.0;
+        let mut sum_sq = 0.0;
+        let mut years = 0.0;
+        let n = (self.trades.len() - 1) as f64;
+        for pair in self.trades.iter().collect::<Vec<_>>().windows(2) {
+            let r = (pair[1].1 / pair[0].1).ln();
+            sum += r;
+            sum_sq += r * r;
+            years += f64::from(pair[1].0 - pair[0].0) * years_per_tick;
+        }
+        let variance = (sum_sq - sum * sum / n) / n;
+        (years > 0.0).then(|| (variance.max(0.0) * n / years).sqrt())
+    }
+
+    /// Lots traded over the recent history, per tick of that history.
+    pub fn recent_volume(&self, tick: u32, window: u32) -> f64 {
+        let since = tick.saturating_sub(window);
+        let lots: u32 = self
+            .trades
+            .iter()
+            .filter(|(t, ..)| *t > since)
+            .map(|(_, _, v)| v)
+            .sum();
+        f64::from(lots) / f64::from(window.max(1))
+    }
+
+    /// Lots bid at or above `price` in last tick's book.
+    pub fn depth_at(&self, price: f64) -> u64 {
+        self.bid_book
+            .iter()
+            .filter(|(limit, _)| *limit >= price)
+            .map(|(_, q)| u64::from(*q))
+            .sum()
+    }
+
+    /// Price at which `lots` lots would clear against last tick's bids (None if too few bids).
+    pub fn price_to_sell(&self, lots: u64) -> Option<f64> {
+        let mut filled = 0u64;
+        for (limit, q) in &self.bid_book {
+            filled += u64::from(*q);
+            if filled >= lots {
+                return Some(*limit);
+            }
+        }
+        None
+    }
+}
+
+/// The secondary market: this tick's order book and what is observable from past ticks.
+#[derive(Resource, Debug, Default)]
+pub struct SecondaryMarket {
+    /// Asks per generation.
+    pub asks: Vec<Vec<Ask>>,
+    /// Bids per generation.
+    pub bids: Vec<Vec<Bid>>,
+    /// Sales of this tick.
+    pub sales: Vec<Sale>,
+    /// Observables per generation.
+    pub generations: Vec<GenerationMarket>,
+}
+
+impl SecondaryMarket {
+    /// An empty market for `n` generations.
+    pub fn new(n: usize) -> Self {
+        SecondaryMarket {
+            asks: vec![Vec::new(); n],
+            bids: vec![Vec::new(); n],
+            sales: Vec::new(),
+            generations: vec![GenerationMarket::default(); n],
+        }
+    }
+
+    /// Offers a lot (marks it listed; a lot already listed is not offered twice).
+    pub fn list(&mut self, fleet: &mut Fleet, seller: AgentId, lot: LotId, reserve: f64) {
+        let l = fleet.get_mut(lot);
+        if l.listed || l.state == LotState::Scrapped {
+            return;
+        }
+        l.listed = true;
+        let g = l.generation.0 as usize;
+        self.asks[g].push(Ask {
+            seller,
+            lot,
+            reserve: reserve.max(0.0),
+        });
+    }
+
+    /// Posts a bid.
+    pub fn bid(&mut self, generation: GenId, bid: Bid) {
+        if bid.lots > 0 && bid.limit.is_finite() && bid.limit > 0.0 {
+            self.bids[generation.0 as usize].push(bid);
+        }
+    }
+
+    /// Last clearing price, stale or not.
+    pub fn last_price(&self, generation: GenId) -> Option<f64> {
+        self.generations[generation.0 as usize].last_price
+    }
+}
+
+/// Uniform-price clearing of sorted asks and bids: the number of lots that trade and the price.
+pub fn uniform_price(asks: &[Ask], bids: &[Bid]) -> Option<(usize, f64)> {
+    let mut traded = 0usize;
+    let mut price = None;
+    let mut bid_iter = bids.iter();
+    let mut current = bid_iter.next();
+    let mut left = current.map_or(0, |b| b.lots);
+    for ask in asks {
+        while left == 0 {
+            current = bid_iter.next();
+            match current {
+                Some(b) => left = b.lots,
+                None => return price.map(|p| (traded, p)),
+            }
+        }
+        let bid = current?;
+        if ask.reserve > bid.limit {
+            break;
+        }
+        traded += 1;
+        left -= 1;
+        price = Some(bid.limit);
+    }
+    price.map(|p| (traded, p))
+}
+
+/// Phase 9: clear every generation's auction; lots and cash change hands.
+pub fn clear_auctions(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    mut market: ResMut<SecondaryMarket>,
+    mut fleet: ResMut<Fleet>,
+    mut ledger: ResMut<Ledger>,
+    mut metrics: ResMut<Metrics>,
+    mut log: ResMut<EventLog>,
+    directory: Res<Directory>,
+) {
+    market.sales.clear();
+    let gpus = f64::from(gens.gpus_per_lot);
+    let mut total_unsold = 0;
+    for id in gens.ids() {
+        let g = id.0 as usize;
+        let mut asks = std::mem::take(&mut market.asks[g]);
+        let mut bids = std::mem::take(&mut market.bids[g]);
+        asks.sort_by(|a, b| {
+            a.reserve
+                .total_cmp(&b.reserve)
+                .then(a.seller.cmp(&b.seller))
+                .then(a.lot.cmp(&b.lot))
+        });
+        // A stable sort keeps posting order among equal bids of one buyer.
+        bids.sort_by(|a, b| b.limit.total_cmp(&a.limit).then(a.buyer.cmp(&b.buyer)));
+        let fundamental = metrics.generations[g].fundamental;
+        let depth = |share: f64| -> u64 {
+            bids.iter()
+                .filter(|b| fundamental > 0.0 && b.limit >= share * fundamental)
+                .map(|b| u64::from(b.lots))
+                .sum()
+        };
+        let m = &mut metrics.generations[g];
+        m.bid_depth_10 = depth(0.9);
+        m.bid_depth_25 = depth(0.75);
+        m.bid_depth_50 = depth(0.5);
+        m.listed = asks.len() as u64;
+
+        let cleared = uniform_price(&asks, &bids);
+        let (traded, price) = cleared.unwrap_or((0, 0.0));
+        // Allocate lots to bids in order.
+        let mut bid_index = 0;
+        let mut filled_from_bid = 0;
+        let mut by_pair: Vec<(AgentId, AgentId, u32)> = Vec::new();
+        for ask in asks.iter().take(traded) {
+            while filled_from_bid >= bids[bid_index].lots {
+                bid_index += 1;
+                filled_from_bid = 0;
+            }
+            let buyer = bids[bid_index].buyer;
+            filled_from_bid += 1;
+            let paid = price * gpus;
+            ledger.transfer(
+                directory.account(buyer),
+                directory.account(ask.seller),
+                paid,
+                "secondary purchase",
+            );
+            fleet.transfer(ask.lot, buyer);
+            market.sales.push(Sale {
+                lot: ask.lot,
+                seller: ask.seller,
+                buyer,
+                price_per_lot: paid,
+            });
+            match by_pair.last_mut() {
+                Some((s, b, n)) if *s == ask.seller && *b == buyer => *n += 1,
+                _ => by_pair.push((ask.seller, buyer, 1)),
+            }
+        }
+        for ask in asks.iter().skip(traded) {
+            fleet.get_mut(ask.lot).listed = false;
+        }
+        for (seller, buyer, lots) in by_pair {
+            log.push(
+                &clock,
+                EventKind::Trade,
+                vec![
+                    directory.name(seller).to_string(),
+                    directory.name(buyer).to_string(),
+                ],
+                price * gpus * f64::from(lots),
+                lots,
+                Some(gens.get(id).name.clone()),
+                format!("${price:.0}/GPU"),
+            );
+        }
+        let unsold = (asks.len() - traded) as u64;
+        total_unsold += unsold;
+        let observed = &mut market.generations[g];
+        observed.bid_book = bids.iter().map(|b| (b.limit, b.lots)).collect();
+        if traded > 0 {
+            observed.last_price = Some(price);
+            observed.last_trade_tick = Some(clock.tick);
+            observed.trades.push_back((clock.tick, price, traded as u32));
+            while observed.trades.len() > GenerationMarket::HISTORY {
+                observed.trades.pop_front();
+            }
+        }
+        let m = &mut metrics.generations[g];
+        m.volume = traded as u64;
+        m.unsold = unsold;
+        m.secondary_price = (traded > 0).then_some(price);
+        m.last_trade_price = observed.last_price;
+        m.weeks_since_trade = observed.weeks_since_trade(clock.tick);
+    }
+    metrics.listed_unsold_lots = total_unsold;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(seller: u32, lot: u32, reserve: f64) -> Ask {
+        Ask {
+            seller: AgentId(seller),
+            lot: LotId(lot),
+            reserve,
+        }
+    }
+
+    fn bid(buyer: u32, lots: u32, limit: f64) -> Bid {
+        Bid {
+            buyer: AgentId(buyer),
+            lots,
+            limit,
+        }
+    }
+
+    #[test]
+    fn excess_supply_clears_at_the_lowest_accepted_bid() {
+        let asks: Vec<_> = (0..10).map(|i| ask(1, i, 0.0)).collect();
+        let bids = vec![bid(2, 2, 20_000.0), bid(3, 3, 12_000.0), bid(4, 1, 5_000.0)];
+        assert_eq!(uniform_price(&asks, &bids), Some((6, 5_000.0)));
+    }
+
+    #[test]
+    fn reserves_stop_the_trade_where_they_cross_the_bids() {
+        let asks = vec![ask(1, 0, 10_000.0), ask(1, 1, 15_000.0), ask(1, 2, 30_000.0)];
+        let bids = vec![bid(2, 1, 20_000.0), bid(3, 5, 16_000.0)];
+        assert_eq!(uniform_price(&asks, &bids), Some((2, 16_000.0)));
+    }
+
+    #[test]
+    fn no_crossing_bid_means_no_trade_and_no_price() {
+        let asks = vec![ask(1, 0, 10_000.0)];
+        assert_eq!(uniform_price(&asks, &[bid(2, 1, 9_000.0)]), None);
+        assert_eq!(uniform_price(&asks, &[]), None);
+        assert_eq!(uniform_price(&[], &[bid(2, 1, 9_000.0)]), None);
+    }
+
+    #[test]
+    fn volatility_and_staleness_come_from_trades() {
+        let mut m = GenerationMarket::default();
+        assert_eq!(m.weeks_since_trade(10), None);
+        for (t, p) in [(1, 100.0), (2, 120.0), (3, 90.0), (4, 110.0)] {
+            m.trades.push_back((t, p, 1));
+        }
+        m.last_trade_tick = Some(4);
+        assert_eq!(m.weeks_since_trade(10), Some(6));
+        let vol = m.volatility(7.0 / 365.0).unwrap();
+        assert!(vol > 1.0, "big weekly swings are a high yearly volatility: {vol}");
+    }
+}

@@ -1,0 +1,327 @@
+//! The compute rental market: installed lots offered in merit order against demand.
+//!
+//! Each owner's installed lots of one generation form one supply step, offered at its
+//! marginal cost per H100-equivalent hour (power at the owner's contract price plus
+//! opex, over performance). Steps are stacked cheapest first and the price is where the
+//! demand curve `A · (p / p_ref)^(-elasticity)` meets the stack. A newer generation has a
+//! lower cost per unit of compute, so it pushes older ones up the stack and, when supply
+//! outgrows demand, out of dispatch: their rent falls because they are undercut, not
+//! because a depreciation schedule says so.
+
+use crate::exogenous::Exogenous;
+use firesale_core::prelude::*;
+use firesale_core::pv_margin;
+use std::collections::BTreeMap;
+
+/// Parameters of the compute market.
+#[derive(Debug, Clone)]
+pub struct ComputeParams {
+    /// Price at which demand equals the demand index, $/H100-hour.
+    pub reference_price: f64,
+    /// Price elasticity of demand.
+    pub elasticity: f64,
+    /// Highest price tenants pay, $/H100-hour.
+    pub price_cap: f64,
+    /// Share of hours a GPU is available.
+    pub availability: f64,
+    /// Opex per dispatched GPU-hour besides power, $.
+    pub opex_per_gpu_hour: f64,
+    /// Benchmark discount rate, per year.
+    pub benchmark_rate: f64,
+    /// Benchmark rent growth, per year.
+    pub benchmark_rent_growth: f64,
+    /// Benchmark power price, $/kWh.
+    pub benchmark_power_price: f64,
+}
+
+/// Result of this tick's compute market, read by every agent.
+#[derive(Resource, Debug, Clone)]
+pub struct ComputeMarket {
+    /// Parameters.
+    pub params: ComputeParams,
+    /// Clearing price, $/H100-hour.
+    pub price: f64,
+    /// Rent of one dispatched GPU per generation, $/GPU-hour.
+    pub rent: Vec<f64>,
+    /// Dispatched share of installed capacity per generation.
+    pub utilisation: Vec<Option<f64>>,
+    /// Fundamental value per GPU per generation, $.
+    pub fundamental: Vec<f64>,
+}
+
+impl ComputeMarket {
+    /// A market that has not cleared yet.
+    pub fn new(params: ComputeParams, generations: usize) -> Self {
+        ComputeMarket {
+            price: params.reference_price,
+            params,
+            rent: vec![0.0; generations],
+            utilisation: vec![None; generations],
+            fundamental: vec![0.0; generations],
+        }
+    }
+
+    /// Marginal cost of one GPU-hour of a generation at a power price.
+    pub fn gpu_hour_cost(&self, kw_per_gpu: f64, usd_per_kwh: f64) -> f64 {
+        kw_per_gpu * usd_per_kwh + self.params.opex_per_gpu_hour
+    }
+}
+
+/// What one owner's fleet did in the compute market this tick.
+#[derive(Component, Debug, Clone, Default)]
+pub struct Dispatch {
+    /// GPU-hours run per generation (spot and leased).
+    pub gpu_hours: Vec<f64>,
+    /// Spot rent received this tick, $.
+    pub spot_revenue: f64,
+    /// Installed lots per generation.
+    pub installed: Vec<u32>,
+}
+
+/// Share of an owner's installed capacity leased to term tenants (run whatever the spot price).
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct LeasedShare(pub f64);
+
+/// One step of the supply stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupplyStep {
+    /// Cost per H100-equivalent hour.
+    pub cost: f64,
+    /// Capacity offered, H100-equivalent hours.
+    pub capacity: f64,
+}
+
+/// Clears a supply stack (sorted cheapest first) against demand
+/// `demand(p) = max(0, scale · (p / p_ref)^(-e) − leased)`; returns the price and the
+/// dispatched share of each step.
+pub fn clear_merit_order(
+    steps: &[SupplyStep],
+    scale: f64,
+    leased: f64,
+    params: &ComputeParams,
+) -> (f64, Vec<f64>) {
+    let demand = |p: f64| {
+        (scale * (p / params.reference_price).powf(-params.elasticity) - leased).max(0.0)
+    };
+    // Price at which demand equals `quantity` (inverse demand), capped.
+    let inverse = |quantity: f64| {
+        let total = quantity + leased;
+        if total <= 0.0 || scale <= 0.0 {
+            return params.price_cap;
+        }
+        (params.reference_price * (total / scale).powf(-1.0 / params.elasticity))
+            .min(params.price_cap)
+    };
+    let mut shares = vec![0.0; steps.len()];
+    let mut cumulative = 0.0;
+    let mut previous_cost = 0.0_f64;
+    for (i, step) in steps.iter().enumerate() {
+        let wanted = demand(step.cost);
+        if wanted <= cumulative {
+            let price = inverse(cumulative).clamp(previous_cost, step.cost.max(previous_cost));
+            return (price, shares);
+        }
+        if wanted <= cumulative + step.capacity {
+            shares[i] = if step.capacity > 0.0 {
+                (wanted - cumulative) / step.capacity
+            } else {
+                0.0
+            };
+            return (step.cost, shares);
+        }
+        shares[i] = 1.0;
+        cumulative += step.capacity;
+        previous_cost = step.cost;
+    }
+    (inverse(cumulative).max(previous_cost), shares)
+}
+
+/// Phase 2: dispatch every installed lot, clear the compute price and pay spot rent.
+#[allow(clippy::too_many_arguments)]
+pub fn clear_compute_market(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    fleet: Res<Fleet>,
+    exo: Res<Exogenous>,
+    mut market: ResMut<ComputeMarket>,
+    mut ledger: ResMut<Ledger>,
+    mut metrics: ResMut<Metrics>,
+    mut owners: Query<(&Agent, &PowerContract, &mut Dispatch, Option<&LeasedShare>)>,
+) {
+    let n_gens = gens.list.len();
+    let hours = clock.hours_per_tick() * market.params.availability;
+    let gpus = f64::from(gens.gpus_per_lot);
+    // Installed lots per owner and generation, in id order.
+    let mut installed: BTreeMap<AgentId, Vec<u32>> = BTreeMap::new();
+    let mut age_sum = vec![0.0; n_gens];
+    let mut alive = vec![0u64; n_gens];
+    for (_, lot) in fleet.iter() {
+        if lot.state == LotState::Scrapped {
+            continue;
+        }
+        let g = lot.generation.0 as usize;
+        age_sum[g] += f64::from(clock.tick.saturating_sub(lot.built_tick));
+        alive[g] += 1;
+        if lot.state == LotState::Installed {
+            installed.entry(lot.owner()).or_insert_with(|| vec![0; n_gens])[g] += 1;
+        }
+    }
+    let mut steps = Vec::new();
+    let mut keys = Vec::new();
+    let mut leased_total = 0.0;
+    let mut sorted: Vec<_> = owners.iter_mut().collect();
+    sorted.sort_by_key(|(agent, ..)| agent.id);
+    for (agent, power, _, leased) in &sorted {
+        let Some(counts) = installed.get(&agent.id) else {
+            continue;
+        };
+        let leased = leased.map_or(0.0, |l| l.0);
+        for (g, &count) in counts.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let generation = gens.get(GenId(g as u16));
+            let compute = f64::from(count) * gpus * generation.perf * hours;
+            leased_total += compute * leased;
+            let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
+            steps.push(SupplyStep {
+                cost: market.gpu_hour_cost(generation.kw_per_gpu, usd_per_kwh) / generation.perf,
+                capacity: compute * (1.0 - leased),
+            });
+            keys.push((agent.id, g));
+        }
+    }
+    let mut order: Vec<usize> = (0..steps.len()).collect();
+    order.sort_by(|&a, &b| steps[a].cost.total_cmp(&steps[b].cost).then(keys[a].cmp(&keys[b])));
+    let stack: Vec<SupplyStep> = order.iter().map(|&i| steps[i].clone()).collect();
+    // The demand index counts H100-equivalent GPUs; demand is in H100-hours.
+    let scale = exo.demand_index * hours;
+    let (price, shares) = clear_merit_order(&stack, scale, leased_total, &market.params);
+
+    // Pay rent and record each owner's dispatch.
+    let mut dispatched = vec![0.0; n_gens];
+    let mut capacity = vec![0.0; n_gens];
+    let mut share_of: BTreeMap<(AgentId, usize), f64> = BTreeMap::new();
+    for (rank, &i) in order.iter().enumerate() {
+        share_of.insert(keys[i], shares[rank]);
+    }
+    for (agent, _, dispatch, leased) in sorted.iter_mut() {
+        let leased = leased.map_or(0.0, |l| l.0);
+        dispatch.gpu_hours = vec![0.0; n_gens];
+        dispatch.installed = installed.get(&agent.id).cloned().unwrap_or(vec![0; n_gens]);
+        dispatch.spot_revenue = 0.0;
+        for g in 0..n_gens {
+            let count = dispatch.installed[g];
+            if count == 0 {
+                continue;
+            }
+            let generation = gens.get(GenId(g as u16));
+            let gpu_hours = f64::from(count) * gpus * hours;
+            let spot_share = share_of.get(&(agent.id, g)).copied().unwrap_or(0.0);
+            let run = gpu_hours * (leased + (1.0 - leased) * spot_share);
+            dispatch.gpu_hours[g] = run;
+            dispatched[g] += run;
+            capacity[g] += gpu_hours;
+            let revenue = price * generation.perf * gpu_hours * (1.0 - leased) * spot_share;
+            dispatch.spot_revenue += revenue;
+            ledger.transfer(External::Tenants.account(), agent.account, revenue, "spot rent");
+        }
+    }
+
+    market.price = price;
+    let params = market.params.clone();
+    for id in gens.ids() {
+        let g = id.0 as usize;
+        let generation = gens.get(id);
+        market.rent[g] = price * generation.perf;
+        market.utilisation[g] = (capacity[g] > 0.0).then(|| dispatched[g] / capacity[g]);
+        let mean_age_ticks = if alive[g] > 0 {
+            age_sum[g] / alive[g] as f64
+        } else {
+            0.0
+        };
+        let age_years = mean_age_ticks * clock.years_per_tick();
+        market.fundamental[g] = fundamental_per_gpu(
+            &params,
+            market.rent[g],
+            generation.kw_per_gpu,
+            (generation.max_age_years - age_years).max(0.0),
+            clock.years_per_tick(),
+            clock.hours_per_tick(),
+        );
+        let m = &mut metrics.generations[g];
+        m.rent = market.rent[g];
+        m.utilisation = market.utilisation[g];
+        m.installed_lots = installed.values().map(|c| u64::from(c[g])).sum();
+        m.fundamental = market.fundamental[g];
+        m.book_value = gens.book_value_per_gpu(id, age_years);
+    }
+    metrics.compute_price = price;
+}
+
+/// Fundamental value of one GPU: its benchmark margin at today's rent, growing at the
+/// benchmark rent growth, discounted at the benchmark rate over its remaining life.
+pub fn fundamental_per_gpu(
+    params: &ComputeParams,
+    rent: f64,
+    kw_per_gpu: f64,
+    remaining_years: f64,
+    years_per_tick: f64,
+    hours_per_tick: f64,
+) -> f64 {
+    let cost = kw_per_gpu * params.benchmark_power_price + params.opex_per_gpu_hour;
+    let margin = (rent - cost) * hours_per_tick * params.availability;
+    let growth = (1.0 + params.benchmark_rent_growth).powf(years_per_tick) - 1.0;
+    let rate = (1.0 + params.benchmark_rate).powf(years_per_tick) - 1.0;
+    pv_margin(margin, growth, rate, remaining_years / years_per_tick)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> ComputeParams {
+        ComputeParams {
+            reference_price: 2.0,
+            elasticity: 1.0,
+            price_cap: 20.0,
+            availability: 1.0,
+            opex_per_gpu_hour: 0.1,
+            benchmark_rate: 0.1,
+            benchmark_rent_growth: 0.0,
+            benchmark_power_price: 0.05,
+        }
+    }
+
+    #[test]
+    fn scarce_supply_clears_on_the_demand_curve() {
+        // Demand 100 at $2; supply 50 → price where 200/p = 50 → $4, all dispatched.
+        let steps = vec![SupplyStep { cost: 0.2, capacity: 50.0 }];
+        let (price, shares) = clear_merit_order(&steps, 100.0, 0.0, &params());
+        assert!((price - 4.0).abs() < 1e-9);
+        assert_eq!(shares, vec![1.0]);
+    }
+
+    #[test]
+    fn a_cheaper_generation_pushes_the_older_one_out_of_dispatch() {
+        let old = SupplyStep { cost: 0.5, capacity: 60.0 };
+        let (price, shares) = clear_merit_order(&[old.clone()], 100.0, 0.0, &params());
+        assert!(price > 2.0 && shares[0] == 1.0);
+        let new = SupplyStep { cost: 0.1, capacity: 500.0 };
+        let (price2, shares2) = clear_merit_order(&[new, old], 100.0, 0.0, &params());
+        assert!((price2 - 0.4).abs() < 1e-9, "new supply clears below the old cost: {price2}");
+        assert_eq!(shares2[1], 0.0, "the older generation goes dark");
+    }
+
+    #[test]
+    fn marginal_step_is_partly_dispatched_at_its_cost() {
+        let steps = vec![
+            SupplyStep { cost: 1.0, capacity: 100.0 },
+            SupplyStep { cost: 1.6, capacity: 100.0 },
+        ];
+        // demand(1.6) = 200/1.6 = 125 → step 2 runs 25%.
+        let (price, shares) = clear_merit_order(&steps, 100.0, 0.0, &params());
+        assert_eq!(price, 1.6);
+        assert!((shares[1] - 0.25).abs() < 1e-9);
+    }
+}

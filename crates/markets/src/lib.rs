@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod auction;
+mod compute;
+mod exogenous;
+mod plugin;
+mod primary;
+
+pub use auction::*;
+pub use compute::*;
+pub use exogenous::*;
+pub use plugin::*;
+pub use primary::*;
