@@ -102,3 +102,78 @@ pub struct PowerContract {
     /// Price of power, $/kWh.
     pub usd_per_kwh: f64,
 }
+
+impl Racks {
+    /// Brings finished construction online.
+    pub fn complete_builds(&mut self, tick: u32) {
+        let (done, pending): (Vec<_>, Vec<_>) = self.pipeline.iter().partition(|(t, _)| *t <= tick);
+        self.liquid_kw += done.iter().map(|(_, kw)| kw).sum::<f64>();
+        self.pipeline = pending;
+    }
+
+    /// kW in use by installed lots: (air-cooled generations, liquid-cooled generations).
+    pub fn used_kw(
+        &self,
+        fleet: &crate::Fleet,
+        gens: &crate::Generations,
+        owner: AgentId,
+    ) -> (f64, f64) {
+        let mut used = (0.0, 0.0);
+        for id in fleet.owned_by(owner) {
+            let lot = fleet.get(id);
+            if lot.state == crate::LotState::Installed {
+                let kw = gens.lot_kw(lot.generation);
+                if gens.get(lot.generation).liquid_cooled {
+                    used.1 += kw;
+                } else {
+                    used.0 += kw;
+                }
+            }
+        }
+        used
+    }
+
+    /// Free kW that could host a lot of `generation`: liquid racks host anything, air
+    /// racks only air-cooled generations (air-cooled lots overflow into liquid racks).
+    pub fn free_kw_for(
+        &self,
+        fleet: &crate::Fleet,
+        gens: &crate::Generations,
+        owner: AgentId,
+        generation: crate::GenId,
+    ) -> f64 {
+        let (air_used, liquid_used) = self.used_kw(fleet, gens, owner);
+        let air_overflow = (air_used - self.air_kw).max(0.0);
+        let liquid_free = (self.liquid_kw - liquid_used - air_overflow).max(0.0);
+        if gens.get(generation).liquid_cooled {
+            liquid_free
+        } else {
+            (self.air_kw - air_used).max(0.0) + liquid_free
+        }
+    }
+
+    /// Installs stored lots of `owner` while rack space allows, newest generation first;
+    /// returns how many were installed.
+    pub fn install_stored(
+        &self,
+        fleet: &mut crate::Fleet,
+        gens: &crate::Generations,
+        owner: AgentId,
+    ) -> u32 {
+        let mut stored: Vec<crate::LotId> = fleet
+            .owned_by(owner)
+            .into_iter()
+            .filter(|&l| fleet.get(l).state == crate::LotState::Stored && !fleet.get(l).listed)
+            .collect();
+        stored.sort_by_key(|&l| (std::cmp::Reverse(fleet.get(l).generation), l));
+        let mut installed = 0;
+        for lot in stored {
+            let generation = fleet.get(lot).generation;
+            if self.free_kw_for(fleet, gens, owner, generation) >= gens.lot_kw(generation) - 1e-9 {
+                fleet.get_mut(lot).state = crate::LotState::Installed;
+                installed += 1;
+            }
+        }
+        installed
+    }
+}

@@ -34,3 +34,79 @@ mod tests {
         assert_eq!(pv_margin(-5.0, 0.0, 0.01, 10.0), 0.0);
     }
 }
+
+/// Adaptive rent expectations per generation, with a trend-extrapolation weight.
+///
+/// The level moves toward each observed rent by `weight`; the trend is the smoothed
+/// log change of that level; the growth an agent extrapolates is `trend_weight × trend`,
+/// bounded so a single wild tick cannot make a lot worth infinity.
+#[derive(Debug, Clone, Default)]
+pub struct RentExpectation {
+    /// Expected rent per generation, $/GPU-hour.
+    pub level: Vec<f64>,
+    /// Smoothed log growth of the level per tick.
+    pub trend: Vec<f64>,
+    /// Weight on the latest observation.
+    pub weight: f64,
+    /// Weight on the trend when extrapolating.
+    pub trend_weight: f64,
+}
+
+impl RentExpectation {
+    /// Expectations for `n` generations, not yet formed.
+    pub fn new(n: usize, weight: f64, trend_weight: f64) -> Self {
+        RentExpectation {
+            level: vec![0.0; n],
+            trend: vec![0.0; n],
+            weight,
+            trend_weight,
+        }
+    }
+
+    /// Updates every generation's expectation from this tick's rents (0 = not traded yet).
+    pub fn observe(&mut self, rents: &[f64]) {
+        for (g, &rent) in rents.iter().enumerate() {
+            if !(rent.is_finite() && rent > 0.0) {
+                continue;
+            }
+            if self.level[g] <= 0.0 {
+                self.level[g] = rent;
+                continue;
+            }
+            let new_level = self.level[g] + self.weight * (rent - self.level[g]);
+            let growth = (new_level / self.level[g]).ln();
+            self.trend[g] += self.weight * (growth - self.trend[g]);
+            self.level[g] = new_level;
+        }
+    }
+
+    /// Growth per tick extrapolated for a generation.
+    pub fn growth(&self, g: usize) -> f64 {
+        (self.trend_weight * self.trend[g]).clamp(-0.05, 0.02)
+    }
+
+    /// Present value of one GPU of generation `g` to an owner: expected margin per tick
+    /// at the given cost per GPU-hour and utilisation, over `years` at `rate` per year.
+    pub fn value_per_gpu(&self, g: usize, economics: &GpuEconomics, years: f64) -> f64 {
+        let margin = economics.utilisation
+            * (self.level[g] - economics.cost_per_gpu_hour)
+            * economics.hours_per_tick;
+        let rate = (1.0 + economics.rate).powf(economics.years_per_tick) - 1.0;
+        pv_margin(margin, self.growth(g), rate, years / economics.years_per_tick)
+    }
+}
+
+/// What an owner plugs into a valuation.
+#[derive(Debug, Clone, Copy)]
+pub struct GpuEconomics {
+    /// Cost of running one GPU-hour (power and opex), $.
+    pub cost_per_gpu_hour: f64,
+    /// Expected share of hours dispatched and available.
+    pub utilisation: f64,
+    /// Discount rate per year.
+    pub rate: f64,
+    /// Hours per tick.
+    pub hours_per_tick: f64,
+    /// Years per tick.
+    pub years_per_tick: f64,
+}

@@ -1,0 +1,321 @@
+//! Phase 7 and the auction's aftermath for operators: meeting calls and arrears, or filing.
+//!
+//! The order an operator raises cash in is the order MODEL.md gives: spare cash, then
+//! BTC (posted against LTV calls, sold for everything else), then lots in the auction.
+//! It files for bankruptcy only when a deadline has passed with the money still short.
+
+use crate::components::{Bitcoin, Operator, OperatorStatus, TermLeases};
+use crate::costs::pay_lenders;
+use firesale_core::prelude::*;
+use firesale_core::{CallReason, LoanStatus};
+use firesale_markets::{ComputeMarket, Exogenous, LeasedShare, SecondaryMarket};
+
+/// Ticks an operator may leave its power bills unpaid before it must file.
+pub const BILL_GRACE_TICKS: u32 = 4;
+
+/// Phase 7: pay bills, arrears and calls from cash, BTC and lot sales; file when a
+/// deadline has passed unmet.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn respond_to_calls(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    exo: Res<Exogenous>,
+    market: Res<ComputeMarket>,
+    directory: Res<Directory>,
+    mut ledger: ResMut<Ledger>,
+    mut book: ResMut<LoanBook>,
+    mut fleet: ResMut<Fleet>,
+    mut secondary: ResMut<SecondaryMarket>,
+    mut log: ResMut<EventLog>,
+    mut metrics: ResMut<Metrics>,
+    mut operators: Query<(
+        &Agent,
+        &mut Operator,
+        Option<&mut Bitcoin>,
+        &mut TermLeases,
+        &mut LeasedShare,
+        &PowerContract,
+    )>,
+) {
+    for (agent, mut op, mut btc, mut leases, mut leased, power) in
+        operators.iter_mut().sort::<&AgentId>()
+    {
+        if !op.is_active() {
+            // A bankrupt operator without lenders has its lots sold by the trustee.
+            for lot in fleet.owned_by(agent.id) {
+                secondary.list(&mut fleet, agent.id, lot, 0.0);
+            }
+            continue;
+        }
+        let account = agent.account;
+        let paid = ledger.pay_up_to(account, External::Utilities.account(), op.unpaid_bills, "power arrears");
+        op.unpaid_bills -= paid;
+        let loans = book.live_of(agent.id);
+        // Arrears, then calls in deadline order, from cash.
+        for &id in &loans {
+            let loan = book.get_mut(id);
+            let paid = pay_lenders(&mut ledger, &directory, account, loan, loan.arrears, "arrears");
+            loan.arrears -= paid;
+            if loan.arrears <= 0.01 {
+                loan.arrears = 0.0;
+                loan.arrears_since = None;
+            }
+        }
+        let mut called: Vec<_> = loans
+            .iter()
+            .filter_map(|&id| match book.get(id).status {
+                LoanStatus::Called { deadline, reason, .. } => Some((deadline, id, reason)),
+                _ => None,
+            })
+            .collect();
+        called.sort_by_key(|(deadline, id, _)| (*deadline, *id));
+        for &(_, id, reason) in &called {
+            let loan = book.get_mut(id);
+            let LoanStatus::Called { amount, deadline, .. } = loan.status else {
+                continue;
+            };
+            let mut amount = amount;
+            // Post BTC against an LTV call: each posted dollar lifts allowed debt by the LTV.
+            if reason == CallReason::Ltv
+                && let Some(btc) = btc.as_deref_mut()
+            {
+                let wanted = amount / loan.covenants.max_ltv / exo.btc_price;
+                let posted = wanted.min(btc.treasury);
+                btc.treasury -= posted;
+                loan.btc_collateral += posted;
+                amount -= posted * exo.btc_price * loan.covenants.max_ltv;
+            }
+            let paid = pay_lenders(&mut ledger, &directory, account, loan, amount.max(0.0), "call paydown");
+            loan.principal -= paid.min(loan.principal);
+            amount -= paid;
+            if amount <= 0.01 {
+                loan.status = LoanStatus::Performing;
+                log.push(&clock, EventKind::MarginCallMet, vec![agent.name.clone()], paid, 0, None, String::new());
+            } else {
+                loan.status = LoanStatus::Called { amount, deadline, reason };
+            }
+        }
+        // What is still owed now or soon.
+        let owed_bills = op.unpaid_bills;
+        let owed_loans: f64 = loans
+            .iter()
+            .map(|&id| {
+                let loan = book.get(id);
+                loan.arrears
+                    + match loan.status {
+                        LoanStatus::Called { amount, .. } => amount,
+                        _ => 0.0,
+                    }
+            })
+            .sum();
+        let mut shortfall = owed_bills + owed_loans;
+        if shortfall > 0.0
+            && let Some(btc) = btc.as_deref_mut()
+        {
+            let sold = (shortfall / exo.btc_price).min(btc.treasury);
+            btc.treasury -= sold;
+            ledger.transfer(External::BtcMarket.account(), account, sold * exo.btc_price, "BTC sold");
+            shortfall -= sold * exo.btc_price;
+        }
+        if shortfall <= 0.0 {
+            continue;
+        }
+        let overdue = op.unpaid_since.is_some_and(|t| clock.tick > t + BILL_GRACE_TICKS)
+            || loans.iter().any(|&id| {
+                let loan = book.get(id);
+                let late_arrears = loan
+                    .arrears_since
+                    .is_some_and(|t| clock.tick > t + loan.covenants.cure_ticks);
+                let late_call = matches!(loan.status, LoanStatus::Called { deadline, .. } if clock.tick > deadline);
+                late_arrears || late_call
+            });
+        if overdue {
+            file_for_bankruptcy(
+                &clock, &directory, agent, &mut op, btc.as_deref_mut(), &exo, &mut ledger, &mut book,
+                &mut fleet, &mut log, &mut metrics,
+            );
+            leases.leases.clear();
+            leased.0 = 0.0;
+            continue;
+        }
+        // Sell lots: the cash left after this tick's auction pays next tick.
+        let urgent = called
+            .iter()
+            .any(|(deadline, ..)| *deadline <= clock.tick + 1)
+            || op.unpaid_since.is_some();
+        list_lots_for_cash(agent, &op, power.usd_per_kwh, shortfall, urgent, &called, &clock, &gens, &market, &mut fleet, &mut secondary);
+    }
+}
+
+/// Lists enough lots to raise `shortfall`: unpledged lots first, then lots pledged to
+/// called loans. Urgent sellers take any price; others keep a reserve at 60% of their
+/// own valuation.
+#[allow(clippy::too_many_arguments)]
+fn list_lots_for_cash(
+    agent: &Agent,
+    op: &Operator,
+    usd_per_kwh: f64,
+    shortfall: f64,
+    urgent: bool,
+    called: &[(u32, LoanId, CallReason)],
+    clock: &Clock,
+    gens: &Generations,
+    market: &ComputeMarket,
+    fleet: &mut Fleet,
+    secondary: &mut SecondaryMarket,
+) {
+    let gpus = f64::from(gens.gpus_per_lot);
+    let value_of = |g: GenId| -> f64 {
+        let economics = firesale_core::GpuEconomics {
+            cost_per_gpu_hour: market.gpu_hour_cost(gens.get(g).kw_per_gpu, usd_per_kwh),
+            utilisation: market.utilisation[g.0 as usize].unwrap_or(0.0) * market.params.availability,
+            rate: op.params.hurdle_rate,
+            hours_per_tick: clock.hours_per_tick(),
+            years_per_tick: clock.years_per_tick(),
+        };
+        op.expectations.value_per_gpu(g.0 as usize, &economics, 3.0)
+    };
+    let mut candidates: Vec<LotId> = fleet
+        .owned_by(agent.id)
+        .into_iter()
+        .filter(|&l| fleet.get(l).pledged_to().is_none() && !fleet.get(l).listed)
+        .collect();
+    for (_, loan, _) in called {
+        candidates.extend(fleet.pledged_to(*loan).into_iter().filter(|&l| !fleet.get(l).listed));
+    }
+    let mut raised = 0.0;
+    for lot in candidates {
+        if raised >= shortfall {
+            break;
+        }
+        let g = fleet.get(lot).generation;
+        let value = value_of(g);
+        let expected = secondary.last_price(g).unwrap_or(value).max(value * 0.3);
+        let reserve = if urgent { 0.0 } else { 0.6 * value };
+        secondary.list(fleet, agent.id, lot, reserve);
+        raised += expected * gpus;
+    }
+}
+
+/// Bankruptcy: BTC is sold, cash goes to the lenders, unpledged lots are pledged to the
+/// loans pro rata, and every loan is in default for the lenders to resolve.
+#[allow(clippy::too_many_arguments)]
+fn file_for_bankruptcy(
+    clock: &Clock,
+    directory: &Directory,
+    agent: &Agent,
+    op: &mut Operator,
+    btc: Option<&mut Bitcoin>,
+    exo: &Exogenous,
+    ledger: &mut Ledger,
+    book: &mut LoanBook,
+    fleet: &mut Fleet,
+    log: &mut EventLog,
+    metrics: &mut Metrics,
+) {
+    op.status = OperatorStatus::Defaulted(clock.tick);
+    if let Some(btc) = btc {
+        let proceeds = btc.treasury * exo.btc_price;
+        btc.treasury = 0.0;
+        btc.hashrate_ph = 0.0;
+        ledger.transfer(External::BtcMarket.account(), agent.account, proceeds, "BTC sold in bankruptcy");
+    }
+    let loans = book.live_of(agent.id);
+    let total: f64 = loans.iter().map(|&id| book.get(id).principal).sum();
+    for &id in &loans {
+        let loan = book.get_mut(id);
+        loan.status = LoanStatus::Defaulted { tick: clock.tick };
+        loan.defaulted_principal = loan.principal + loan.arrears;
+        let posted = loan.btc_collateral * exo.btc_price;
+        loan.btc_collateral = 0.0;
+        ledger.transfer(External::BtcMarket.account(), agent.account, posted, "posted BTC sold");
+        let paid = pay_lenders(ledger, directory, agent.account, loan, posted, "posted BTC recovery");
+        loan.recovered += paid;
+    }
+    let cash = ledger.balance(agent.account).max(0.0);
+    for &id in &loans {
+        let loan = book.get_mut(id);
+        let share = if total > 0.0 { loan.principal / total } else { 0.0 };
+        let paid = pay_lenders(ledger, directory, agent.account, loan, cash * share, "estate cash");
+        loan.recovered += paid;
+    }
+    // Unpledged lots go to the loans in turn, largest first.
+    let mut by_size = loans.clone();
+    by_size.sort_by(|a, b| book.get(*b).principal.total_cmp(&book.get(*a).principal).then(a.cmp(b)));
+    let free: Vec<LotId> = fleet
+        .owned_by(agent.id)
+        .into_iter()
+        .filter(|&l| fleet.get(l).pledged_to().is_none())
+        .collect();
+    if !by_size.is_empty() {
+        for (i, lot) in free.into_iter().enumerate() {
+            fleet.pledge(lot, Some(by_size[i % by_size.len()]));
+        }
+    }
+    for lot in fleet.owned_by(agent.id) {
+        fleet.get_mut(lot).state = LotState::Stored;
+    }
+    let defaulted: f64 = loans.iter().map(|&id| book.get(id).defaulted_principal).sum();
+    metrics.defaults += 1;
+    metrics.defaults_cum += 1;
+    metrics.defaulted_debt_cum += defaulted;
+    let mut names = vec![agent.name.clone()];
+    for &id in &loans {
+        for (lender, _) in &book.get(id).lenders {
+            let name = directory.name(*lender).to_string();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    log.push(
+        clock,
+        EventKind::Default,
+        names,
+        defaulted,
+        fleet.count_owned(agent.id) as u32,
+        None,
+        format!("{} loans in default", loans.len()),
+    );
+}
+
+/// After the auction: proceeds of sold pledged lots pay down the loan they secured.
+pub fn apply_sale_proceeds(
+    secondary: Res<SecondaryMarket>,
+    directory: Res<Directory>,
+    mut ledger: ResMut<Ledger>,
+    mut book: ResMut<LoanBook>,
+    mut fleet: ResMut<Fleet>,
+) {
+    for sale in &secondary.sales {
+        let Some(id) = fleet.get(sale.lot).pledged_to() else {
+            continue;
+        };
+        fleet.pledge(sale.lot, None);
+        let loan = book.get_mut(id);
+        if loan.borrower != sale.seller {
+            continue;
+        }
+        let owed = loan.principal + loan.arrears;
+        let seller = directory.account(sale.seller);
+        let paid = pay_lenders(&mut ledger, &directory, seller, loan, sale.price_per_lot.min(owed), "pledged lot sold");
+        let to_arrears = paid.min(loan.arrears);
+        loan.arrears -= to_arrears;
+        loan.principal = (loan.principal - (paid - to_arrears)).max(0.0);
+        match loan.status {
+            LoanStatus::Called { amount, deadline, reason } => {
+                let amount = amount - paid;
+                loan.status = if amount <= 0.01 {
+                    LoanStatus::Performing
+                } else {
+                    LoanStatus::Called { amount, deadline, reason }
+                };
+            }
+            LoanStatus::Defaulted { .. } | LoanStatus::Resolved => loan.recovered += paid,
+            _ => {}
+        }
+        if loan.principal <= 0.01 && loan.is_live() {
+            loan.status = LoanStatus::Repaid;
+        }
+    }
+}

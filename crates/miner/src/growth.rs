@@ -1,0 +1,163 @@
+//! Phases 10 and 11 for operators: expansion when a new generation beats the hurdle.
+
+use crate::components::{Bitcoin, Operator};
+use firesale_core::prelude::*;
+use firesale_core::{
+    CreditOffers, Decision, GpuEconomics, LoanPurpose, LoanRequest, LoanRequests, LoanStatus,
+};
+use firesale_markets::{ComputeMarket, Vendor, VendorSale};
+
+/// Rack capacity an operator wants built because its expansion ran out of room, kW.
+#[derive(Component, Debug, Clone, Default)]
+pub struct RackShortfall(pub f64);
+
+/// Phase 10: once a quarter (staggered by agent), an operator with no distress values
+/// the newest generation at its hurdle rate; if a lot is worth more than the vendor's
+/// price and a lender is open, it asks for a loan for the lender's max LTV.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn request_credit(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    market: Res<ComputeMarket>,
+    fleet: Res<Fleet>,
+    offers: Res<CreditOffers>,
+    book: Res<LoanBook>,
+    ledger: Res<Ledger>,
+    mut requests: ResMut<LoanRequests>,
+    mut operators: Query<(&Agent, &Operator, &Racks, &PowerContract, &mut RackShortfall, Option<&Bitcoin>)>,
+) {
+    requests.requests.clear();
+    let Some(newest) = gens.newest(clock.tick) else {
+        return;
+    };
+    let generation = gens.get(newest);
+    for (agent, op, racks, power, mut shortfall, btc) in operators.iter_mut().sort::<&AgentId>() {
+        if !op.is_active() || clock.tick % 13 != agent.id.0 % 13 || op.unpaid_bills > 0.0 {
+            continue;
+        }
+        let distressed = book.live_of(agent.id).iter().any(|&id| {
+            let loan = book.get(id);
+            loan.arrears > 0.0 || matches!(loan.status, LoanStatus::Called { .. })
+        });
+        if distressed {
+            continue;
+        }
+        let economics = GpuEconomics {
+            cost_per_gpu_hour: market.gpu_hour_cost(generation.kw_per_gpu, power.usd_per_kwh),
+            utilisation: market.utilisation[newest.0 as usize].unwrap_or(1.0) * market.params.availability,
+            rate: op.params.hurdle_rate,
+            hours_per_tick: clock.hours_per_tick(),
+            years_per_tick: clock.years_per_tick(),
+        };
+        let value = op.expectations.value_per_gpu(newest.0 as usize, &economics, generation.useful_life_years)
+            * f64::from(gens.gpus_per_lot);
+        let price = gens.vendor_lot_price(newest, clock.tick, clock.years_per_tick());
+        if value <= price {
+            continue;
+        }
+        let owned = fleet.count_owned(agent.id) as f64;
+        let desired = (op.params.max_growth * 0.25 * owned).round().max(1.0) as u32;
+        let fit = (racks.free_kw_for(&fleet, &gens, agent.id, newest) / gens.lot_kw(newest)).floor() as u32;
+        shortfall.0 = f64::from(desired.saturating_sub(fit)) * gens.lot_kw(newest);
+        let Some(offer) = offers
+            .offers
+            .iter()
+            .filter(|o| o.open && (btc.is_none() || o.lends_to_miners))
+            .min_by(|a, b| a.spread.total_cmp(&b.spread).then(a.lender.cmp(&b.lender)))
+        else {
+            continue;
+        };
+        let spare = ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
+        let equity_per_lot = price * (1.0 - offer.max_ltv);
+        let affordable = if equity_per_lot > 0.0 {
+            (spare / equity_per_lot).floor().max(0.0) as u32
+        } else {
+            desired
+        };
+        let lots = desired.min(fit).min(affordable);
+        if lots == 0 {
+            continue;
+        }
+        let cost = price * f64::from(lots);
+        requests.requests.push(LoanRequest {
+            borrower: agent.id,
+            borrower_is_miner: btc.is_some(),
+            amount: cost * offer.max_ltv,
+            purpose: LoanPurpose::Purchase { generation: newest, lots },
+            collateral_cost: cost,
+            decision: None,
+        });
+    }
+}
+
+/// Phase 11: buy the financed lots from the vendor and pledge them, install what fits,
+/// and build racks when expansion ran out of room and cash allows.
+#[allow(clippy::too_many_arguments)]
+pub fn invest_operators(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    requests: Res<LoanRequests>,
+    mut book: ResMut<LoanBook>,
+    mut vendor: ResMut<Vendor>,
+    mut fleet: ResMut<Fleet>,
+    mut ledger: ResMut<Ledger>,
+    mut log: ResMut<EventLog>,
+    directory: Res<Directory>,
+    mut operators: Query<(&Agent, &Operator, &mut Racks, &mut RackShortfall)>,
+) {
+    for (agent, op, mut racks, mut shortfall) in operators.iter_mut().sort::<&AgentId>() {
+        racks.complete_builds(clock.tick);
+        if !op.is_active() {
+            continue;
+        }
+        for request in requests.requests.iter().filter(|r| r.borrower == agent.id) {
+            let (LoanPurpose::Purchase { generation, lots }, Some(Decision::Funded(loan))) =
+                (request.purpose, &request.decision)
+            else {
+                continue;
+            };
+            let mut sale = VendorSale {
+                vendor: &mut vendor,
+                fleet: &mut fleet,
+                ledger: &mut ledger,
+                gens: &gens,
+                clock: &clock,
+            };
+            let bought = sale.buy(agent, generation, lots);
+            let price = sale.lot_price(generation);
+            for &lot in &bought {
+                fleet.pledge(lot, Some(*loan));
+            }
+            // Undelivered lots: the unused part of the loan is repaid at once.
+            let unused = request.amount * f64::from(lots - bought.len() as u32) / f64::from(lots);
+            if unused > 0.0 {
+                let l = book.get_mut(*loan);
+                let paid = crate::costs::pay_lenders(&mut ledger, &directory, agent.account, l, unused, "undrawn");
+                l.principal -= paid.min(l.principal);
+                l.original_principal = l.principal;
+            }
+            if !bought.is_empty() {
+                log.push(
+                    &clock,
+                    EventKind::PrimaryPurchase,
+                    vec![agent.name.clone(), "vendor".into()],
+                    price * bought.len() as f64,
+                    bought.len() as u32,
+                    Some(gens.get(generation).name.clone()),
+                    String::new(),
+                );
+            }
+        }
+        racks.install_stored(&mut fleet, &gens, agent.id);
+        if shortfall.0 > 0.0 {
+            let cost = shortfall.0 * op.params.rack_cost_per_kw;
+            let spare = ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
+            if spare > cost {
+                ledger.transfer(agent.account, External::Vendor.account(), cost, "rack build");
+                let ready = clock.tick + op.params.rack_build_weeks;
+                racks.pipeline.push((ready, shortfall.0));
+            }
+            shortfall.0 = 0.0;
+        }
+    }
+}

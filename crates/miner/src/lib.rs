@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod components;
+mod costs;
+mod distress;
+mod growth;
+mod plugin;
+mod revenue;
+
+pub use components::*;
+pub use costs::*;
+pub use distress::*;
+pub use growth::*;
+pub use plugin::*;
+pub use revenue::*;
