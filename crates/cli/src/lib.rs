@@ -1,1 +1,87 @@
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The `firesale` command: `run`, `check`, `list`, `plot`, `compare`.
+//!
+//! Exit codes: 0 success, 1 a run or plot failed, 2 bad input (world file, override,
+//! arguments).
+#![warn(missing_docs)]
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Agent-based simulation of the AI-compute credit crisis.
+#[derive(Parser, Debug)]
+#[command(name = "firesale", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a world and write its outputs (and plots).
+    Run {
+        /// World file, or the name of a world in worlds/.
+        world: String,
+        /// Master seed (overrides the world's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Number of ticks (overrides the world's).
+        #[arg(long)]
+        ticks: Option<u32>,
+        /// Output directory (default output/<world>/seed-<N>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override any world field: path.to.field=VALUE (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// No progress bar and no summary table.
+        #[arg(long)]
+        quiet: bool,
+        /// Do not draw plots.
+        #[arg(long)]
+        no_plots: bool,
+    },
+    /// Validate a world without running it.
+    Check {
+        /// World file, or the name of a world in worlds/.
+        world: String,
+        /// Override any world field: path.to.field=VALUE (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+    /// List the shipped worlds.
+    List,
+    /// Redraw a run's plots from its CSV files.
+    Plot {
+        /// Run directory.
+        run_dir: PathBuf,
+    },
+    /// Overlay several runs (run directories, or worlds run with the same seed).
+    Compare {
+        /// Run directories or worlds.
+        #[arg(num_args = 2.., required = true)]
+        runs: Vec<String>,
+        /// Seed for worlds given by name.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where to write the comparison (default output/compare/<a>-vs-<b>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Entry point of the `firesale` binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    commands::dispatch(cli.command)
+}

@@ -18,8 +18,8 @@ pub struct GenId(pub u16);
 pub struct Generation {
     /// Name, e.g. `H100`.
     pub name: String,
-    /// Tick from which the vendor sells it (0 if released before the start).
-    pub release_tick: u32,
+    /// Tick from which the vendor sells it (negative when released before the start).
+    pub release_tick: i32,
     /// Whether the release falls inside the run (and so is logged as an event).
     pub released_in_run: bool,
     /// Performance per GPU relative to H100 = 1.0.
@@ -62,7 +62,7 @@ impl Generations {
 
     /// Ids of generations released by `tick`.
     pub fn released(&self, tick: u32) -> impl Iterator<Item = GenId> + '_ {
-        self.ids().filter(move |g| self.get(*g).release_tick <= tick)
+        self.ids().filter(move |g| self.get(*g).release_tick <= tick as i32)
     }
 
     /// The newest generation released by `tick`.
@@ -73,6 +73,11 @@ impl Generations {
         })
     }
 
+    /// Age of a generation (since release) at `tick`, in ticks.
+    pub fn age_ticks(&self, id: GenId, tick: u32) -> u32 {
+        (tick as i32 - self.get(id).release_tick).max(0) as u32
+    }
+
     /// Power drawn by one lot, kW.
     pub fn lot_kw(&self, id: GenId) -> f64 {
         self.get(id).kw_per_gpu * f64::from(self.gpus_per_lot)
@@ -81,7 +86,7 @@ impl Generations {
     /// Vendor price of one lot at `tick`.
     pub fn vendor_lot_price(&self, id: GenId, tick: u32, years_per_tick: f64) -> f64 {
         let g = self.get(id);
-        let years = f64::from(tick.saturating_sub(g.release_tick)) * years_per_tick;
+        let years = f64::from((tick as i32 - g.release_tick).max(0)) * years_per_tick;
         g.list_price * (1.0 - g.list_price_decline).powf(years) * f64::from(self.gpus_per_lot)
     }
 
@@ -112,19 +117,26 @@ pub enum LotState {
 pub struct Lot {
     /// Its generation.
     pub generation: GenId,
-    /// Tick it was built (sold new by the vendor).
-    pub built_tick: u32,
+    /// Tick it was built (sold new by the vendor); negative when before the start.
+    pub built_tick: i32,
     /// Where it is.
     pub state: LotState,
     /// Whether it is offered in this tick's auction.
     pub listed: bool,
     /// The loan it was repossessed from, so sale proceeds count as that loan's recovery.
     pub recovered_from: Option<LoanId>,
+    /// Tick it was repossessed, to measure how long inventory takes to clear.
+    pub repossessed_tick: Option<u32>,
     owner: AgentId,
     pledged_to: Option<LoanId>,
 }
 
 impl Lot {
+    /// Age in ticks at `tick`.
+    pub fn age_ticks(&self, tick: u32) -> u32 {
+        (tick as i32 - self.built_tick).max(0) as u32
+    }
+
     /// Current owner.
     pub fn owner(&self) -> AgentId {
         self.owner
@@ -150,7 +162,7 @@ pub struct Fleet {
 
 impl Fleet {
     /// Builds a new lot for `owner` (the vendor's sale); it starts stored.
-    pub fn create(&mut self, generation: GenId, owner: AgentId, built_tick: u32) -> LotId {
+    pub fn create(&mut self, generation: GenId, owner: AgentId, built_tick: i32) -> LotId {
         let id = LotId(self.lots.len() as u32);
         self.lots.push(Lot {
             generation,
@@ -158,6 +170,7 @@ impl Fleet {
             state: LotState::Stored,
             listed: false,
             recovered_from: None,
+            repossessed_tick: None,
             owner,
             pledged_to: None,
         });

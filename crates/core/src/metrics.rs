@@ -84,6 +84,14 @@ pub struct Metrics {
     pub repo_volume: f64,
     /// Operators not in default.
     pub operators_active: u32,
+    /// Repossessed lots sold so far.
+    pub repossessed_sold_cum: u64,
+    /// Ticks from repossession to sale, summed over those lots.
+    pub repossessed_ticks_to_sale_cum: u64,
+    /// Repo funding extended so far, $.
+    pub repo_funded_cum: f64,
+    /// Lots traded in the auctions so far.
+    pub trades_cum: u64,
     /// Per generation, indexed by generation id.
     pub generations: Vec<GenerationMetrics>,
 }

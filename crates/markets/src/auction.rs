@@ -307,6 +307,7 @@ pub fn clear_auctions(
         m.weeks_since_trade = observed.weeks_since_trade(clock.tick);
     }
     metrics.listed_unsold_lots = total_unsold;
+    metrics.trades_cum += market.sales.len() as u64;
 }
 
 #[cfg(test)]

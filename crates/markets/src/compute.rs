@@ -160,7 +160,7 @@ pub fn clear_compute_market(
             continue;
         }
         let g = lot.generation.0 as usize;
-        age_sum[g] += f64::from(clock.tick.saturating_sub(lot.built_tick));
+        age_sum[g] += f64::from(lot.age_ticks(clock.tick));
         alive[g] += 1;
         if lot.state == LotState::Installed {
             installed.entry(lot.owner()).or_insert_with(|| vec![0; n_gens])[g] += 1;

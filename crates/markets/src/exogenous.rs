@@ -191,7 +191,7 @@ pub fn advance_exogenous(
 pub fn release_generations(clock: Res<Clock>, gens: Res<Generations>, mut log: ResMut<EventLog>) {
     for id in gens.ids() {
         let g = gens.get(id);
-        if g.released_in_run && g.release_tick == clock.tick {
+        if g.released_in_run && g.release_tick == clock.tick as i32 {
             log.push(
                 &clock,
                 EventKind::Release,

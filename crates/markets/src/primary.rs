@@ -13,7 +13,7 @@ impl Vendor {
     /// Lots of `generation` the vendor can still deliver this tick.
     pub fn available(&self, gens: &Generations, generation: GenId, tick: u32) -> u32 {
         let g = gens.get(generation);
-        if g.release_tick > tick {
+        if g.release_tick > tick as i32 {
             return 0;
         }
         match g.vendor_lots_per_tick {
@@ -63,7 +63,7 @@ impl VendorSale<'_> {
         );
         self.vendor.sold_this_tick[generation.0 as usize] += n;
         (0..n)
-            .map(|_| self.fleet.create(generation, buyer.id, self.clock.tick))
+            .map(|_| self.fleet.create(generation, buyer.id, self.clock.tick as i32))
             .collect()
     }
 }

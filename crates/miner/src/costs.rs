@@ -16,7 +16,7 @@ pub fn pay_operator_costs(
     mut ledger: ResMut<Ledger>,
     mut operators: Query<(&Agent, &mut Operator, &Dispatch, &PowerContract, Option<&Bitcoin>)>,
 ) {
-    for (agent, mut op, dispatch, power, btc) in operators.iter_mut().sort::<&AgentId>() {
+    for (agent, mut op, dispatch, power, btc) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
         if !op.is_active() {
             continue;
         }
@@ -61,7 +61,7 @@ pub fn service_debt(
 ) {
     requests.requests.clear();
     let dt = clock.years_per_tick();
-    for (agent, mut op, mut books, btc) in operators.iter_mut().sort::<&AgentId>() {
+    for (agent, mut op, mut books, btc) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
         if !op.is_active() {
             continue;
         }

@@ -38,7 +38,7 @@ pub fn respond_to_calls(
     )>,
 ) {
     for (agent, mut op, mut btc, mut leases, mut leased, power) in
-        operators.iter_mut().sort::<&AgentId>()
+        operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         if !op.is_active() {
             // A bankrupt operator without lenders has its lots sold by the trustee.

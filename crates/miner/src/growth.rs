@@ -31,7 +31,7 @@ pub fn request_credit(
         return;
     };
     let generation = gens.get(newest);
-    for (agent, op, racks, power, mut shortfall, btc) in operators.iter_mut().sort::<&AgentId>() {
+    for (agent, op, racks, power, mut shortfall, btc) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
         if !op.is_active() || clock.tick % 13 != agent.id.0 % 13 || op.unpaid_bills > 0.0 {
             continue;
         }
@@ -105,7 +105,7 @@ pub fn invest_operators(
     directory: Res<Directory>,
     mut operators: Query<(&Agent, &Operator, &mut Racks, &mut RackShortfall)>,
 ) {
-    for (agent, op, mut racks, mut shortfall) in operators.iter_mut().sort::<&AgentId>() {
+    for (agent, op, mut racks, mut shortfall) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
         racks.complete_builds(clock.tick);
         if !op.is_active() {
             continue;

@@ -27,8 +27,9 @@ pub fn serve_term_contracts(
 ) {
     let dt = clock.years_per_tick();
     let hours = clock.hours_per_tick() * market.params.availability;
+    metrics.operators_active = operators.iter().filter(|(_, op, ..)| op.is_active()).count() as u32;
     for (agent, mut op, mut leases, mut leased, dispatch, mut rng) in
-        operators.iter_mut().sort::<&AgentId>()
+        operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         op.revenue = dispatch.spot_revenue;
         op.costs = 0.0;
@@ -93,7 +94,7 @@ pub fn mine_bitcoin(
     mut operators: Query<(&Agent, &mut Operator, &mut Bitcoin, &PowerContract)>,
 ) {
     let days = f64::from(clock.tick_days);
-    for (agent, mut op, mut btc, power) in operators.iter_mut().sort::<&AgentId>() {
+    for (agent, mut op, mut btc, power) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
         btc.mining = false;
         btc.kwh = 0.0;
         if !op.is_active() || btc.hashrate_ph <= 0.0 {

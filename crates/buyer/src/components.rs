@@ -1,0 +1,63 @@
+//! What a buyer owns and the parameters of its rules.
+
+use firesale_core::prelude::*;
+use firesale_core::RentExpectation;
+
+/// Parameters of one buyer.
+#[derive(Debug, Clone)]
+pub struct BuyerParams {
+    /// Committed credit line, $.
+    pub credit_line: f64,
+    /// Share of the line withdrawn in the stress regime.
+    pub stress_credit_cut: f64,
+    /// Cost of capital, per year.
+    pub cost_of_capital: f64,
+    /// Longest horizon it values over, years.
+    pub horizon_years: f64,
+    /// Cost of building liquid-cooled racks, $/kW.
+    pub rack_cost_per_kw: f64,
+    /// Weeks to build them.
+    pub rack_build_weeks: u32,
+    /// Share of spare cash committed to racks when full (each quarter).
+    pub rack_budget_share: f64,
+    /// Bid ladder: fractions of valuation, highest first.
+    pub bid_ladder: Vec<f64>,
+    /// Most lots bid per generation per tick.
+    pub max_lots_per_tick: u32,
+    /// Whether it buys from the vendor.
+    pub buys_primary: bool,
+    /// Corporate income per week at the starting demand index, $.
+    pub outside_income_per_week: f64,
+}
+
+/// A GPU buyer.
+#[derive(Component, Debug, Clone)]
+pub struct Buyer {
+    /// Parameters.
+    pub params: BuyerParams,
+    /// Rent expectations.
+    pub expectations: RentExpectation,
+    /// Credit line drawn, $.
+    pub drawn: f64,
+    /// Recent weekly costs, for its cash reserve.
+    pub weekly_costs: f64,
+    /// Whether rack space limited its bids this tick.
+    pub rack_bound: bool,
+}
+
+impl Buyer {
+    /// A buyer with an undrawn line.
+    pub fn new(params: BuyerParams, expectations: RentExpectation) -> Self {
+        Buyer { params, expectations, drawn: 0.0, weekly_costs: 0.0, rack_bound: false }
+    }
+
+    /// Credit it can still draw today.
+    pub fn available_credit(&self, stress: bool) -> f64 {
+        let line = if stress {
+            self.params.credit_line * (1.0 - self.params.stress_credit_cut)
+        } else {
+            self.params.credit_line
+        };
+        (line - self.drawn).max(0.0)
+    }
+}

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod bidding;
+mod components;
+mod operations;
+mod plugin;
+
+pub use bidding::*;
+pub use components::*;
+pub use operations::*;
+pub use plugin::*;

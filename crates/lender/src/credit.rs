@@ -1,0 +1,227 @@
+//! Phases 5 and 10 for lenders: terms, origination, refinancing.
+//!
+//! Terms are procyclical because lenders read their own experience: realised losses
+//! and observed price volatility raise the spread, thin capital cuts the max LTV and
+//! the appetite, and a lender below its target closes its doors.
+
+use crate::components::Lender;
+use crate::marking::MarkContext;
+use firesale_core::prelude::*;
+use firesale_core::{
+    BorrowerBooks, CallReason, Covenants, CreditOffer, CreditOffers, Decision, Loan, LoanPurpose,
+    LoanRequest, LoanRequests, LoanStatus,
+};
+use firesale_markets::{ComputeMarket, SecondaryMarket};
+
+/// Phase 10: every lender posts its terms for this tick.
+pub fn update_credit_terms(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    secondary: Res<SecondaryMarket>,
+    book: Res<LoanBook>,
+    ledger: Res<Ledger>,
+    mut offers: ResMut<CreditOffers>,
+    mut metrics: ResMut<Metrics>,
+    lenders: Query<(&Agent, &Lender)>,
+) {
+    // The roughest market any lender can see: the highest observed volatility.
+    let volatility = gens
+        .released(clock.tick)
+        .filter_map(|g| secondary.generations[g.0 as usize].volatility(clock.years_per_tick()))
+        .fold(0.0, f64::max);
+    offers.offers.clear();
+    for (agent, lender) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
+        let p = &lender.params;
+        let exposure: f64 = book
+            .loans
+            .iter()
+            .filter(|l| l.is_live())
+            .flat_map(|l| l.lenders.iter().filter(|(w, _)| *w == agent.id).map(move |(_, s)| s * l.principal))
+            .sum();
+        let loss_rate = lender.recent_losses(clock.tick, 52) / exposure.max(lender.equity.abs()).max(1.0);
+        let spread = p.base_spread + p.loss_sensitivity * loss_rate + p.volatility_sensitivity * volatility
+            + 0.05 * lender.capital_urgency;
+        let max_ltv = (p.base_max_ltv * (1.0 - lender.capital_urgency) * (1.0 - (2.0 * loss_rate).min(0.5))).max(0.0);
+        // New lending it can carry at its target capital ratio, and pay out of cash.
+        let headroom = lender.equity / p.target_capital_ratio - (exposure + lender.equity * 0.0);
+        let capacity = headroom.min(ledger.balance(agent.account)).max(0.0);
+        let open = lender.failed.is_none()
+            && lender.pending_withdrawal <= 0.0
+            && lender.capital_ratio >= p.target_capital_ratio * 0.8
+            && max_ltv > 0.05;
+        offers.offers.push(CreditOffer {
+            lender: agent.id,
+            open,
+            spread,
+            max_ltv,
+            covenant_ltv: p.covenant_ltv,
+            min_dscr: p.covenant_dscr,
+            cure_ticks: p.cure_ticks,
+            tenor_ticks: clock.ticks_in_years(p.tenor_years),
+            amortising_share: p.amortising_share,
+            capacity,
+            lends_to_miners: p.lends_to_miners,
+        });
+    }
+    let open: Vec<&CreditOffer> = offers.offers.iter().filter(|o| o.open).collect();
+    let mean = |f: fn(&CreditOffer) -> f64| (!open.is_empty()).then(|| open.iter().map(|o| f(o)).sum::<f64>() / open.len() as f64);
+    metrics.new_loan_spread = mean(|o| o.spread);
+    metrics.new_loan_max_ltv = mean(|o| o.max_ltv);
+}
+
+/// Funds `request` from the cheapest open lenders that will take it (a club deal when
+/// one lender's capacity is not enough); None when the market will not fund it.
+fn fund(
+    request: &LoanRequest,
+    collateral_value: f64,
+    offers: &mut CreditOffers,
+    book: &mut LoanBook,
+    clock: &Clock,
+) -> Option<LoanId> {
+    let mut eligible: Vec<usize> = (0..offers.offers.len())
+        .filter(|&i| {
+            let o = &offers.offers[i];
+            o.open && o.capacity > 0.0 && (!request.borrower_is_miner || o.lends_to_miners)
+                && request.amount <= o.max_ltv * collateral_value + 1e-6
+        })
+        .collect();
+    eligible.sort_by(|&a, &b| offers.offers[a].spread.total_cmp(&offers.offers[b].spread).then(a.cmp(&b)));
+    let mut shares = Vec::new();
+    let mut raised = 0.0;
+    for i in eligible.into_iter().take(4) {
+        let take = offers.offers[i].capacity.min(request.amount - raised);
+        shares.push((i, take));
+        raised += take;
+        if raised >= request.amount - 1e-6 {
+            break;
+        }
+    }
+    if raised < request.amount - 1e-6 || shares.is_empty() {
+        return None;
+    }
+    let lead = offers.offers[shares[0].0];
+    for (i, take) in &shares {
+        offers.offers[*i].capacity -= take;
+    }
+    let tenor = lead.tenor_ticks.max(1);
+    let id = book.add(Loan {
+        id: LoanId(0),
+        borrower: request.borrower,
+        lenders: shares.iter().map(|(i, take)| (offers.offers[*i].lender, take / request.amount)).collect(),
+        principal: request.amount,
+        original_principal: request.amount,
+        spread: lead.spread,
+        amortisation: request.amount * lead.amortising_share / f64::from(tenor),
+        start_tick: clock.tick,
+        maturity_tick: clock.tick + tenor,
+        covenants: Covenants { max_ltv: lead.covenant_ltv, min_dscr: lead.min_dscr, cure_ticks: lead.cure_ticks },
+        btc_collateral: 0.0,
+        arrears: 0.0,
+        arrears_since: None,
+        status: LoanStatus::Performing,
+        defaulted_principal: 0.0,
+        recovered: 0.0,
+    });
+    Some(id)
+}
+
+/// Whether a borrower's trailing coverage meets a lender's covenant (no history passes).
+fn coverage_ok(borrowers: &Query<&BorrowerBooks>, directory: &Directory, borrower: AgentId, min_dscr: f64) -> bool {
+    borrowers
+        .get(directory.entity(borrower))
+        .ok()
+        .and_then(BorrowerBooks::dscr)
+        .is_none_or(|d| d >= min_dscr)
+}
+
+/// Phase 10: fund purchase requests; cash goes from the lenders to the borrower.
+#[allow(clippy::too_many_arguments)]
+pub fn originate_loans(
+    clock: Res<Clock>,
+    directory: Res<Directory>,
+    mut requests: ResMut<LoanRequests>,
+    mut offers: ResMut<CreditOffers>,
+    mut book: ResMut<LoanBook>,
+    mut ledger: ResMut<Ledger>,
+    mut log: ResMut<EventLog>,
+    borrowers: Query<&BorrowerBooks>,
+) {
+    for request in requests.requests.iter_mut() {
+        let LoanPurpose::Purchase { .. } = request.purpose else { continue };
+        let min_dscr = offers.offers.iter().filter(|o| o.open).map(|o| o.min_dscr).fold(f64::INFINITY, f64::min);
+        if !coverage_ok(&borrowers, &directory, request.borrower, min_dscr) {
+            request.decision = Some(Decision::Refused("coverage below covenant"));
+            continue;
+        }
+        let Some(id) = fund(request, request.collateral_cost, &mut offers, &mut book, &clock) else {
+            request.decision = Some(Decision::Refused("no lender open with capacity"));
+            continue;
+        };
+        let loan = book.get(id);
+        let to = directory.account(request.borrower);
+        let mut names = vec![directory.name(request.borrower).to_string()];
+        for (lender, share) in &loan.lenders {
+            ledger.transfer(directory.account(*lender), to, request.amount * share, "loan disbursed");
+            names.push(directory.name(*lender).to_string());
+        }
+        log.push(&clock, EventKind::LoanOriginated, names, request.amount, 0, None, format!("spread {:.1}%", loan.spread * 100.0));
+        request.decision = Some(Decision::Funded(id));
+    }
+}
+
+/// Phase 5: maturing loans are refinanced by whoever will lend against the collateral at
+/// its own mark today; otherwise the loan is called for its full principal.
+#[allow(clippy::too_many_arguments)]
+pub fn decide_refinancing(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    secondary: Res<SecondaryMarket>,
+    compute: Res<ComputeMarket>,
+    directory: Res<Directory>,
+    mut requests: ResMut<LoanRequests>,
+    mut offers: ResMut<CreditOffers>,
+    mut book: ResMut<LoanBook>,
+    mut fleet: ResMut<Fleet>,
+    mut ledger: ResMut<Ledger>,
+    mut log: ResMut<EventLog>,
+    lenders: Query<&Lender>,
+    borrowers: Query<&BorrowerBooks>,
+) {
+    let ctx = MarkContext { clock: &clock, gens: &gens, secondary: &secondary, compute: &compute };
+    for request in requests.requests.iter_mut() {
+        let LoanPurpose::Refinance { loan: old } = request.purpose else { continue };
+        let lead = book.get(old).lenders[0].0;
+        let policy = lenders.get(directory.entity(lead)).map(|l| l.params.marking).unwrap_or(crate::MarkingPolicy::Book);
+        let lots = fleet.pledged_to(old);
+        let value: f64 = lots.iter().map(|&l| ctx.own_mark(policy, fleet.get(l))).sum();
+        let covered = coverage_ok(&borrowers, &directory, request.borrower, 1.0);
+        let funded = if covered { fund(request, value, &mut offers, &mut book, &clock) } else { None };
+        let borrower_name = directory.name(request.borrower).to_string();
+        let Some(new) = funded else {
+            let cure = book.get(old).covenants.cure_ticks;
+            let loan = book.get_mut(old);
+            loan.status = LoanStatus::Called { amount: loan.principal, deadline: clock.tick + cure, reason: CallReason::Maturity };
+            log.push(&clock, EventKind::RefinanceRefused, vec![borrower_name, directory.name(lead).to_string()], loan.principal, lots.len() as u32, None, String::new());
+            request.decision = Some(Decision::Refused("no lender will refinance"));
+            continue;
+        };
+        // New lenders pay off the old ones; collateral moves to the new loan.
+        let new_lenders = book.get(new).lenders.clone();
+        let old_lenders = book.get(old).lenders.clone();
+        for (nl, ns) in &new_lenders {
+            for (ol, os) in &old_lenders {
+                ledger.transfer(directory.account(*nl), directory.account(*ol), request.amount * ns * os, "refinancing");
+            }
+        }
+        for lot in lots {
+            fleet.pledge(lot, Some(new));
+        }
+        let btc = std::mem::take(&mut book.get_mut(old).btc_collateral);
+        book.get_mut(new).btc_collateral = btc;
+        let loan = book.get_mut(old);
+        loan.principal = 0.0;
+        loan.status = LoanStatus::Repaid;
+        log.push(&clock, EventKind::LoanRefinanced, vec![borrower_name], request.amount, 0, None, format!("loan {} into {}", old.0, new.0));
+        request.decision = Some(Decision::Funded(new));
+    }
+}

@@ -1,0 +1,213 @@
+//! Phase 8 and the auction's aftermath for lenders: repossession, failure, liquidation.
+
+use crate::components::{Lender, RepoDesk};
+use crate::funding::balance_sheet;
+use crate::marking::MarkContext;
+use firesale_core::prelude::*;
+use firesale_core::LoanStatus;
+use firesale_markets::{ComputeMarket, SecondaryMarket};
+
+/// Phase 8: take the collateral of defaulted loans, recognise the loss at market marks,
+/// fail lenders whose equity is gone, and list inventory at a pace and reserve set by
+/// urgency (which rises as capital falls and funders queue at the door).
+#[allow(clippy::too_many_arguments)]
+pub fn resolve_defaults(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    secondary_res: Res<SecondaryMarket>,
+    compute: Res<ComputeMarket>,
+    directory: Res<Directory>,
+    ledger: Res<Ledger>,
+    mut book: ResMut<LoanBook>,
+    mut fleet: ResMut<Fleet>,
+    mut log: ResMut<EventLog>,
+    mut metrics: ResMut<Metrics>,
+    mut lenders: Query<(&Agent, &mut Lender)>,
+    desks: Query<&RepoDesk>,
+) {
+    let ctx = MarkContext {
+        clock: &clock,
+        gens: &gens,
+        secondary: &secondary_res,
+        compute: &compute,
+    };
+    // Repossession: lots go to the club's lenders by share (largest remainder).
+    for id in (0..book.loans.len()).map(|i| LoanId(i as u32)) {
+        let loan = book.get(id);
+        if !matches!(loan.status, LoanStatus::Defaulted { .. }) {
+            continue;
+        }
+        let lots = fleet.pledged_to(id);
+        let lenders_of = loan.lenders.clone();
+        let allocation = allocate(lots.len(), &lenders_of);
+        let mut cursor = 0;
+        let mut market_value = 0.0;
+        for (&(lender, share), &n) in lenders_of.iter().zip(&allocation) {
+            for &lot in &lots[cursor..cursor + n] {
+                market_value += ctx.market_mark(fleet.get(lot));
+                fleet.pledge(lot, None);
+                fleet.transfer(lot, lender);
+                fleet.get_mut(lot).recovered_from = Some(id);
+                fleet.get_mut(lot).repossessed_tick = Some(clock.tick);
+            }
+            cursor += n;
+            let loan = book.get(id);
+            let loss = share * (loan.defaulted_principal - loan.recovered);
+            if let Ok((_, mut l)) = lenders.get_mut(directory.entity(lender)) {
+                l.losses.push_back((clock.tick, loss.max(0.0)));
+            }
+        }
+        // The expected recovery from the lots offsets the recognised loss.
+        let total: f64 = lenders_of.iter().map(|(_, s)| s).sum();
+        for (lender, share) in &lenders_of {
+            if let Ok((_, mut l)) = lenders.get_mut(directory.entity(*lender))
+                && let Some(last) = l.losses.back_mut()
+            {
+                last.1 = (last.1 - market_value * share / total).max(0.0);
+            }
+        }
+        metrics.repossessed_lots_cum += lots.len() as u64;
+        let loan = book.get_mut(id);
+        loan.status = LoanStatus::Resolved;
+        let mut names: Vec<String> = lenders_of.iter().map(|(l, _)| directory.name(*l).to_string()).collect();
+        names.push(directory.name(loan.borrower).to_string());
+        log.push(
+            &clock,
+            EventKind::Repossession,
+            names,
+            market_value,
+            lots.len() as u32,
+            None,
+            format!("collateral of loan {}", id.0),
+        );
+    }
+    let desk_list: Vec<&RepoDesk> = desks.iter().collect();
+    let mut equity_total = 0.0;
+    let mut inventory = 0;
+    for (agent, mut lender) in lenders.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+        while lender.losses.front().is_some_and(|(t, _)| t + 52 <= clock.tick) {
+            lender.losses.pop_front();
+        }
+        let sheet = balance_sheet(
+            agent.id, agent.account, lender.funding, &ledger, &book, &fleet, &gens, &secondary_res,
+            clock.tick, &desk_list,
+        );
+        lender.equity = sheet.equity();
+        lender.capital_ratio = sheet.capital_ratio();
+        equity_total += lender.equity;
+        if lender.failed.is_none() && lender.equity <= 0.0 {
+            lender.failed = Some(clock.tick);
+            metrics.lender_failures_cum += 1;
+            log.push(
+                &clock,
+                EventKind::LenderFailure,
+                vec![agent.name.clone()],
+                lender.equity,
+                fleet.count_owned(agent.id) as u32,
+                None,
+                "equity gone at market marks".into(),
+            );
+        }
+        let capital_gap = ((lender.params.target_capital_ratio - lender.capital_ratio.max(0.0))
+            / lender.params.target_capital_ratio)
+            .clamp(0.0, 1.0);
+        let liquidity_gap = if lender.pending_withdrawal > 0.0 { 1.0 } else { 0.0 };
+        lender.capital_urgency = capital_gap;
+        lender.urgency = if lender.failed.is_some() { 1.0 } else { capital_gap.max(liquidity_gap) };
+        inventory += fleet.count_owned(agent.id) as u64;
+    }
+    metrics.lender_equity = equity_total;
+    metrics.inventory_lots = inventory;
+}
+
+/// Lots of a lender to offer this tick and at what reserve.
+pub fn liquidation_plan(lender: &Lender, inventory: usize) -> (usize, f64) {
+    let pace = lender.params.base_liquidation_pace + (1.0 - lender.params.base_liquidation_pace) * lender.urgency;
+    let lots = ((inventory as f64) * pace).ceil() as usize;
+    let reserve_share = 1.0 - lender.params.max_fire_sale_discount * lender.urgency;
+    (lots.min(inventory), reserve_share.max(0.0))
+}
+
+/// Phase 8 (after repo): list inventory per the liquidation plan, oldest lots first.
+#[allow(clippy::too_many_arguments)]
+pub fn list_inventory(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    compute: Res<ComputeMarket>,
+    mut secondary: ResMut<SecondaryMarket>,
+    mut fleet: ResMut<Fleet>,
+    lenders: Query<(&Agent, &Lender)>,
+) {
+    for (agent, lender) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
+        let lots = fleet.owned_by(agent.id);
+        if lots.is_empty() {
+            continue;
+        }
+        let (n, reserve_share) = liquidation_plan(lender, lots.len());
+        for lot in lots.into_iter().take(n) {
+            let reserve = if lender.failed.is_some() {
+                0.0
+            } else {
+                let ctx = MarkContext {
+                    clock: &clock,
+                    gens: &gens,
+                    secondary: &secondary,
+                    compute: &compute,
+                };
+                ctx.own_mark(lender.params.marking, fleet.get(lot)) / f64::from(gens.gpus_per_lot) * reserve_share
+            };
+            secondary.list(&mut fleet, agent.id, lot, reserve);
+        }
+    }
+}
+
+/// After the auction: sale proceeds of repossessed lots are recoveries of their loan.
+pub fn book_recoveries(
+    clock: Res<Clock>,
+    secondary: Res<SecondaryMarket>,
+    mut fleet: ResMut<Fleet>,
+    mut book: ResMut<LoanBook>,
+    mut metrics: ResMut<Metrics>,
+) {
+    for sale in &secondary.sales {
+        let lot = fleet.get_mut(sale.lot);
+        if let Some(loan) = lot.recovered_from.take() {
+            book.get_mut(loan).recovered += sale.price_per_lot;
+        }
+        if let Some(tick) = lot.repossessed_tick.take() {
+            metrics.repossessed_sold_cum += 1;
+            metrics.repossessed_ticks_to_sale_cum += u64::from(clock.tick - tick);
+        }
+    }
+}
+
+/// Splits `n` lots over shares by largest remainder (ties to the earlier lender).
+pub fn allocate(n: usize, shares: &[(AgentId, f64)]) -> Vec<usize> {
+    let total: f64 = shares.iter().map(|(_, s)| s).sum();
+    let exact: Vec<f64> = shares.iter().map(|(_, s)| n as f64 * s / total.max(1e-12)).collect();
+    let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let mut left = n - counts.iter().sum::<usize>();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        counts[i] += 1;
+        left -= 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn club_lots_split_by_largest_remainder() {
+        let shares = [(AgentId(1), 0.5), (AgentId(2), 0.3), (AgentId(3), 0.2)];
+        assert_eq!(allocate(7, &shares), vec![4, 2, 1]);
+        assert_eq!(allocate(0, &shares), vec![0, 0, 0]);
+        assert_eq!(allocate(10, &shares).iter().sum::<usize>(), 10);
+    }
+}

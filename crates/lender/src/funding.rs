@@ -1,0 +1,111 @@
+//! Phase 4 for lenders: paying outside funding, runs, and the balance sheet.
+
+use crate::components::{Lender, RepoDesk};
+use crate::marking::market_mark;
+use firesale_core::prelude::*;
+use firesale_markets::{Exogenous, SecondaryMarket};
+
+/// A lender's balance sheet at market marks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BalanceSheet {
+    /// Cash, $.
+    pub cash: f64,
+    /// Its share of live loans' principal, $.
+    pub loans: f64,
+    /// Repossessed inventory at market marks, $.
+    pub inventory: f64,
+    /// Repo lent out (desks only), $.
+    pub repo_assets: f64,
+    /// Outside funding, $.
+    pub funding: f64,
+    /// Repo borrowed, $.
+    pub repo_debt: f64,
+}
+
+impl BalanceSheet {
+    /// Total assets.
+    pub fn assets(&self) -> f64 {
+        self.cash.max(0.0) + self.loans + self.inventory + self.repo_assets
+    }
+
+    /// Equity: assets less funding and repo debt.
+    pub fn equity(&self) -> f64 {
+        self.assets() - self.funding - self.repo_debt
+    }
+
+    /// Equity over assets (0 with no assets).
+    pub fn capital_ratio(&self) -> f64 {
+        let assets = self.assets();
+        if assets > 0.0 { self.equity() / assets } else { 0.0 }
+    }
+}
+
+/// Builds a lender's (or desk's) balance sheet.
+#[allow(clippy::too_many_arguments)]
+pub fn balance_sheet(
+    id: AgentId,
+    account: firesale_core::AccountId,
+    funding: f64,
+    ledger: &Ledger,
+    book: &LoanBook,
+    fleet: &Fleet,
+    gens: &Generations,
+    secondary: &SecondaryMarket,
+    tick: u32,
+    desks: &[&RepoDesk],
+) -> BalanceSheet {
+    let loans = book
+        .loans
+        .iter()
+        .filter(|l| l.is_live())
+        .flat_map(|l| l.lenders.iter().filter(|(who, _)| *who == id).map(move |(_, s)| s * l.principal))
+        .sum();
+    let inventory = fleet
+        .owned_by(id)
+        .into_iter()
+        .map(|lot| {
+            market_mark(secondary, fleet.get(lot).generation, tick).unwrap_or(0.0)
+                * f64::from(gens.gpus_per_lot)
+        })
+        .sum();
+    let repo_debt = desks
+        .iter()
+        .flat_map(|d| d.positions.iter())
+        .filter(|p| p.borrower == id)
+        .map(|p| p.amount)
+        .sum();
+    BalanceSheet {
+        cash: ledger.balance(account),
+        loans,
+        inventory,
+        repo_assets: 0.0,
+        funding,
+        repo_debt,
+    }
+}
+
+/// Phase 4: lenders pay interest on their outside funding. Funders of a lender whose
+/// capital ratio is below its run threshold withdraw part of their money each tick;
+/// what cannot be paid stays pending and makes the lender urgent to sell.
+pub fn pay_lender_funding(
+    clock: Res<Clock>,
+    exo: Res<Exogenous>,
+    mut ledger: ResMut<Ledger>,
+    mut lenders: Query<(&Agent, &mut Lender)>,
+) {
+    let dt = clock.years_per_tick();
+    for (agent, mut lender) in lenders.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+        let interest = lender.funding * (exo.rate + lender.params.funding_spread).max(0.0) * dt;
+        ledger.pay_up_to(agent.account, External::BondHolders.account(), interest, "funding interest");
+        if lender.failed.is_some() {
+            continue;
+        }
+        if lender.capital_ratio < lender.params.run_threshold {
+            lender.pending_withdrawal += lender.funding * lender.params.withdrawal_rate;
+        }
+        let wanted = lender.pending_withdrawal.min(lender.funding);
+        let paid = ledger.pay_up_to(agent.account, External::BondHolders.account(), wanted, "funding withdrawn");
+        lender.funding -= paid;
+        lender.pending_withdrawal = (wanted - paid).max(0.0);
+    }
+}

@@ -1,0 +1,153 @@
+//! Phase 6: marking collateral, testing covenants, calling loans.
+//!
+//! The same lots carry two values: the lender's own mark (its policy: book, last trade
+//! or model) and the market mark (what the bids in the auction would pay now). The gap
+//! between paper LTV and market LTV is the collateral illusion, reported every tick.
+
+use crate::components::{Lender, MarkingPolicy};
+use firesale_core::prelude::*;
+use firesale_core::{BorrowerBooks, CallReason, LoanStatus};
+use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket};
+
+/// Ticks a trade stays fresh enough to be the market mark.
+pub const FRESH_TRADE_TICKS: u32 = 4;
+
+/// What the market would pay for one GPU now: a fresh trade, else the best standing
+/// bid, else a stale trade; None when nobody has ever bid or traded.
+pub fn market_mark(secondary: &SecondaryMarket, generation: GenId, tick: u32) -> Option<f64> {
+    let m = &secondary.generations[generation.0 as usize];
+    let fresh = m
+        .weeks_since_trade(tick)
+        .is_some_and(|w| w <= FRESH_TRADE_TICKS);
+    if fresh {
+        return m.last_price;
+    }
+    m.bid_book.first().map(|(limit, _)| *limit).or(m.last_price)
+}
+
+/// Everything a mark needs to know about the market.
+pub struct MarkContext<'a> {
+    /// Clock.
+    pub clock: &'a Clock,
+    /// Generations.
+    pub gens: &'a Generations,
+    /// Secondary market observables.
+    pub secondary: &'a SecondaryMarket,
+    /// Compute market (fundamental values).
+    pub compute: &'a ComputeMarket,
+}
+
+impl MarkContext<'_> {
+    /// A lender's own mark of one lot, $.
+    pub fn own_mark(&self, policy: MarkingPolicy, lot: &firesale_core::Lot) -> f64 {
+        let g = lot.generation;
+        let age = f64::from(lot.age_ticks(self.clock.tick)) * self.clock.years_per_tick();
+        let book = self.gens.book_value_per_gpu(g, age);
+        let per_gpu = match policy {
+            MarkingPolicy::Book => book,
+            MarkingPolicy::LastTrade => self.secondary.last_price(g).unwrap_or(book),
+            MarkingPolicy::Model => self.compute.fundamental[g.0 as usize],
+        };
+        per_gpu * f64::from(self.gens.gpus_per_lot)
+    }
+
+    /// The market's mark of one lot, $ (0 when nobody bids or trades).
+    pub fn market_mark(&self, lot: &firesale_core::Lot) -> f64 {
+        market_mark(self.secondary, lot.generation, self.clock.tick).unwrap_or(0.0)
+            * f64::from(self.gens.gpus_per_lot)
+    }
+}
+
+/// Phase 6: mark every live loan's collateral with its lead lender's policy, call loans
+/// that breach the LTV or DSCR covenant, and report paper and market LTVs.
+#[allow(clippy::too_many_arguments)]
+pub fn mark_collateral(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    secondary: Res<SecondaryMarket>,
+    compute: Res<ComputeMarket>,
+    exo: Res<Exogenous>,
+    fleet: Res<Fleet>,
+    directory: Res<Directory>,
+    mut book: ResMut<LoanBook>,
+    mut log: ResMut<EventLog>,
+    mut metrics: ResMut<Metrics>,
+    lenders: Query<&Lender>,
+    borrowers: Query<&BorrowerBooks>,
+) {
+    let ctx = MarkContext {
+        clock: &clock,
+        gens: &gens,
+        secondary: &secondary,
+        compute: &compute,
+    };
+    let (mut debt, mut paper, mut market) = (0.0, 0.0, 0.0);
+    for loan in book.loans.iter_mut().filter(|l| l.is_live()) {
+        let lead = loan.lenders[0].0;
+        let Ok(lender) = lenders.get(directory.entity(lead)) else {
+            continue;
+        };
+        let lots = fleet.pledged_to(loan.id);
+        let btc_value = loan.btc_collateral * exo.btc_price;
+        let own: f64 = lots.iter().map(|&l| ctx.own_mark(lender.params.marking, fleet.get(l))).sum::<f64>() + btc_value;
+        let paper_value: f64 = lots.iter().map(|&l| ctx.own_mark(MarkingPolicy::Book, fleet.get(l))).sum::<f64>() + btc_value;
+        let market_value: f64 = lots.iter().map(|&l| ctx.market_mark(fleet.get(l))).sum::<f64>() + btc_value;
+        debt += loan.principal;
+        paper += paper_value;
+        market += market_value;
+        if loan.status != LoanStatus::Performing {
+            continue;
+        }
+        let ltv_call = (loan.principal - loan.covenants.max_ltv * own).max(0.0);
+        let dscr = borrowers
+            .get(directory.entity(loan.borrower))
+            .ok()
+            .and_then(BorrowerBooks::dscr);
+        // A DSCR breach triggers a cash sweep: a quarter of the paydown that would
+        // restore coverage at today's cash flow.
+        let dscr_call = match dscr {
+            Some(d) if d < loan.covenants.min_dscr => loan.principal * (1.0 - d.max(0.0) / loan.covenants.min_dscr) * 0.25,
+            _ => 0.0,
+        };
+        let (amount, reason) = if ltv_call >= dscr_call {
+            (ltv_call, CallReason::Ltv)
+        } else {
+            (dscr_call, CallReason::Dscr)
+        };
+        // Calls smaller than a lot's worth are not worth the paperwork.
+        if amount > 0.01 * loan.principal.max(1.0) {
+            loan.status = LoanStatus::Called {
+                amount,
+                deadline: clock.tick + loan.covenants.cure_ticks,
+                reason,
+            };
+            let ltv = if own > 0.0 { loan.principal / own } else { f64::INFINITY };
+            log.push(
+                &clock,
+                EventKind::MarginCall,
+                vec![directory.name(lead).to_string(), directory.name(loan.borrower).to_string()],
+                amount,
+                lots.len() as u32,
+                None,
+                match reason {
+                    CallReason::Ltv => format!("LTV {:.2} above covenant {:.2}", ltv.min(99.0), loan.covenants.max_ltv),
+                    _ => format!("DSCR {:.2} below covenant {:.2}", dscr.unwrap_or(0.0), loan.covenants.min_dscr),
+                },
+            );
+        }
+    }
+    // Aggregate coverage of the borrowers that still owe.
+    let mut owing: Vec<AgentId> = book.loans.iter().filter(|l| l.is_live()).map(|l| l.borrower).collect();
+    owing.sort();
+    owing.dedup();
+    let (mut cash_flow, mut service) = (0.0, 0.0);
+    for borrower in owing {
+        if let Ok(b) = borrowers.get(directory.entity(borrower)) {
+            cash_flow += b.operating_cash_flow.iter().sum::<f64>();
+            service += b.debt_service.iter().sum::<f64>();
+        }
+    }
+    metrics.dscr = (service > 0.0).then(|| cash_flow / service);
+    metrics.ltv_paper = (paper > 0.0).then(|| debt / paper);
+    metrics.ltv_market = (market > 0.0).then(|| debt / market);
+}

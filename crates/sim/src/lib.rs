@@ -1,0 +1,14 @@
+//! Runs a firesale world: assembles the one tick schedule from every crate's systems,
+//! guards the invariants after each phase, and streams the outputs to disk.
+#![warn(missing_docs)]
+
+mod guards;
+mod output;
+mod run;
+mod schedule;
+mod summary;
+
+pub use output::*;
+pub use run::*;
+pub use schedule::*;
+pub use summary::*;

@@ -1,0 +1,227 @@
+//! Streaming a run to disk so that an interrupted run never looks complete.
+//!
+//! Every file is written as `NAME.partial` and renamed when the run ends; `summary.json`
+//! is renamed last, so its presence is the mark of a complete run. Any non-finite number
+//! about to be written stops the run instead.
+
+use csv::Writer;
+use firesale_core::{Clock, Event, Generations, Metrics};
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Why outputs could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// File system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// CSV error.
+    #[error("{path}: {source}")]
+    Csv {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: csv::Error,
+    },
+    /// A number that is not finite was about to be written.
+    #[error("tick {tick}: column `{column}` is not a finite number ({value})")]
+    NonFinite {
+        /// Tick.
+        tick: u32,
+        /// Column.
+        column: String,
+        /// The value.
+        value: f64,
+    },
+}
+
+/// Columns of `timeseries.csv`.
+pub const TIMESERIES_COLUMNS: [&str; 25] = [
+    "tick", "date", "compute_price", "btc_price", "hashprice", "demand_index", "risk_free_rate", "stress",
+    "defaults", "defaults_cum", "defaulted_debt_cum", "tenant_defaults_cum", "repossessed_lots_cum",
+    "inventory_lots", "listed_unsold_lots", "lender_equity", "lender_failures_cum", "new_loan_spread",
+    "new_loan_max_ltv", "ltv_paper", "ltv_market", "dscr", "repo_volume", "operators_active", "trades_cum",
+];
+
+/// Columns of `generations.csv`.
+pub const GENERATION_COLUMNS: [&str; 20] = [
+    "tick", "date", "generation", "rent", "utilisation", "installed_lots", "secondary_price",
+    "last_trade_price", "weeks_since_trade", "volume", "listed_lots", "unsold_lots", "bid_depth_10",
+    "bid_depth_25", "bid_depth_50", "fundamental", "book_value", "discount", "repo_haircut", "released",
+];
+
+/// Files of a run being written.
+pub struct RunWriter {
+    dir: PathBuf,
+    timeseries: Writer<File>,
+    generations: Writer<File>,
+    events: BufWriter<File>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io { path: path.to_path_buf(), source }
+}
+
+fn partial(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.partial"))
+}
+
+/// One row of strings, refusing non-finite numbers.
+struct Row<'a> {
+    tick: u32,
+    cells: Vec<String>,
+    columns: &'a [&'a str],
+}
+
+impl Row<'_> {
+    fn num(&mut self, value: f64) -> Result<(), OutputError> {
+        if !value.is_finite() {
+            return Err(OutputError::NonFinite { tick: self.tick, column: self.columns[self.cells.len()].to_string(), value });
+        }
+        self.cells.push(format!("{value}"));
+        Ok(())
+    }
+
+    fn opt(&mut self, value: Option<f64>) -> Result<(), OutputError> {
+        match value {
+            Some(v) => self.num(v),
+            None => {
+                self.cells.push(String::new());
+                Ok(())
+            }
+        }
+    }
+
+    fn int(&mut self, value: impl ToString) {
+        self.cells.push(value.to_string());
+    }
+}
+
+impl RunWriter {
+    /// Creates the run directory (clearing a previous complete run's marker) and opens
+    /// every file as `.partial`.
+    pub fn create(dir: &Path, world_ron: &str) -> Result<Self, OutputError> {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        for name in ["summary.json", "timeseries.csv", "generations.csv", "events.jsonl", "world.ron"] {
+            let path = dir.join(name);
+            if path.exists() {
+                fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+        let world_path = dir.join("world.ron");
+        fs::write(&world_path, world_ron).map_err(io(&world_path))?;
+        let csv_writer = |name: &str, header: &[&str]| -> Result<Writer<File>, OutputError> {
+            let path = partial(dir, name);
+            let mut w = Writer::from_path(&path).map_err(|source| OutputError::Csv { path: path.clone(), source })?;
+            w.write_record(header).map_err(|source| OutputError::Csv { path, source })?;
+            Ok(w)
+        };
+        let events_path = partial(dir, "events.jsonl");
+        Ok(RunWriter {
+            dir: dir.to_path_buf(),
+            timeseries: csv_writer("timeseries.csv", &TIMESERIES_COLUMNS)?,
+            generations: csv_writer("generations.csv", &GENERATION_COLUMNS)?,
+            events: BufWriter::new(File::create(&events_path).map_err(io(&events_path))?),
+        })
+    }
+
+    /// Writes one tick's rows and events.
+    pub fn record(&mut self, clock: &Clock, gens: &Generations, m: &Metrics, events: &[Event]) -> Result<(), OutputError> {
+        let date = clock.today_str();
+        let mut row = Row { tick: clock.tick, cells: Vec::with_capacity(25), columns: &TIMESERIES_COLUMNS };
+        row.int(clock.tick);
+        row.int(&date);
+        row.num(m.compute_price)?;
+        row.num(m.btc_price)?;
+        row.num(m.hashprice)?;
+        row.num(m.demand_index)?;
+        row.num(m.risk_free_rate)?;
+        row.int(u8::from(m.stress));
+        row.int(m.defaults);
+        row.int(m.defaults_cum);
+        row.num(m.defaulted_debt_cum)?;
+        row.int(m.tenant_defaults_cum);
+        row.int(m.repossessed_lots_cum);
+        row.int(m.inventory_lots);
+        row.int(m.listed_unsold_lots);
+        row.num(m.lender_equity)?;
+        row.int(m.lender_failures_cum);
+        row.opt(m.new_loan_spread)?;
+        row.opt(m.new_loan_max_ltv)?;
+        row.opt(m.ltv_paper)?;
+        row.opt(m.ltv_market)?;
+        row.opt(m.dscr)?;
+        row.num(m.repo_volume)?;
+        row.int(m.operators_active);
+        row.int(m.trades_cum);
+        let path = partial(&self.dir, "timeseries.csv");
+        self.timeseries.write_record(&row.cells).map_err(|source| OutputError::Csv { path, source })?;
+
+        for (g, gm) in m.generations.iter().enumerate() {
+            let generation = &gens.list[g];
+            if generation.release_tick > clock.tick as i32 {
+                continue;
+            }
+            let mut row = Row { tick: clock.tick, cells: Vec::with_capacity(20), columns: &GENERATION_COLUMNS };
+            row.int(clock.tick);
+            row.int(&date);
+            row.int(&generation.name);
+            row.num(gm.rent)?;
+            row.opt(gm.utilisation)?;
+            row.int(gm.installed_lots);
+            row.opt(gm.secondary_price)?;
+            row.opt(gm.last_trade_price)?;
+            row.cells.push(gm.weeks_since_trade.map(|w| w.to_string()).unwrap_or_default());
+            row.int(gm.volume);
+            row.int(gm.listed);
+            row.int(gm.unsold);
+            row.int(gm.bid_depth_10);
+            row.int(gm.bid_depth_25);
+            row.int(gm.bid_depth_50);
+            row.num(gm.fundamental)?;
+            row.num(gm.book_value)?;
+            row.opt(discount(gm.secondary_price, gm.fundamental))?;
+            row.opt(gm.repo_haircut)?;
+            row.int(u8::from(generation.released_in_run && generation.release_tick == clock.tick as i32));
+            let path = partial(&self.dir, "generations.csv");
+            self.generations.write_record(&row.cells).map_err(|source| OutputError::Csv { path, source })?;
+        }
+        let path = partial(&self.dir, "events.jsonl");
+        for event in events {
+            if !event.amount.is_finite() {
+                return Err(OutputError::NonFinite { tick: clock.tick, column: format!("events.amount ({:?})", event.kind), value: event.amount });
+            }
+            let line = serde_json::to_string(event).map_err(|e| OutputError::Io { path: path.clone(), source: e.into() })?;
+            writeln!(self.events, "{line}").map_err(io(&path))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and renames every file into place, `summary.json` last.
+    pub fn finish(mut self, summary_json: &str) -> Result<PathBuf, OutputError> {
+        let dir = self.dir.clone();
+        self.timeseries.flush().map_err(io(&dir))?;
+        self.generations.flush().map_err(io(&dir))?;
+        self.events.flush().map_err(io(&dir))?;
+        drop(self);
+        for name in ["timeseries.csv", "generations.csv", "events.jsonl"] {
+            let from = partial(&dir, name);
+            fs::rename(&from, dir.join(name)).map_err(io(&from))?;
+        }
+        let summary = partial(&dir, "summary.json");
+        fs::write(&summary, summary_json).map_err(io(&summary))?;
+        fs::rename(&summary, dir.join("summary.json")).map_err(io(&summary))?;
+        Ok(dir)
+    }
+}
+
+/// The fire-sale discount: `1 - price / fundamental`, when both exist.
+pub fn discount(price: Option<f64>, fundamental: f64) -> Option<f64> {
+    price.filter(|_| fundamental > 0.0).map(|p| 1.0 - p / fundamental)
+}

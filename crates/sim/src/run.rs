@@ -1,0 +1,115 @@
+//! Running a world tick by tick.
+
+use crate::guards::AccountChecks;
+use crate::output::{OutputError, RunWriter, discount};
+use crate::schedule::build_schedule;
+use crate::summary::{Summary, SummaryInputs};
+use bevy_ecs::prelude::*;
+use firesale_core::{Clock, EventLog, Generations, Halt, InvalidState, Metrics};
+use firesale_world::{WorldError, WorldFile, build_world, to_ron};
+use std::path::{Path, PathBuf};
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The world could not be built.
+    #[error(transparent)]
+    World(#[from] WorldError),
+    /// The schedule could not be built (e.g. two systems with no order between them).
+    #[error("the tick schedule is invalid: {0}")]
+    Schedule(String),
+    /// The simulation reached an invalid state.
+    #[error(transparent)]
+    Invalid(#[from] InvalidState),
+    /// Outputs could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// A world ready to run.
+pub struct Simulation {
+    world: World,
+    schedule: Schedule,
+    file: WorldFile,
+    peak: (f64, Option<(String, String)>),
+}
+
+impl Simulation {
+    /// Builds the world and its schedule; fails if the schedule has ambiguities.
+    pub fn new(file: &WorldFile) -> Result<Self, RunError> {
+        let mut world = build_world(file)?;
+        world.insert_resource(AccountChecks::default());
+        let mut schedule = build_schedule();
+        if let Err(e) = schedule.initialize(&mut world) {
+            return Err(RunError::Schedule(e.to_string(schedule.graph(), &world)));
+        }
+        Ok(Simulation { world, schedule, file: file.clone(), peak: (f64::NEG_INFINITY, None) })
+    }
+
+    /// The world being simulated (for tests that inspect resources).
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Runs one tick; returns this tick's events.
+    pub fn step(&mut self, tick: u32) -> Result<Vec<firesale_core::Event>, RunError> {
+        self.world.resource_mut::<Clock>().tick = tick;
+        self.schedule.run(&mut self.world);
+        if let Some(error) = self.world.resource_mut::<Halt>().error.take() {
+            return Err(error.into());
+        }
+        let metrics = self.world.resource::<Metrics>();
+        let clock = self.world.resource::<Clock>();
+        let gens = self.world.resource::<Generations>();
+        for (g, m) in metrics.generations.iter().enumerate() {
+            if let Some(d) = discount(m.secondary_price, m.fundamental)
+                && d > self.peak.0
+            {
+                self.peak = (d, Some((gens.list[g].name.clone(), clock.today_str())));
+            }
+        }
+        Ok(std::mem::take(&mut self.world.resource_mut::<EventLog>().events))
+    }
+
+    /// Runs every tick, writing outputs into `dir`; `on_tick` is called after each tick.
+    pub fn run_to(mut self, dir: &Path, mut on_tick: impl FnMut(u32)) -> Result<Summary, RunError> {
+        let mut writer = RunWriter::create(dir, &to_ron(&self.file))?;
+        for tick in 0..self.file.ticks {
+            let events = self.step(tick)?;
+            let world = &self.world;
+            writer.record(world.resource::<Clock>(), world.resource::<Generations>(), world.resource::<Metrics>(), &events)?;
+            on_tick(tick);
+        }
+        let summary = self.summary();
+        let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+        writer.finish(&json)?;
+        Ok(summary)
+    }
+
+    /// The summary of the run so far.
+    pub fn summary(&self) -> Summary {
+        let world = &self.world;
+        Summary::from_inputs(SummaryInputs {
+            file: &self.file,
+            clock: world.resource::<Clock>(),
+            metrics: world.resource::<Metrics>(),
+            book: world.resource::<firesale_core::LoanBook>(),
+            fleet: world.resource::<firesale_core::Fleet>(),
+            gens: world.resource::<Generations>(),
+            secondary: world.resource::<firesale_markets::SecondaryMarket>(),
+            directory: world.resource::<firesale_core::Directory>(),
+            checks: *world.resource::<AccountChecks>(),
+            peak: &self.peak,
+        })
+    }
+}
+
+/// The default output directory of a run: `output/<world>/seed-<seed>/`.
+pub fn default_output_dir(file: &WorldFile) -> PathBuf {
+    PathBuf::from("output").join(&file.name).join(format!("seed-{}", file.seed))
+}
+
+/// Runs a world into `dir` and returns its summary.
+pub fn run_world(file: &WorldFile, dir: &Path, on_tick: impl FnMut(u32)) -> Result<Summary, RunError> {
+    Simulation::new(file)?.run_to(dir, on_tick)
+}

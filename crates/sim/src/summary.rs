@@ -1,0 +1,150 @@
+//! The run's headline figures, for `summary.json` and the end of `firesale run`.
+
+use crate::guards::AccountChecks;
+use firesale_core::{AgentKind, Clock, Directory, Fleet, Generations, LoanBook, LoanStatus, Metrics};
+use firesale_markets::SecondaryMarket;
+use firesale_world::WorldFile;
+use serde::Serialize;
+
+/// Headline figures of a run. Money in $, rates as fractions per year.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    /// World name.
+    pub world: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Ticks simulated.
+    pub ticks: u32,
+    /// First day.
+    pub start_date: String,
+    /// First day of the last tick.
+    pub end_date: String,
+    /// Operators at the start.
+    pub operators: u32,
+    /// Operators that defaulted.
+    pub defaults_total: u32,
+    /// Share of operators that defaulted.
+    pub default_rate: f64,
+    /// Largest fire-sale discount of any trade (`1 - price / fundamental`).
+    pub peak_discount: Option<f64>,
+    /// Generation of that trade.
+    pub peak_discount_generation: Option<String>,
+    /// Date of that trade.
+    pub peak_discount_date: Option<String>,
+    /// Recovered / principal at default, over defaulted loans.
+    pub recovery_rate: Option<f64>,
+    /// Principal at default less recoveries and the market value of unsold repossessed lots.
+    pub lender_losses_usd: f64,
+    /// Lenders that failed.
+    pub lender_failures: u32,
+    /// Mean weeks from repossession to sale of repossessed lots that sold.
+    pub weeks_to_clear_repossessed: Option<f64>,
+    /// Lots repossessed.
+    pub repossessed_lots_total: u64,
+    /// Repossessed lots still unsold at the end.
+    pub unsold_inventory_end: u64,
+    /// Repo funding extended over the run, $.
+    pub repo_volume_total: f64,
+    /// Largest |sum of all ledger balances| at a tick end, $.
+    pub ledger_max_imbalance_usd: f64,
+    /// Largest balance-sheet scale (sum of |agent balances|), $.
+    pub ledger_max_balance_sheet_usd: f64,
+    /// Lots built by the vendor (starting fleets included).
+    pub lots_created: u64,
+    /// Lots scrapped.
+    pub lots_scrapped: u64,
+    /// Lots traded in the secondary auctions.
+    pub trades_total: u64,
+    /// Principal-weighted spread over risk-free of all loans made.
+    pub mean_spread_charged: Option<f64>,
+    /// Spread that would have covered the realised losses: yearly default rate × loss given default.
+    pub break_even_spread: Option<f64>,
+}
+
+/// What the summary is computed from.
+pub struct SummaryInputs<'a> {
+    /// World file.
+    pub file: &'a WorldFile,
+    /// Clock at the end.
+    pub clock: &'a Clock,
+    /// Last tick's metrics (cumulative counters).
+    pub metrics: &'a Metrics,
+    /// Every loan.
+    pub book: &'a LoanBook,
+    /// Every lot.
+    pub fleet: &'a Fleet,
+    /// Generations.
+    pub gens: &'a Generations,
+    /// Secondary market (for marks of unsold inventory).
+    pub secondary: &'a SecondaryMarket,
+    /// Directory.
+    pub directory: &'a Directory,
+    /// Ledger checks.
+    pub checks: AccountChecks,
+    /// Peak discount and where.
+    pub peak: &'a (f64, Option<(String, String)>),
+}
+
+impl Summary {
+    /// Computes the summary.
+    pub fn from_inputs(i: SummaryInputs) -> Summary {
+        let m = i.metrics;
+        let operators = (i.directory.count(AgentKind::Miner) + i.directory.count(AgentKind::NeoCloud)) as u32;
+        let defaulted: Vec<_> = i
+            .book
+            .loans
+            .iter()
+            .filter(|l| matches!(l.status, LoanStatus::Defaulted { .. } | LoanStatus::Resolved))
+            .collect();
+        let principal: f64 = defaulted.iter().map(|l| l.defaulted_principal).sum();
+        let recovered: f64 = defaulted.iter().map(|l| l.recovered).sum();
+        let lenders: Vec<_> = i.directory.iter().filter(|a| a.kind == AgentKind::Lender).map(|a| a.id).collect();
+        let mut unsold = 0u64;
+        let mut unsold_value = 0.0;
+        for id in lenders {
+            for lot in i.fleet.owned_by(id) {
+                let lot = i.fleet.get(lot);
+                if lot.repossessed_tick.is_some() {
+                    unsold += 1;
+                    let g = lot.generation.0 as usize;
+                    unsold_value += i.secondary.generations[g].last_price.unwrap_or(0.0) * f64::from(i.gens.gpus_per_lot);
+                }
+            }
+        }
+        let lent: f64 = i.book.loans.iter().map(|l| l.original_principal).sum();
+        let spread = (lent > 0.0).then(|| i.book.loans.iter().map(|l| l.spread * l.original_principal).sum::<f64>() / lent);
+        let years = f64::from(i.file.ticks) * i.clock.years_per_tick();
+        let default_rate = if operators > 0 { f64::from(m.defaults_cum) / f64::from(operators) } else { 0.0 };
+        let recovery_rate = (principal > 0.0).then(|| recovered / principal);
+        let (peak, peak_at) = i.peak;
+        Summary {
+            world: i.file.name.clone(),
+            seed: i.file.seed,
+            ticks: i.file.ticks,
+            start_date: i.clock.date_of(0).to_string(),
+            end_date: i.clock.date_of(i.file.ticks.saturating_sub(1)).to_string(),
+            operators,
+            defaults_total: m.defaults_cum,
+            default_rate,
+            peak_discount: peak_at.as_ref().map(|_| *peak),
+            peak_discount_generation: peak_at.as_ref().map(|p| p.0.clone()),
+            peak_discount_date: peak_at.as_ref().map(|p| p.1.clone()),
+            recovery_rate,
+            lender_losses_usd: (principal - recovered - unsold_value).max(0.0),
+            lender_failures: m.lender_failures_cum,
+            weeks_to_clear_repossessed: (m.repossessed_sold_cum > 0).then(|| {
+                m.repossessed_ticks_to_sale_cum as f64 / m.repossessed_sold_cum as f64 * f64::from(i.clock.tick_days) / 7.0
+            }),
+            repossessed_lots_total: m.repossessed_lots_cum,
+            unsold_inventory_end: unsold,
+            repo_volume_total: m.repo_funded_cum,
+            ledger_max_imbalance_usd: i.checks.max_imbalance,
+            ledger_max_balance_sheet_usd: i.checks.max_scale,
+            lots_created: i.fleet.created,
+            lots_scrapped: i.fleet.scrapped,
+            trades_total: m.trades_cum,
+            mean_spread_charged: spread,
+            break_even_spread: (years > 0.0).then(|| default_rate / years * (1.0 - recovery_rate.unwrap_or(1.0))),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! World files of firesale: the RON schema, validation with clear errors, `--set`
+//! overrides, and spawning a world's agents into a bevy `World`.
+#![warn(missing_docs)]
+
+mod dist;
+mod error;
+mod load;
+mod schema;
+mod spawn;
+mod validate;
+
+pub use error::*;
+pub use load::*;
+pub use schema::*;
+pub use spawn::*;
+pub use validate::*;

@@ -1,0 +1,163 @@
+//! Reading a world: finding the file, parsing with positions, overrides, validation.
+
+use crate::error::{Invalid, WorldError};
+use crate::schema::WorldFile;
+use crate::validate::validate;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The shipped worlds directory of this checkout (found at build time).
+pub fn shipped_worlds_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../worlds")
+}
+
+/// Finds a world given as a path, or as a name of a file in `worlds/` (here or shipped).
+pub fn resolve(name_or_path: &str) -> Result<PathBuf, WorldError> {
+    let direct = PathBuf::from(name_or_path);
+    if direct.is_file() {
+        return Ok(direct);
+    }
+    let stem = name_or_path.trim_end_matches(".ron");
+    for dir in [PathBuf::from("worlds"), shipped_worlds_dir()] {
+        let candidate = dir.join(format!("{stem}.ron"));
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(WorldError::NotFound(name_or_path.to_string()))
+}
+
+/// Parses RON text; errors carry line, column and the field path.
+pub fn parse(text: &str, file: &Path) -> Result<WorldFile, WorldError> {
+    let mut de = ron::Deserializer::from_str(text).map_err(|e| WorldError::Parse {
+        file: file.to_path_buf(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        path: "(file)".into(),
+        message: e.code.to_string(),
+    })?;
+    let result: Result<WorldFile, _> = serde_path_to_error::deserialize(&mut de);
+    let world = result.map_err(|e| {
+        let path = e.path().to_string();
+        let spanned = de.span_error(e.into_inner());
+        WorldError::Parse {
+            file: file.to_path_buf(),
+            line: spanned.span.start.line,
+            column: spanned.span.start.col,
+            path: if path == "." { "(top level)".into() } else { path },
+            message: spanned.code.to_string(),
+        }
+    })?;
+    de.end().map_err(|e| {
+        let spanned = de.span_error(e);
+        WorldError::Parse {
+            file: file.to_path_buf(),
+            line: spanned.span.start.line,
+            column: spanned.span.start.col,
+            path: "(after the world)".into(),
+            message: spanned.code.to_string(),
+        }
+    })?;
+    Ok(world)
+}
+
+/// Reads, parses, overrides and validates a world.
+pub fn load(
+    name_or_path: &str,
+    seed: Option<u64>,
+    ticks: Option<u32>,
+    sets: &[String],
+) -> Result<(PathBuf, WorldFile), WorldError> {
+    let file = resolve(name_or_path)?;
+    let text = std::fs::read_to_string(&file).map_err(|source| WorldError::Io { file: file.clone(), source })?;
+    let mut world = parse(&text, &file)?;
+    if let Some(seed) = seed {
+        world.seed = seed;
+    }
+    if let Some(ticks) = ticks {
+        world.ticks = ticks;
+    }
+    let world = apply_overrides(world, sets)?;
+    let shown = file.display().to_string();
+    validate(&world, &shown).map_err(WorldError::Invalid)?;
+    Ok((file, world))
+}
+
+/// Applies `path.to.field=VALUE` overrides; each is checked against the schema.
+pub fn apply_overrides(world: WorldFile, sets: &[String]) -> Result<WorldFile, WorldError> {
+    if sets.is_empty() {
+        return Ok(world);
+    }
+    let mut value = serde_json::to_value(&world).map_err(|e| WorldError::Override { arg: String::new(), message: e.to_string() })?;
+    for arg in sets {
+        let fail = |message: String| WorldError::Override { arg: arg.clone(), message };
+        let (path, raw) = arg.split_once('=').ok_or_else(|| fail("expected path.to.field=VALUE".into()))?;
+        let slot = locate(&mut value, path).map_err(fail)?;
+        *slot = parse_value(raw.trim(), slot);
+        let check: Result<WorldFile, _> = serde_path_to_error::deserialize(&value);
+        if let Err(e) = check {
+            return Err(fail(format!("{}: {}", e.path(), e.inner())));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| WorldError::Override { arg: sets.join(" "), message: e.to_string() })
+}
+
+/// The JSON slot at `a.b[2].c` (or `a.b.2.c`).
+fn locate<'v>(root: &'v mut Value, path: &str) -> Result<&'v mut Value, String> {
+    let mut slot = root;
+    let keys = path.replace('[', ".").replace(']', "");
+    for key in keys.split('.').filter(|k| !k.is_empty()) {
+        slot = match slot {
+            Value::Object(map) => {
+                if !map.contains_key(key) {
+                    let known: Vec<&String> = map.keys().collect();
+                    return Err(format!("no field `{key}` here; expected one of {known:?}"));
+                }
+                map.get_mut(key).ok_or_else(|| format!("no field `{key}`"))?
+            }
+            Value::Array(items) => {
+                let len = items.len();
+                let index: usize = key.parse().map_err(|_| format!("`{key}` is not a list index"))?;
+                items.get_mut(index).ok_or_else(|| format!("index {index} is past the end of a list of {len}"))?
+            }
+            _ => return Err(format!("`{key}`: this value has no fields")),
+        };
+    }
+    Ok(slot)
+}
+
+/// Parses an override value: JSON, `Name(a, b)`, a bare number into a distribution
+/// (`Fixed`), or a bare word (enum variant, date) as a string.
+fn parse_value(raw: &str, current: &Value) -> Value {
+    if let Ok(v) = serde_json::from_str::<Value>(raw) {
+        let is_dist = current.as_object().is_some_and(|m| {
+            m.len() == 1 && m.keys().all(|k| ["Fixed", "Uniform", "Normal", "LogNormal"].contains(&k.as_str()))
+        });
+        if is_dist && v.is_number() {
+            return serde_json::json!({ "Fixed": v });
+        }
+        return v;
+    }
+    if let Some((name, rest)) = raw.split_once('(')
+        && let Some(args) = rest.strip_suffix(')')
+    {
+        let args: Vec<Value> = args
+            .split(',')
+            .map(|a| serde_json::from_str(a.trim()).unwrap_or(Value::String(a.trim().to_string())))
+            .collect();
+        let inner = if args.len() == 1 { args[0].clone() } else { Value::Array(args) };
+        return serde_json::json!({ name.trim(): inner });
+    }
+    Value::String(raw.to_string())
+}
+
+/// The world as RON text, for `world.ron` in the output.
+pub fn to_ron(world: &WorldFile) -> String {
+    let config = ron::ser::PrettyConfig::new().depth_limit(4).struct_names(true);
+    ron::ser::to_string_pretty(world, config).unwrap_or_else(|e| format!("// could not serialise the world: {e}\n"))
+}
+
+/// An invalid-value error for a world built in code.
+pub fn invalid(path: &str, message: impl Into<String>) -> WorldError {
+    WorldError::Invalid(vec![Invalid { file: "world".into(), path: path.into(), message: message.into() }])
+}

@@ -1,0 +1,436 @@
+//! The world file schema. Every field is documented in `worlds/baseline.ron`.
+//!
+//! Rates and shares are fractions (0.05 = 5%), money is US dollars, dates are
+//! `"YYYY-MM-DD"`. Agent parameters are [`Dist`]ributions drawn per agent from the run's
+//! seeded streams, which is where heterogeneity comes from.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A parameter drawn once per agent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Dist {
+    /// Always this value.
+    Fixed(f64),
+    /// Uniform between the two bounds.
+    Uniform(f64, f64),
+    /// Normal with mean and standard deviation (clamped to the field's valid range).
+    Normal(f64, f64),
+    /// Log-normal with median and sigma of the log.
+    LogNormal(f64, f64),
+}
+
+/// A scheduled exogenous move of a process's level, spread evenly over `weeks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shock {
+    /// When it starts.
+    pub date: NaiveDate,
+    /// Total relative change of the level (-0.5 halves it).
+    pub change: f64,
+    /// Over how many weeks it unfolds (at least 1).
+    pub weeks: u32,
+    /// Whether the stress regime (high BTC–demand correlation) is on while it unfolds.
+    #[serde(default)]
+    pub stress: bool,
+}
+
+/// A whole world: the scenario a run simulates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "World")]
+pub struct WorldFile {
+    /// Short name (used for the output directory).
+    pub name: String,
+    /// One line saying what question the world answers.
+    pub description: String,
+    /// Master seed of the run.
+    pub seed: u64,
+    /// First day of tick 0.
+    pub start: NaiveDate,
+    /// Number of ticks.
+    pub ticks: u32,
+    /// Days per tick.
+    pub tick_days: u32,
+    /// GPUs per lot.
+    pub gpus_per_lot: u32,
+    /// GPU generations (technology).
+    pub generations: Vec<GenerationSpec>,
+    /// The compute rental market.
+    pub compute: ComputeSpec,
+    /// AI compute demand index.
+    pub demand: DemandSpec,
+    /// Bitcoin price and mining economics.
+    pub btc: BtcSpec,
+    /// Risk-free rate path.
+    pub rates: RatesSpec,
+    /// Power price path (a multiplier on every agent's contract price).
+    pub power: PowerSpec,
+    /// Operators: crypto miners and neo-clouds.
+    pub operators: Vec<OperatorClass>,
+    /// Lenders: banks, private credit, crypto lenders, repo desks.
+    pub lenders: Vec<LenderClass>,
+    /// GPU buyers: hyperscalers, tier-2 clouds, start-ups, brokers.
+    pub buyers: Vec<BuyerClass>,
+}
+
+/// One GPU generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationSpec {
+    /// Name, e.g. "H100".
+    pub name: String,
+    /// Date the vendor starts selling it.
+    pub release: NaiveDate,
+    /// Performance per GPU, H100 = 1.0.
+    pub perf: f64,
+    /// Power per GPU including server overhead, kW.
+    pub kw_per_gpu: f64,
+    /// List price per GPU at release, $.
+    pub list_price: f64,
+    /// Yearly decline of the list price after release.
+    pub list_price_decline: f64,
+    /// Rack density it needs, kW per rack (documentation and the cooling rule).
+    pub rack_kw: f64,
+    /// Whether it needs liquid cooling.
+    pub liquid_cooled: bool,
+    /// Straight-line accounting life, years.
+    pub useful_life_years: f64,
+    /// Physical life before scrapping, years.
+    pub max_age_years: f64,
+    /// Vendor delivery limit, lots per tick (None: unlimited).
+    #[serde(default)]
+    pub vendor_lots_per_tick: Option<u32>,
+}
+
+/// The compute rental market.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeSpec {
+    /// Price at which demand equals the demand index, $/H100-hour.
+    pub reference_price: f64,
+    /// Price elasticity of demand (> 0).
+    pub elasticity: f64,
+    /// Highest price tenants ever pay, $/H100-hour.
+    pub price_cap: f64,
+    /// Share of installed hours a GPU is available.
+    pub availability: f64,
+    /// Opex per dispatched GPU-hour besides power, $.
+    pub opex_per_gpu_hour: f64,
+    /// Discount rate of the benchmark (fundamental) valuation, per year.
+    pub benchmark_rate: f64,
+    /// Rent growth the benchmark valuation assumes, per year (negative: deflation).
+    pub benchmark_rent_growth: f64,
+    /// Power price of the benchmark valuation, $/kWh.
+    pub benchmark_power_price: f64,
+}
+
+/// The AI compute demand index `A_t`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemandSpec {
+    /// Demand at the reference price at the start, in H100-equivalent GPUs.
+    pub initial: f64,
+    /// Yearly growth of AI services demand.
+    pub growth: f64,
+    /// Yearly efficiency drift: less raw compute per service (0.3 = 30% less a year).
+    pub efficiency_drift: f64,
+    /// Yearly volatility of log demand.
+    pub volatility: f64,
+    /// Scheduled shocks.
+    #[serde(default)]
+    pub shocks: Vec<Shock>,
+}
+
+/// Bitcoin: price process, correlation with demand, and mining economics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BtcSpec {
+    /// Price at the start, $.
+    pub initial_price: f64,
+    /// Yearly drift of log price.
+    pub drift: f64,
+    /// Yearly volatility of log price.
+    pub volatility: f64,
+    /// Jumps per year.
+    pub jump_intensity: f64,
+    /// Mean log jump size.
+    pub jump_mean: f64,
+    /// Standard deviation of log jump size.
+    pub jump_volatility: f64,
+    /// Correlation of BTC and demand shocks in calm ticks.
+    pub correlation_calm: f64,
+    /// Correlation in stress ticks.
+    pub correlation_stress: f64,
+    /// Demand drawdown from its running peak that turns the stress regime on.
+    pub stress_drawdown: f64,
+    /// Scheduled crashes (and rallies).
+    #[serde(default)]
+    pub shocks: Vec<Shock>,
+    /// Network hashrate at the start, EH/s.
+    pub network_hashrate_eh: f64,
+    /// Yearly growth of network hashrate.
+    pub hashrate_growth: f64,
+    /// Block subsidy at the start, BTC.
+    pub block_subsidy: f64,
+    /// Dates the subsidy halves.
+    #[serde(default)]
+    pub halvings: Vec<NaiveDate>,
+    /// Transaction fees per block, BTC.
+    pub fees_per_block: f64,
+}
+
+/// A scheduled change of the risk-free rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateMove {
+    /// When.
+    pub date: NaiveDate,
+    /// Change, fraction (0.01 = +100 bp).
+    pub change: f64,
+}
+
+/// The risk-free rate path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatesSpec {
+    /// Rate at the start, per year.
+    pub initial: f64,
+    /// Scheduled moves.
+    #[serde(default)]
+    pub moves: Vec<RateMove>,
+}
+
+/// The power price path: a multiplier on every agent's contract price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowerSpec {
+    /// Scheduled moves of the multiplier (which starts at 1).
+    #[serde(default)]
+    pub shocks: Vec<Shock>,
+}
+
+/// Kind of operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperatorKind {
+    /// A bitcoin miner hosting GPUs: BTC treasury, hashrate.
+    Miner,
+    /// A GPU cloud without BTC.
+    NeoCloud,
+}
+
+/// A class of operators with parameter distributions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorClass {
+    /// Class name; agents are named `<name>-<n>`.
+    pub name: String,
+    /// Miner or neo-cloud.
+    pub kind: OperatorKind,
+    /// Number of agents.
+    pub count: u32,
+    /// Cash at the start, $.
+    pub cash: Dist,
+    /// GPUs owned at the start.
+    pub gpus: Dist,
+    /// Generation of the starting fleet.
+    pub fleet_generation: String,
+    /// Date the starting fleet was bought (new, at list price).
+    pub fleet_bought: NaiveDate,
+    /// Loan-to-cost of the debt that financed the starting fleet.
+    pub leverage: Dist,
+    /// Spread of that debt, per year.
+    pub spread: Dist,
+    /// Tenor of that debt, years.
+    pub tenor_years: f64,
+    /// Share of it amortised over the tenor (rest is a balloon).
+    pub amortising_share: f64,
+    /// Max LTV covenant.
+    pub covenant_ltv: f64,
+    /// Min DSCR covenant.
+    pub covenant_dscr: f64,
+    /// Cure period, weeks.
+    pub cure_weeks: u32,
+    /// Power price, $/kWh.
+    pub power_price: Dist,
+    /// Spare liquid-cooled rack capacity beyond the starting fleet, as a share of it.
+    pub spare_racks: Dist,
+    /// Cost of building liquid-cooled rack capacity, $ per kW.
+    pub rack_cost_per_kw: f64,
+    /// Weeks to build rack capacity.
+    pub rack_build_weeks: u32,
+    /// Share of capacity leased on fixed-price term contracts.
+    pub term_share: Dist,
+    /// Term contract price as a multiple of the spot price when signed.
+    pub term_premium: f64,
+    /// Term contract length, years.
+    pub term_years: f64,
+    /// Yearly default hazard of a term tenant in calm markets.
+    pub tenant_hazard: f64,
+    /// How fast tenant hazard rises with the demand drawdown since signing
+    /// (hazard × (1 + sensitivity × drawdown)).
+    pub tenant_sensitivity: f64,
+    /// BTC held at the start.
+    pub btc: Dist,
+    /// Mining hashrate, PH/s.
+    pub hashrate_ph: Dist,
+    /// Mining efficiency, J/TH.
+    pub mining_j_per_th: Dist,
+    /// Share of mined BTC sold at once (the rest is held).
+    pub btc_sell_share: f64,
+    /// Hurdle rate for expansion, per year.
+    pub hurdle_rate: Dist,
+    /// Cash kept as a buffer, in weeks of operating costs and debt service.
+    pub cash_buffer_weeks: f64,
+    /// Most new GPUs bought per year, as a share of the fleet.
+    pub max_growth: f64,
+    /// Corporate overhead per GPU per year, $.
+    pub overhead_per_gpu_year: f64,
+    /// Weight on the latest observation in rent expectations (0..1).
+    pub expectation_weight: f64,
+    /// Weight on the observed rent trend when extrapolating (0..1).
+    pub trend_weight: f64,
+}
+
+/// How a lender marks collateral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Marking {
+    /// Straight-line book value.
+    Book,
+    /// Last secondary trade (book before any trade).
+    LastTrade,
+    /// Discounted-margin model value from observed rents.
+    Model,
+}
+
+/// How a repo desk sets its haircut.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum HaircutRule {
+    /// From observed liquidity: the haircut reaches 100% in a thin market.
+    Observed {
+        /// Haircut in a deep, calm market.
+        base: f64,
+        /// Added per unit of yearly price volatility.
+        per_volatility: f64,
+        /// Weeks without a trade after which it will not lend.
+        max_stale_weeks: u32,
+        /// Position / bid depth above which it will not lend.
+        max_position_to_depth: f64,
+    },
+    /// A fixed haircut whatever the market does: a lender of last resort.
+    Fixed(f64),
+}
+
+/// Kind of lender.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum LenderKind {
+    /// Regulated bank.
+    Bank,
+    /// Private credit fund.
+    PrivateCredit,
+    /// Crypto lender.
+    CryptoLender,
+    /// Repo desk lending to lenders against GPU inventory.
+    RepoDesk(HaircutRule),
+}
+
+/// A class of lenders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LenderClass {
+    /// Class name.
+    pub name: String,
+    /// Kind.
+    pub kind: LenderKind,
+    /// Number of agents.
+    pub count: u32,
+    /// Equity at the start, $.
+    pub equity: Dist,
+    /// Outside funding as a multiple of equity.
+    pub leverage: Dist,
+    /// Cost of outside funding over the risk-free rate, per year.
+    pub funding_spread: f64,
+    /// Capital ratio (equity / assets) below which funders start withdrawing.
+    pub run_threshold: f64,
+    /// Share of funding withdrawn per week while below the threshold.
+    pub withdrawal_rate: f64,
+    /// How it marks collateral.
+    pub marking: Marking,
+    /// Spread on new loans in calm markets, per year.
+    pub base_spread: f64,
+    /// Max LTV at origination in calm markets.
+    pub base_max_ltv: f64,
+    /// Covenant max LTV written into loans.
+    pub covenant_ltv: f64,
+    /// Covenant min DSCR.
+    pub covenant_dscr: f64,
+    /// Cure period, weeks.
+    pub cure_weeks: u32,
+    /// Tenor of new loans, years.
+    pub tenor_years: f64,
+    /// Share amortised over the tenor.
+    pub amortising_share: f64,
+    /// Spread added per unit of realised yearly loss rate on its book.
+    pub loss_sensitivity: f64,
+    /// Spread added per unit of observed yearly price volatility.
+    pub volatility_sensitivity: f64,
+    /// Capital ratio it targets; below it, it lends less and sells faster.
+    pub target_capital_ratio: f64,
+    /// Whether it lends to BTC miners.
+    pub lends_to_miners: bool,
+    /// Share of repossessed inventory listed per week when calm.
+    pub base_liquidation_pace: f64,
+    /// Deepest discount to its own mark it accepts when most urgent.
+    pub max_fire_sale_discount: f64,
+    /// Relative weight in the starting loans (who financed the starting fleets).
+    pub initial_book_weight: f64,
+}
+
+/// A class of GPU buyers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyerClass {
+    /// Class name.
+    pub name: String,
+    /// Number of agents.
+    pub count: u32,
+    /// Cash at the start, $.
+    pub cash: Dist,
+    /// Committed credit line, $.
+    pub credit_line: Dist,
+    /// Share of the credit line withdrawn in the stress regime.
+    pub stress_credit_cut: f64,
+    /// Cost of capital, per year.
+    pub cost_of_capital: Dist,
+    /// Longest horizon it values lots over, years.
+    pub horizon_years: f64,
+    /// Power price, $/kWh.
+    pub power_price: Dist,
+    /// Air-cooled rack capacity, kW.
+    pub air_kw: Dist,
+    /// Liquid-cooled rack capacity, kW.
+    pub liquid_kw: Dist,
+    /// GPUs already installed at the start.
+    pub gpus: Dist,
+    /// Their generation.
+    pub fleet_generation: String,
+    /// When they were bought.
+    pub fleet_bought: NaiveDate,
+    /// Cost of building liquid-cooled capacity, $ per kW.
+    pub rack_cost_per_kw: f64,
+    /// Weeks to build it.
+    pub rack_build_weeks: u32,
+    /// Share of free cash it spends on new racks per year when its racks are full.
+    pub rack_budget_share: f64,
+    /// Bid ladder: fractions of its valuation, one tranche each, highest first.
+    pub bid_ladder: Vec<f64>,
+    /// Most lots it bids for per generation per tick.
+    pub max_lots_per_tick: u32,
+    /// Whether it buys new lots from the vendor.
+    pub buys_primary: bool,
+    /// Corporate revenue (outside the GPU business) per week, $, indexed to demand.
+    pub outside_income_per_week: Dist,
+    /// Weight on the latest observation in rent expectations.
+    pub expectation_weight: f64,
+    /// Weight on the observed rent trend.
+    pub trend_weight: f64,
+}

@@ -1,0 +1,446 @@
+//! Turning a validated world file into a bevy `World`: resources, paths and agents.
+//!
+//! Every agent draws its parameters from its own stream (`agent/<name>`), in a fixed
+//! order, so adding a class or an agent never changes what another agent drew.
+
+use crate::error::WorldError;
+use crate::load::invalid;
+use crate::schema::*;
+use crate::validate::range;
+use bevy_ecs::prelude::*;
+use chrono::NaiveDate;
+use firesale_buyer::{Buyer, BuyerParams};
+use firesale_core::prelude::*;
+use firesale_core::*;
+use firesale_lender::{HaircutPolicy, Lender, LenderParams, MarkingPolicy, RepoDesk};
+use firesale_markets::*;
+use firesale_miner::{Bitcoin, Operator, OperatorParams, RackShortfall, TermLeases};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// Tick of a date: the first tick on or after it, negative before the start.
+fn tick_of(start: NaiveDate, tick_days: u32, date: NaiveDate) -> i32 {
+    let days = (date - start).num_days();
+    let step = i64::from(tick_days);
+    (if days >= 0 { (days + step - 1) / step } else { days.div_euclid(step) }) as i32
+}
+
+/// Builds the world: every resource and agent, ready for the schedule.
+pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
+    let mut world = World::new();
+    let clock = Clock { start: w.start, tick_days: w.tick_days, ticks: w.ticks, tick: 0 };
+    let seed = MasterSeed(w.seed);
+    let generations = Generations {
+        list: w
+            .generations
+            .iter()
+            .map(|g| Generation {
+                name: g.name.clone(),
+                release_tick: tick_of(w.start, w.tick_days, g.release),
+                released_in_run: g.release >= w.start,
+                perf: g.perf,
+                kw_per_gpu: g.kw_per_gpu,
+                list_price: g.list_price,
+                list_price_decline: g.list_price_decline,
+                liquid_cooled: g.liquid_cooled,
+                useful_life_years: g.useful_life_years,
+                max_age_years: g.max_age_years,
+                vendor_lots_per_tick: g.vendor_lots_per_tick,
+            })
+            .collect(),
+        gpus_per_lot: w.gpus_per_lot,
+    };
+    let n_gens = generations.list.len();
+    let exogenous = Exogenous::new(exogenous_params(w), scheduled_paths(w, &clock), seed.stream("exogenous"));
+    let compute = ComputeMarket::new(compute_params(&w.compute), n_gens);
+    world.insert_resource(Metrics { generations: vec![GenerationMetrics::default(); n_gens], ..Default::default() });
+    world.insert_resource(SecondaryMarket::new(n_gens));
+    world.insert_resource(Vendor { sold_this_tick: vec![0; n_gens] });
+    world.insert_resource(exogenous);
+    world.insert_resource(compute);
+    world.insert_resource(LoanBook::default());
+    world.insert_resource(CreditOffers::default());
+    world.insert_resource(LoanRequests::default());
+    world.insert_resource(EventLog::default());
+    world.insert_resource(Halt::default());
+    world.insert_resource(Fleet::default());
+    world.insert_resource(Ledger::new());
+    world.insert_resource(Directory::default());
+    world.insert_resource(seed);
+    world.insert_resource(clock.clone());
+    world.insert_resource(generations);
+
+    let mut lender_weights = Vec::new();
+    for (ci, class) in w.lenders.iter().enumerate() {
+        for k in 1..=class.count {
+            let id = spawn_lender(&mut world, class, &format!("{}-{k}", class.name));
+            if !matches!(class.kind, LenderKind::RepoDesk(_)) {
+                lender_weights.push((id, class.initial_book_weight, class.lends_to_miners, ci));
+            }
+        }
+    }
+    let mut loan_rng = seed.stream("spawn/loans");
+    for class in &w.operators {
+        for k in 1..=class.count {
+            spawn_operator(&mut world, w, class, &format!("{}-{k}", class.name), &lender_weights, &mut loan_rng)?;
+        }
+    }
+    for class in &w.buyers {
+        for k in 1..=class.count {
+            spawn_buyer(&mut world, w, class, &format!("{}-{k}", class.name));
+        }
+    }
+    let ledger = world.resource::<Ledger>();
+    let directory = world.resource::<Directory>();
+    for agent in directory.iter().filter(|a| a.kind == AgentKind::Lender) {
+        let cash = ledger.balance(agent.account);
+        if cash < 0.0 {
+            return Err(invalid(
+                "lenders",
+                format!(
+                    "{} cannot fund its share of the operators' starting loans (short ${:.0}): raise its equity or leverage, or lower the operators' leverage",
+                    agent.name, -cash
+                ),
+            ));
+        }
+    }
+    Ok(world)
+}
+
+fn register(world: &mut World, name: &str, kind: AgentKind, equity: f64) -> (Agent, Entity) {
+    let id = world.resource::<Directory>().next_id();
+    let account = world.resource_mut::<Ledger>().open(name, equity);
+    let agent = Agent { id, name: name.to_string(), kind, account };
+    let entity = world.spawn((agent.clone(), id, AgentRng(world.resource::<MasterSeed>().stream(&format!("agent/{name}"))))).id();
+    world.resource_mut::<Directory>().register(agent.clone(), entity);
+    (agent, entity)
+}
+
+fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
+    let mut rng = world.resource::<MasterSeed>().stream(&format!("params/{name}"));
+    let equity = class.equity.sample(&mut rng, range::AMOUNT.0, range::AMOUNT.1);
+    let leverage = class.leverage.sample(&mut rng, range::LEVERAGE.0, range::LEVERAGE.1);
+    let n_gens = world.resource::<Generations>().list.len();
+    if let LenderKind::RepoDesk(rule) = class.kind {
+        let (_, entity) = register(world, name, AgentKind::RepoDesk, equity);
+        let policy = match rule {
+            HaircutRule::Fixed(h) => HaircutPolicy::Fixed(h),
+            HaircutRule::Observed { base, per_volatility, max_stale_weeks, max_position_to_depth } => {
+                HaircutPolicy::Observed { base, per_volatility, max_stale_weeks, max_position_to_depth }
+            }
+        };
+        world.entity_mut(entity).insert(RepoDesk { policy, spread: class.base_spread, positions: Vec::new(), haircuts: vec![1.0; n_gens] });
+        return world.get::<AgentId>(entity).copied().unwrap_or(AgentId(0));
+    }
+    let (agent, entity) = register(world, name, AgentKind::Lender, equity);
+    let funding = equity * leverage;
+    world.resource_mut::<Ledger>().transfer(External::BondHolders.account(), agent.account, funding, "outside funding");
+    let ticks_per_week = 7.0 / f64::from(world.resource::<Clock>().tick_days);
+    let params = LenderParams {
+        marking: match class.marking {
+            Marking::Book => MarkingPolicy::Book,
+            Marking::LastTrade => MarkingPolicy::LastTrade,
+            Marking::Model => MarkingPolicy::Model,
+        },
+        funding_spread: class.funding_spread,
+        run_threshold: class.run_threshold,
+        withdrawal_rate: class.withdrawal_rate,
+        base_spread: class.base_spread,
+        base_max_ltv: class.base_max_ltv,
+        covenant_ltv: class.covenant_ltv,
+        covenant_dscr: class.covenant_dscr,
+        cure_ticks: (f64::from(class.cure_weeks) * ticks_per_week).round() as u32,
+        tenor_years: class.tenor_years,
+        amortising_share: class.amortising_share,
+        loss_sensitivity: class.loss_sensitivity,
+        volatility_sensitivity: class.volatility_sensitivity,
+        target_capital_ratio: class.target_capital_ratio,
+        lends_to_miners: class.lends_to_miners,
+        base_liquidation_pace: class.base_liquidation_pace,
+        max_fire_sale_discount: class.max_fire_sale_discount,
+    };
+    let mut lender = Lender::new(params, funding);
+    lender.equity = equity;
+    lender.capital_ratio = equity / (equity + funding).max(1.0);
+    world.entity_mut(entity).insert(lender);
+    agent.id
+}
+
+fn gen_id(w: &WorldFile, name: &str) -> GenId {
+    GenId(w.generations.iter().position(|g| g.name == name).unwrap_or(0) as u16)
+}
+
+/// Price per GPU a lot of `g` cost when bought on `date`.
+fn price_on(w: &WorldFile, g: GenId, date: NaiveDate) -> f64 {
+    let spec = &w.generations[g.0 as usize];
+    let years = ((date - spec.release).num_days().max(0)) as f64 / 365.0;
+    spec.list_price * (1.0 - spec.list_price_decline).powf(years)
+}
+
+fn spawn_operator(
+    world: &mut World,
+    w: &WorldFile,
+    class: &OperatorClass,
+    name: &str,
+    lenders: &[(AgentId, f64, bool, usize)],
+    loan_rng: &mut ChaCha8Rng,
+) -> Result<(), WorldError> {
+    let mut rng = world.resource::<MasterSeed>().stream(&format!("params/{name}"));
+    let (a0, a1) = range::AMOUNT;
+    let cash = class.cash.sample(&mut rng, a0, a1);
+    let gpus = class.gpus.sample(&mut rng, a0, a1);
+    let leverage = class.leverage.sample(&mut rng, range::LTV.0, range::LTV.1);
+    let spread = class.spread.sample(&mut rng, range::RATE.0, range::RATE.1);
+    let power = class.power_price.sample(&mut rng, range::POWER.0, range::POWER.1);
+    let spare = class.spare_racks.sample(&mut rng, 0.0, 10.0);
+    let term_share = class.term_share.sample(&mut rng, 0.0, 1.0);
+    let btc = class.btc.sample(&mut rng, a0, a1);
+    let hashrate = class.hashrate_ph.sample(&mut rng, a0, a1);
+    let j_per_th = class.mining_j_per_th.sample(&mut rng, range::J_PER_TH.0, range::J_PER_TH.1);
+    let hurdle = class.hurdle_rate.sample(&mut rng, range::RATE.0, range::RATE.1);
+
+    let g = gen_id(w, &class.fleet_generation);
+    let lots = (gpus / f64::from(w.gpus_per_lot)).round() as u32;
+    let cost = price_on(w, g, class.fleet_bought) * f64::from(w.gpus_per_lot) * f64::from(lots);
+    let principal = leverage * cost;
+    let kind = match class.kind {
+        OperatorKind::Miner => AgentKind::Miner,
+        OperatorKind::NeoCloud => AgentKind::NeoCloud,
+    };
+    let (agent, entity) = register(world, name, kind, cash + cost - principal);
+    let clock = world.resource::<Clock>().clone();
+    let bought_tick = tick_of(w.start, w.tick_days, class.fleet_bought);
+    let n_gens = w.generations.len();
+
+    if principal > 0.0 {
+        let eligible: Vec<_> = lenders.iter().filter(|l| l.1 > 0.0 && (kind != AgentKind::Miner || l.2)).collect();
+        if eligible.is_empty() {
+            return Err(invalid(
+                "lenders",
+                format!("{name} starts with debt but no lender with initial_book_weight > 0 lends to its kind"),
+            ));
+        }
+        // A club of up to three lenders, drawn by weight without replacement.
+        let mut pool = eligible.clone();
+        let mut club = Vec::new();
+        let members = if principal > 2.0e8 { 3 } else { 1 };
+        while club.len() < members && !pool.is_empty() {
+            let total: f64 = pool.iter().map(|l| l.1).sum();
+            let mut pick = loan_rng.random::<f64>() * total;
+            let mut index = pool.len() - 1;
+            for (i, l) in pool.iter().enumerate() {
+                if pick < l.1 {
+                    index = i;
+                    break;
+                }
+                pick -= l.1;
+            }
+            club.push(pool.remove(index));
+        }
+        let weight: f64 = club.iter().map(|l| l.1).sum();
+        let shares: Vec<(AgentId, f64)> = club.iter().map(|l| (l.0, l.1 / weight)).collect();
+        let tenor = clock.ticks_in_years(class.tenor_years);
+        let maturity = (bought_tick + tenor as i32).max(1) as u32;
+        let cure = (f64::from(class.cure_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32;
+        let loan = Loan {
+            id: LoanId(0),
+            borrower: agent.id,
+            lenders: shares.clone(),
+            principal,
+            original_principal: principal,
+            spread,
+            amortisation: principal * class.amortising_share / f64::from(tenor.max(1)),
+            start_tick: 0,
+            maturity_tick: maturity,
+            covenants: Covenants { max_ltv: class.covenant_ltv, min_dscr: class.covenant_dscr, cure_ticks: cure },
+            btc_collateral: 0.0,
+            arrears: 0.0,
+            arrears_since: None,
+            status: LoanStatus::Performing,
+            defaulted_principal: 0.0,
+            recovered: 0.0,
+        };
+        let loan_id = world.resource_mut::<LoanBook>().add(loan);
+        let directory_accounts: Vec<_> = shares.iter().map(|(l, s)| (world.resource::<Directory>().account(*l), *s)).collect();
+        let mut ledger = world.resource_mut::<Ledger>();
+        for (account, share) in directory_accounts {
+            ledger.transfer(account, agent.account, principal * share, "starting loan");
+        }
+        ledger.transfer(agent.account, External::Vendor.account(), cost, "starting fleet");
+        let mut fleet = world.resource_mut::<Fleet>();
+        for _ in 0..lots {
+            let lot = fleet.create(g, agent.id, bought_tick);
+            fleet.get_mut(lot).state = LotState::Installed;
+            fleet.pledge(lot, Some(loan_id));
+        }
+    } else {
+        world.resource_mut::<Ledger>().transfer(agent.account, External::Vendor.account(), cost, "starting fleet");
+        let mut fleet = world.resource_mut::<Fleet>();
+        for _ in 0..lots {
+            let lot = fleet.create(g, agent.id, bought_tick);
+            fleet.get_mut(lot).state = LotState::Installed;
+        }
+    }
+    let used_kw = f64::from(lots) * w.generations[g.0 as usize].kw_per_gpu * f64::from(w.gpus_per_lot);
+    let liquid = w.generations[g.0 as usize].liquid_cooled;
+    let racks = Racks {
+        air_kw: if liquid { 0.0 } else { used_kw },
+        liquid_kw: if liquid { used_kw * (1.0 + spare) } else { used_kw * spare },
+        pipeline: Vec::new(),
+    };
+    let params = OperatorParams {
+        rack_cost_per_kw: class.rack_cost_per_kw,
+        rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32,
+        term_share,
+        term_premium: class.term_premium,
+        term_years: class.term_years,
+        tenant_hazard: class.tenant_hazard,
+        tenant_sensitivity: class.tenant_sensitivity,
+        btc_sell_share: class.btc_sell_share,
+        hurdle_rate: hurdle,
+        cash_buffer_weeks: class.cash_buffer_weeks,
+        max_growth: class.max_growth,
+        overhead_per_gpu_year: class.overhead_per_gpu_year,
+    };
+    let expectations = RentExpectation::new(n_gens, class.expectation_weight, class.trend_weight);
+    let mut entity_mut = world.entity_mut(entity);
+    entity_mut.insert((
+        Operator::new(params, expectations),
+        racks,
+        PowerContract { usd_per_kwh: power },
+        Dispatch::default(),
+        LeasedShare(0.0),
+        TermLeases::default(),
+        BorrowerBooks::default(),
+        RackShortfall::default(),
+    ));
+    if kind == AgentKind::Miner {
+        entity_mut.insert(Bitcoin { treasury: btc, hashrate_ph: hashrate, j_per_th, mining: false, kwh: 0.0 });
+    }
+    Ok(())
+}
+
+fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str) {
+    let mut rng = world.resource::<MasterSeed>().stream(&format!("params/{name}"));
+    let (a0, a1) = range::AMOUNT;
+    let cash = class.cash.sample(&mut rng, a0, a1);
+    let credit_line = class.credit_line.sample(&mut rng, a0, a1);
+    let cost_of_capital = class.cost_of_capital.sample(&mut rng, range::RATE.0, range::RATE.1);
+    let power = class.power_price.sample(&mut rng, range::POWER.0, range::POWER.1);
+    let air_kw = class.air_kw.sample(&mut rng, a0, a1);
+    let liquid_kw = class.liquid_kw.sample(&mut rng, a0, a1);
+    let gpus = class.gpus.sample(&mut rng, a0, a1);
+    let income = class.outside_income_per_week.sample(&mut rng, a0, a1);
+
+    let g = gen_id(w, &class.fleet_generation);
+    let lots = (gpus / f64::from(w.gpus_per_lot)).round() as u32;
+    let cost = price_on(w, g, class.fleet_bought) * f64::from(w.gpus_per_lot) * f64::from(lots);
+    let (agent, entity) = register(world, name, AgentKind::Buyer, cash + cost);
+    world.resource_mut::<Ledger>().transfer(agent.account, External::Vendor.account(), cost, "starting fleet");
+    let bought_tick = tick_of(w.start, w.tick_days, class.fleet_bought);
+    let mut fleet = world.resource_mut::<Fleet>();
+    for _ in 0..lots {
+        let lot = fleet.create(g, agent.id, bought_tick);
+        fleet.get_mut(lot).state = LotState::Installed;
+    }
+    let spec = &w.generations[g.0 as usize];
+    let used_kw = f64::from(lots) * spec.kw_per_gpu * f64::from(w.gpus_per_lot);
+    // The starting fleet always fits: its racks are added to the drawn free capacity.
+    let racks = Racks {
+        air_kw: air_kw + if spec.liquid_cooled { 0.0 } else { used_kw },
+        liquid_kw: liquid_kw + if spec.liquid_cooled { used_kw } else { 0.0 },
+        pipeline: Vec::new(),
+    };
+    let params = BuyerParams {
+        credit_line,
+        stress_credit_cut: class.stress_credit_cut,
+        cost_of_capital,
+        horizon_years: class.horizon_years,
+        rack_cost_per_kw: class.rack_cost_per_kw,
+        rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32,
+        rack_budget_share: class.rack_budget_share,
+        bid_ladder: class.bid_ladder.clone(),
+        max_lots_per_tick: class.max_lots_per_tick,
+        buys_primary: class.buys_primary,
+        outside_income_per_week: income,
+    };
+    let expectations = RentExpectation::new(w.generations.len(), class.expectation_weight, class.trend_weight);
+    world.entity_mut(entity).insert((
+        Buyer::new(params, expectations),
+        racks,
+        PowerContract { usd_per_kwh: power },
+        Dispatch::default(),
+    ));
+}
+
+fn exogenous_params(w: &WorldFile) -> ExogenousParams {
+    let (d, b) = (&w.demand, &w.btc);
+    ExogenousParams {
+        demand_initial: d.initial,
+        demand_growth: d.growth,
+        efficiency_drift: d.efficiency_drift,
+        demand_volatility: d.volatility,
+        btc_initial: b.initial_price,
+        btc_drift: b.drift,
+        btc_volatility: b.volatility,
+        jump_intensity: b.jump_intensity,
+        jump_mean: b.jump_mean,
+        jump_volatility: b.jump_volatility,
+        correlation_calm: b.correlation_calm,
+        correlation_stress: b.correlation_stress,
+        stress_drawdown: b.stress_drawdown,
+        hashrate_eh: b.network_hashrate_eh,
+        hashrate_growth: b.hashrate_growth,
+        fees_per_block: b.fees_per_block,
+    }
+}
+
+fn compute_params(c: &ComputeSpec) -> ComputeParams {
+    ComputeParams {
+        reference_price: c.reference_price,
+        elasticity: c.elasticity,
+        price_cap: c.price_cap,
+        availability: c.availability,
+        opex_per_gpu_hour: c.opex_per_gpu_hour,
+        benchmark_rate: c.benchmark_rate,
+        benchmark_rent_growth: c.benchmark_rent_growth,
+        benchmark_power_price: c.benchmark_power_price,
+    }
+}
+
+/// Spreads each scheduled shock evenly over its ticks; the rate path and halvings too.
+pub fn scheduled_paths(w: &WorldFile, clock: &Clock) -> ScheduledPaths {
+    let n = w.ticks as usize + 1;
+    let mut paths = ScheduledPaths {
+        demand_shock: vec![0.0; n],
+        btc_shock: vec![0.0; n],
+        power_shock: vec![0.0; n],
+        rate: vec![w.rates.initial; n],
+        stress: vec![false; n],
+        subsidy: vec![w.btc.block_subsidy; n],
+    };
+    let spread = |shocks: &[Shock], path: &mut Vec<f64>, stress: &mut Vec<bool>| {
+        for s in shocks {
+            let first = tick_of(w.start, w.tick_days, s.date).max(0) as usize;
+            let ticks = ((f64::from(s.weeks) * 7.0 / f64::from(w.tick_days)).ceil() as usize).max(1);
+            let per_tick = (1.0 + s.change).ln() / ticks as f64;
+            for t in first..(first + ticks).min(n) {
+                path[t] += per_tick;
+                stress[t] |= s.stress;
+            }
+        }
+    };
+    spread(&w.demand.shocks, &mut paths.demand_shock, &mut paths.stress);
+    spread(&w.btc.shocks, &mut paths.btc_shock, &mut paths.stress);
+    spread(&w.power.shocks, &mut paths.power_shock, &mut paths.stress);
+    for (t, rate) in paths.rate.iter_mut().enumerate() {
+        let date = clock.date_of(t as u32);
+        *rate += w.rates.moves.iter().filter(|m| m.date <= date).map(|m| m.change).sum::<f64>();
+    }
+    for (t, subsidy) in paths.subsidy.iter_mut().enumerate() {
+        let date = clock.date_of(t as u32);
+        let halvings = w.btc.halvings.iter().filter(|h| **h <= date).count();
+        *subsidy /= 2f64.powi(halvings as i32);
+    }
+    paths
+}
