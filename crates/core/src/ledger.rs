@@ -30,11 +30,13 @@ pub enum External {
     BtcMarket,
     /// Shareholders: initial equity of every agent.
     Shareholders,
+    /// Government bills: where lenders park idle cash at the risk-free rate.
+    Treasury,
 }
 
 impl External {
     /// Every external account, in ledger order.
-    pub const ALL: [External; 7] = [
+    pub const ALL: [External; 8] = [
         External::Vendor,
         External::Utilities,
         External::Suppliers,
@@ -42,6 +44,7 @@ impl External {
         External::BondHolders,
         External::BtcMarket,
         External::Shareholders,
+        External::Treasury,
     ];
 
     /// The account of this external party (they are the first accounts of every ledger).
@@ -58,6 +61,7 @@ impl External {
             External::BondHolders => "ext:bond_holders",
             External::BtcMarket => "ext:btc_market",
             External::Shareholders => "ext:shareholders",
+            External::Treasury => "ext:treasury",
         }
     }
 }

@@ -68,6 +68,8 @@ pub struct Lender {
     pub losses: VecDeque<(u32, f64)>,
     /// Equity at market marks, updated each tick.
     pub equity: f64,
+    /// Its share of live loans' principal, updated each tick.
+    pub exposure: f64,
     /// Equity / assets, updated each tick.
     pub capital_ratio: f64,
     /// Urgency from thin capital alone (0 at or above target, 1 with no equity).
@@ -86,6 +88,7 @@ impl Lender {
             failed: None,
             losses: VecDeque::new(),
             equity: 0.0,
+            exposure: 0.0,
             capital_ratio: 1.0,
             capital_urgency: 0.0,
             urgency: 0.0,

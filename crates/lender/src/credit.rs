@@ -13,6 +13,9 @@ use firesale_core::{
 };
 use firesale_markets::{ComputeMarket, SecondaryMarket};
 
+/// Highest risk premium a lender adds over its calm spread, per year.
+pub const MAX_RISK_PREMIUM: f64 = 0.25;
+
 /// Phase 10: every lender posts its terms for this tick.
 pub fn update_credit_terms(
     clock: Res<Clock>,
@@ -38,12 +41,15 @@ pub fn update_credit_terms(
             .filter(|l| l.is_live())
             .flat_map(|l| l.lenders.iter().filter(|(w, _)| *w == agent.id).map(move |(_, s)| s * l.principal))
             .sum();
-        let loss_rate = lender.recent_losses(clock.tick, 52) / exposure.max(lender.equity.abs()).max(1.0);
-        let spread = p.base_spread + p.loss_sensitivity * loss_rate + p.volatility_sensitivity * volatility
-            + 0.05 * lender.capital_urgency;
+        // Losses of the past year as a share of what was at risk (book plus losses).
+        let losses = lender.recent_losses(clock.tick, 52);
+        let loss_rate = losses / (exposure + losses).max(1.0);
+        // Risk premia on top of the calm spread, capped where no borrower would take the loan.
+        let premium = p.loss_sensitivity * loss_rate + p.volatility_sensitivity * volatility + 0.05 * lender.capital_urgency;
+        let spread = p.base_spread + premium.min(MAX_RISK_PREMIUM);
         let max_ltv = (p.base_max_ltv * (1.0 - lender.capital_urgency) * (1.0 - (2.0 * loss_rate).min(0.5))).max(0.0);
         // New lending it can carry at its target capital ratio, and pay out of cash.
-        let headroom = lender.equity / p.target_capital_ratio - (exposure + lender.equity * 0.0);
+        let headroom = lender.equity / p.target_capital_ratio - exposure;
         let capacity = headroom.min(ledger.balance(agent.account)).max(0.0);
         let open = lender.failed.is_none()
             && lender.pending_withdrawal <= 0.0

@@ -89,10 +89,10 @@ pub fn resolve_defaults(
             lender.losses.pop_front();
         }
         let sheet = balance_sheet(
-            agent.id, agent.account, lender.funding, &ledger, &book, &fleet, &gens, &secondary_res,
-            clock.tick, &desk_list,
+            agent.id, agent.account, lender.funding, &ledger, &book, &fleet, &gens, &secondary_res, clock.tick, &desk_list,
         );
         lender.equity = sheet.equity();
+        lender.exposure = sheet.loans;
         lender.capital_ratio = sheet.capital_ratio();
         equity_total += lender.equity;
         if lender.failed.is_none() && lender.equity <= 0.0 {

@@ -63,10 +63,7 @@ pub fn balance_sheet(
     let inventory = fleet
         .owned_by(id)
         .into_iter()
-        .map(|lot| {
-            market_mark(secondary, fleet.get(lot).generation, tick).unwrap_or(0.0)
-                * f64::from(gens.gpus_per_lot)
-        })
+        .map(|lot| market_mark(secondary, fleet.get(lot).generation, tick) * f64::from(gens.gpus_per_lot))
         .sum();
     let repo_debt = desks
         .iter()
@@ -84,7 +81,8 @@ pub fn balance_sheet(
     }
 }
 
-/// Phase 4: lenders pay interest on their outside funding. Funders of a lender whose
+/// Phase 4: lenders earn the risk-free rate on idle cash (held in bills) and pay
+/// interest on their outside funding. Funders of a lender whose
 /// capital ratio is below its run threshold withdraw part of their money each tick;
 /// what cannot be paid stays pending and makes the lender urgent to sell.
 pub fn pay_lender_funding(
@@ -95,6 +93,8 @@ pub fn pay_lender_funding(
 ) {
     let dt = clock.years_per_tick();
     for (agent, mut lender) in lenders.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+        let bills = ledger.balance(agent.account).max(0.0) * exo.rate.max(0.0) * dt;
+        ledger.transfer(External::Treasury.account(), agent.account, bills, "bill yield");
         let interest = lender.funding * (exo.rate + lender.params.funding_spread).max(0.0) * dt;
         ledger.pay_up_to(agent.account, External::BondHolders.account(), interest, "funding interest");
         if lender.failed.is_some() {
@@ -107,5 +107,17 @@ pub fn pay_lender_funding(
         let paid = ledger.pay_up_to(agent.account, External::BondHolders.account(), wanted, "funding withdrawn");
         lender.funding -= paid;
         lender.pending_withdrawal = (wanted - paid).max(0.0);
+        // Cash it could not lend at its target capital ratio goes back to its funders:
+        // a lender whose book shrinks, or whose capital falls, shrinks its funding too.
+        let capacity = (lender.equity / lender.params.target_capital_ratio - lender.exposure).max(0.0);
+        let idle = ledger.balance(agent.account) - capacity;
+        if idle > 0.0 && lender.pending_withdrawal <= 0.0 {
+            let repaid = idle.min(lender.funding) * DELEVERAGING_PACE;
+            ledger.transfer(agent.account, External::BondHolders.account(), repaid, "funding repaid");
+            lender.funding -= repaid;
+        }
     }
 }
+
+/// Share of idle cash a lender hands back to its funders each tick.
+pub const DELEVERAGING_PACE: f64 = 0.1;

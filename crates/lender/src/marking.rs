@@ -1,7 +1,8 @@
 //! Phase 6: marking collateral, testing covenants, calling loans.
 //!
 //! The same lots carry two values: the lender's own mark (its policy: book, last trade
-//! or model) and the market mark (what the bids in the auction would pay now). The gap
+//! or model) and the market mark (the last clearing price, or the best standing bid
+//! when the market has not traded for a quarter). The gap
 //! between paper LTV and market LTV is the collateral illusion, reported every tick.
 
 use crate::components::{Lender, MarkingPolicy};
@@ -9,20 +10,17 @@ use firesale_core::prelude::*;
 use firesale_core::{BorrowerBooks, CallReason, LoanStatus};
 use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket};
 
-/// Ticks a trade stays fresh enough to be the market mark.
-pub const FRESH_TRADE_TICKS: u32 = 4;
+/// Ticks a clearing price stays the market's mark.
+pub const FRESH_TRADE_TICKS: u32 = 13;
 
-/// What the market would pay for one GPU now: a fresh trade, else the best standing
-/// bid, else a stale trade; None when nobody has ever bid or traded.
-pub fn market_mark(secondary: &SecondaryMarket, generation: GenId, tick: u32) -> Option<f64> {
+/// What the market would pay per GPU now: the last clearing price if the generation
+/// traded in the past quarter, else the best standing bid; zero when nobody bids.
+pub fn market_mark(secondary: &SecondaryMarket, generation: GenId, tick: u32) -> f64 {
     let m = &secondary.generations[generation.0 as usize];
-    let fresh = m
-        .weeks_since_trade(tick)
-        .is_some_and(|w| w <= FRESH_TRADE_TICKS);
-    if fresh {
-        return m.last_price;
+    if m.weeks_since_trade(tick).is_some_and(|w| w <= FRESH_TRADE_TICKS) {
+        return m.last_price.unwrap_or(0.0);
     }
-    m.bid_book.first().map(|(limit, _)| *limit).or(m.last_price)
+    m.bid_book.first().map_or(0.0, |(limit, _)| *limit)
 }
 
 /// Everything a mark needs to know about the market.
@@ -51,10 +49,9 @@ impl MarkContext<'_> {
         per_gpu * f64::from(self.gens.gpus_per_lot)
     }
 
-    /// The market's mark of one lot, $ (0 when nobody bids or trades).
+    /// The market's mark of one lot, $.
     pub fn market_mark(&self, lot: &firesale_core::Lot) -> f64 {
-        market_mark(self.secondary, lot.generation, self.clock.tick).unwrap_or(0.0)
-            * f64::from(self.gens.gpus_per_lot)
+        market_mark(self.secondary, lot.generation, self.clock.tick) * f64::from(self.gens.gpus_per_lot)
     }
 }
 

@@ -108,6 +108,20 @@ impl GenerationMarket {
             .sum()
     }
 
+    /// What one lot is worth when `lots` lots are sold at once into last tick's bids:
+    /// the marginal bid's limit when the book is deep enough, else the lowest bid spread
+    /// over the lots that would find a buyer (the rest fetch nothing). $/GPU.
+    pub fn liquidation_price(&self, lots: u64) -> f64 {
+        if lots == 0 {
+            return self.bid_book.first().map_or(0.0, |(limit, _)| *limit);
+        }
+        let depth: u64 = self.bid_book.iter().map(|(_, q)| u64::from(*q)).sum();
+        match self.price_to_sell(lots) {
+            Some(price) => price,
+            None => self.bid_book.last().map_or(0.0, |(limit, _)| *limit) * depth as f64 / lots as f64,
+        }
+    }
+
     /// Price at which `lots` lots would clear against last tick's bids (None if too few bids).
     pub fn price_to_sell(&self, lots: u64) -> Option<f64> {
         let mut filled = 0u64;

@@ -260,7 +260,7 @@ pub fn clear_compute_market(
 }
 
 /// Fundamental value of one GPU: its benchmark margin at today's rent, growing at the
-/// benchmark rent growth, discounted at the benchmark rate over its remaining life.
+/// benchmark rent growth, discounted at the benchmark rate over its remaining physical life.
 pub fn fundamental_per_gpu(
     params: &ComputeParams,
     rent: f64,

@@ -240,8 +240,8 @@ pub struct OperatorClass {
     pub leverage: Dist,
     /// Spread of that debt, per year.
     pub spread: Dist,
-    /// Tenor of that debt, years.
-    pub tenor_years: f64,
+    /// Tenor of that debt from the purchase date, years (drawn: maturities spread out).
+    pub tenor_years: Dist,
     /// Share of it amortised over the tenor (rest is a balloon).
     pub amortising_share: f64,
     /// Max LTV covenant.

@@ -198,6 +198,7 @@ fn spawn_operator(
     let hashrate = class.hashrate_ph.sample(&mut rng, a0, a1);
     let j_per_th = class.mining_j_per_th.sample(&mut rng, range::J_PER_TH.0, range::J_PER_TH.1);
     let hurdle = class.hurdle_rate.sample(&mut rng, range::RATE.0, range::RATE.1);
+    let tenor_years = class.tenor_years.sample(&mut rng, range::TENOR.0, range::TENOR.1);
 
     let g = gen_id(w, &class.fleet_generation);
     let lots = (gpus / f64::from(w.gpus_per_lot)).round() as u32;
@@ -239,7 +240,7 @@ fn spawn_operator(
         }
         let weight: f64 = club.iter().map(|l| l.1).sum();
         let shares: Vec<(AgentId, f64)> = club.iter().map(|l| (l.0, l.1 / weight)).collect();
-        let tenor = clock.ticks_in_years(class.tenor_years);
+        let tenor = clock.ticks_in_years(tenor_years);
         let maturity = (bought_tick + tenor as i32).max(1) as u32;
         let cure = (f64::from(class.cure_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32;
         let loan = Loan {

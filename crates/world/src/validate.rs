@@ -20,6 +20,8 @@ pub mod range {
     pub const RATE: (f64, f64) = (0.0, 1.0);
     /// Mining efficiency, J/TH.
     pub const J_PER_TH: (f64, f64) = (1.0, 200.0);
+    /// A loan tenor, years.
+    pub const TENOR: (f64, f64) = (0.1, 30.0);
     /// A leverage multiple.
     pub const LEVERAGE: (f64, f64) = (0.0, 50.0);
 }
@@ -145,7 +147,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         c.dist(format!("{p}.gpus"), &o.gpus, range::AMOUNT);
         c.dist(format!("{p}.leverage"), &o.leverage, range::LTV);
         c.dist(format!("{p}.spread"), &o.spread, range::RATE);
-        c.above(format!("{p}.tenor_years"), o.tenor_years, 0.0);
+        c.dist(format!("{p}.tenor_years"), &o.tenor_years, range::TENOR);
         c.range(format!("{p}.amortising_share"), o.amortising_share, range::SHARE);
         c.range(format!("{p}.covenant_ltv"), o.covenant_ltv, (0.01, 1.0));
         c.range(format!("{p}.covenant_dscr"), o.covenant_dscr, (0.0, 10.0));
