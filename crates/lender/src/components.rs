@@ -62,6 +62,8 @@ pub struct Lender {
     pub funding: f64,
     /// Withdrawals demanded and not yet paid, $.
     pub pending_withdrawal: f64,
+    /// First tick of the current unpaid withdrawals.
+    pub pending_since: Option<u32>,
     /// Tick it failed, if it has.
     pub failed: Option<u32>,
     /// Recognised credit losses: (tick, $), newest last, a year kept.
@@ -85,6 +87,7 @@ impl Lender {
             params,
             funding,
             pending_withdrawal: 0.0,
+            pending_since: None,
             failed: None,
             losses: VecDeque::new(),
             equity: 0.0,
@@ -132,6 +135,8 @@ pub struct RepoPosition {
     pub generation: GenId,
     /// Cash lent, $.
     pub amount: f64,
+    /// Most cash lent per lot so far (a backstop never lowers it: no margin calls on price), $.
+    pub per_lot: f64,
 }
 
 /// A repo desk.

@@ -5,6 +5,7 @@
 //! the appetite, and a lender below its target closes its doors.
 
 use crate::components::Lender;
+use crate::funding::draw_funding;
 use crate::marking::MarkContext;
 use firesale_core::prelude::*;
 use firesale_core::{
@@ -22,7 +23,6 @@ pub fn update_credit_terms(
     gens: Res<Generations>,
     secondary: Res<SecondaryMarket>,
     book: Res<LoanBook>,
-    ledger: Res<Ledger>,
     mut offers: ResMut<CreditOffers>,
     mut metrics: ResMut<Metrics>,
     lenders: Query<(&Agent, &Lender)>,
@@ -48,9 +48,8 @@ pub fn update_credit_terms(
         let premium = p.loss_sensitivity * loss_rate + p.volatility_sensitivity * volatility + 0.05 * lender.capital_urgency;
         let spread = p.base_spread + premium.min(MAX_RISK_PREMIUM);
         let max_ltv = (p.base_max_ltv * (1.0 - lender.capital_urgency) * (1.0 - (2.0 * loss_rate).min(0.5))).max(0.0);
-        // New lending it can carry at its target capital ratio, and pay out of cash.
-        let headroom = lender.equity / p.target_capital_ratio - exposure;
-        let capacity = headroom.min(ledger.balance(agent.account)).max(0.0);
+        // New lending it can carry at its target capital ratio (funded by drawing on its funders).
+        let capacity = (lender.equity / p.target_capital_ratio - exposure).max(0.0);
         let open = lender.failed.is_none()
             && lender.pending_withdrawal <= 0.0
             && lender.capital_ratio >= p.target_capital_ratio * 0.8
@@ -151,6 +150,7 @@ pub fn originate_loans(
     mut ledger: ResMut<Ledger>,
     mut log: ResMut<EventLog>,
     borrowers: Query<&BorrowerBooks>,
+    mut lenders: Query<&mut Lender>,
 ) {
     for request in requests.requests.iter_mut() {
         let LoanPurpose::Purchase { .. } = request.purpose else { continue };
@@ -167,6 +167,9 @@ pub fn originate_loans(
         let to = directory.account(request.borrower);
         let mut names = vec![directory.name(request.borrower).to_string()];
         for (lender, share) in &loan.lenders {
+            if let Ok(mut l) = lenders.get_mut(directory.entity(*lender)) {
+                draw_funding(&mut ledger, &mut l, directory.account(*lender), request.amount * share);
+            }
             ledger.transfer(directory.account(*lender), to, request.amount * share, "loan disbursed");
             names.push(directory.name(*lender).to_string());
         }
@@ -190,7 +193,7 @@ pub fn decide_refinancing(
     mut fleet: ResMut<Fleet>,
     mut ledger: ResMut<Ledger>,
     mut log: ResMut<EventLog>,
-    lenders: Query<&Lender>,
+    mut lenders: Query<&mut Lender>,
     borrowers: Query<&BorrowerBooks>,
 ) {
     let ctx = MarkContext { clock: &clock, gens: &gens, secondary: &secondary, compute: &compute };
@@ -215,6 +218,9 @@ pub fn decide_refinancing(
         let new_lenders = book.get(new).lenders.clone();
         let old_lenders = book.get(old).lenders.clone();
         for (nl, ns) in &new_lenders {
+            if let Ok(mut l) = lenders.get_mut(directory.entity(*nl)) {
+                draw_funding(&mut ledger, &mut l, directory.account(*nl), request.amount * ns);
+            }
             for (ol, os) in &old_lenders {
                 ledger.transfer(directory.account(*nl), directory.account(*ol), request.amount * ns * os, "refinancing");
             }

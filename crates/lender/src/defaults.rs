@@ -7,9 +7,13 @@ use firesale_core::prelude::*;
 use firesale_core::LoanStatus;
 use firesale_markets::{ComputeMarket, SecondaryMarket};
 
+/// Ticks a lender may leave its funders' withdrawals unpaid before it fails.
+pub const ILLIQUIDITY_GRACE_TICKS: u32 = 8;
+
 /// Phase 8: take the collateral of defaulted loans, recognise the loss at market marks,
-/// fail lenders whose equity is gone, and list inventory at a pace and reserve set by
-/// urgency (which rises as capital falls and funders queue at the door).
+/// fail lenders that are insolvent at market marks or cannot pay their funders, and
+/// list inventory at a pace and reserve set by urgency (which rises as funders queue at
+/// the door and capital thins).
 #[allow(clippy::too_many_arguments)]
 pub fn resolve_defaults(
     clock: Res<Clock>,
@@ -55,6 +59,10 @@ pub fn resolve_defaults(
             let loss = share * (loan.defaulted_principal - loan.recovered);
             if let Ok((_, mut l)) = lenders.get_mut(directory.entity(lender)) {
                 l.losses.push_back((clock.tick, loss.max(0.0)));
+                // A defaulted loan drops out of the borrowing base of the lender's own
+                // funding: the funding that carried it must be repaid now, in cash.
+                let funded_share = l.funding / (l.funding + l.equity.max(0.0)).max(1.0);
+                l.pending_withdrawal += share * loan.defaulted_principal * funded_share;
             }
         }
         // The expected recovery from the lots offsets the recognised loss.
@@ -95,7 +103,8 @@ pub fn resolve_defaults(
         lender.exposure = sheet.loans;
         lender.capital_ratio = sheet.capital_ratio();
         equity_total += lender.equity;
-        if lender.failed.is_none() && lender.equity <= 0.0 {
+        let illiquid = lender.pending_since.is_some_and(|t| clock.tick > t + ILLIQUIDITY_GRACE_TICKS);
+        if lender.failed.is_none() && (lender.equity <= 0.0 || illiquid) {
             lender.failed = Some(clock.tick);
             metrics.lender_failures_cum += 1;
             log.push(
@@ -105,20 +114,39 @@ pub fn resolve_defaults(
                 lender.equity,
                 fleet.count_owned(agent.id) as u32,
                 None,
-                "equity gone at market marks".into(),
+                if illiquid { "could not pay its funders".into() } else { "equity gone at market marks".into() },
             );
         }
         let capital_gap = ((lender.params.target_capital_ratio - lender.capital_ratio.max(0.0))
             / lender.params.target_capital_ratio)
             .clamp(0.0, 1.0);
-        let liquidity_gap = if lender.pending_withdrawal > 0.0 { 1.0 } else { 0.0 };
         lender.capital_urgency = capital_gap;
-        lender.urgency = if lender.failed.is_some() { 1.0 } else { capital_gap.max(liquidity_gap) };
+        let cash = ledger.balance(agent.account).max(0.0);
+        lender.urgency = if lender.failed.is_some() {
+            1.0
+        } else {
+            urgency(capital_gap, lender.pending_withdrawal, cash)
+        };
         inventory += fleet.count_owned(agent.id) as u64;
     }
     metrics.lender_equity = equity_total;
     metrics.inventory_lots = inventory;
 }
+
+/// How urgently a lender must sell: liquidity drives it (withdrawals it cannot pay from
+/// cash), thin capital adds a milder push. Funding inventory at a repo desk relieves the
+/// first, never the second.
+pub fn urgency(capital_gap: f64, pending_withdrawal: f64, cash: f64) -> f64 {
+    let liquidity_gap = if pending_withdrawal > 0.0 {
+        (pending_withdrawal - cash).max(0.0) / pending_withdrawal
+    } else {
+        0.0
+    };
+    liquidity_gap.max(CAPITAL_URGENCY_WEIGHT * capital_gap).clamp(0.0, 1.0)
+}
+
+/// Weight of the capital gap in a lender's urgency to sell.
+pub const CAPITAL_URGENCY_WEIGHT: f64 = 0.5;
 
 /// Lots of a lender to offer this tick and at what reserve.
 pub fn liquidation_plan(lender: &Lender, inventory: usize) -> (usize, f64) {

@@ -107,17 +107,35 @@ pub fn pay_lender_funding(
         let paid = ledger.pay_up_to(agent.account, External::BondHolders.account(), wanted, "funding withdrawn");
         lender.funding -= paid;
         lender.pending_withdrawal = (wanted - paid).max(0.0);
-        // Cash it could not lend at its target capital ratio goes back to its funders:
-        // a lender whose book shrinks, or whose capital falls, shrinks its funding too.
-        let capacity = (lender.equity / lender.params.target_capital_ratio - lender.exposure).max(0.0);
-        let idle = ledger.balance(agent.account) - capacity;
+        if lender.pending_withdrawal > 0.01 {
+            lender.pending_since.get_or_insert(clock.tick);
+        } else {
+            lender.pending_withdrawal = 0.0;
+            lender.pending_since = None;
+        }
+        // Lenders draw funding when they lend (see `draw_funding`) and hand idle cash
+        // beyond a liquidity buffer back: a lender whose book shrinks shrinks its funding.
+        let buffer = LIQUIDITY_BUFFER * lender.exposure;
+        let idle = ledger.balance(agent.account) - buffer;
         if idle > 0.0 && lender.pending_withdrawal <= 0.0 {
-            let repaid = idle.min(lender.funding) * DELEVERAGING_PACE;
+            let repaid = (idle * DELEVERAGING_PACE).min(lender.funding);
             ledger.transfer(agent.account, External::BondHolders.account(), repaid, "funding repaid");
             lender.funding -= repaid;
         }
     }
 }
 
+/// Cash a lender keeps against its loan book (the rest is drawn from funders as needed).
+pub const LIQUIDITY_BUFFER: f64 = 0.05;
+
 /// Share of idle cash a lender hands back to its funders each tick.
-pub const DELEVERAGING_PACE: f64 = 0.1;
+pub const DELEVERAGING_PACE: f64 = 0.5;
+
+/// Draws outside funding so that `account` holds `amount` (a delayed-draw facility):
+/// how lenders fund new loans. Returns what was drawn.
+pub fn draw_funding(ledger: &mut Ledger, lender: &mut Lender, account: firesale_core::AccountId, amount: f64) -> f64 {
+    let draw = (amount - ledger.balance(account)).max(0.0);
+    ledger.transfer(External::BondHolders.account(), account, draw, "funding drawn");
+    lender.funding += draw;
+    draw
+}

@@ -94,8 +94,15 @@ pub fn fund_inventory(
                 continue;
             };
             for g in 0..n {
-                let allowed = (1.0 - haircuts[g]) * mark(g) * gpus * per_gen[g] as f64;
                 let existing = positions.iter().position(|p| p.borrower == *borrower && p.generation.0 as usize == g);
+                // A market desk re-margins on today's marks; a backstop lends on term and
+                // asks for cash back only as the lots it funds are sold.
+                let per_lot_now = (1.0 - haircuts[g]) * mark(g) * gpus;
+                let per_lot = match (policy, existing) {
+                    (HaircutPolicy::Fixed(_), Some(i)) => per_lot_now.max(positions[i].per_lot),
+                    _ => per_lot_now,
+                };
+                let allowed = per_lot * per_gen[g] as f64;
                 let mut amount = existing.map_or(0.0, |i| positions[i].amount);
                 if amount > 0.0 {
                     ledger.pay_up_to(agent.account, desk_agent.account, amount * rate, "repo interest");
@@ -107,8 +114,7 @@ pub fn fund_inventory(
                         lender.urgency = 1.0;
                     }
                 }
-                let needs_cash = lender.failed.is_none()
-                    && (lender.pending_withdrawal > 0.0 || lender.urgency > 0.0);
+                let needs_cash = lender.failed.is_none() && lender.pending_withdrawal > ledger.balance(agent.account);
                 if needs_cash && allowed > amount {
                     let lent = (allowed - amount).min(ledger.balance(desk_agent.account).max(0.0));
                     if lent > 0.0 {
@@ -127,18 +133,23 @@ pub fn fund_inventory(
                     }
                 }
                 match existing {
-                    Some(i) => positions[i].amount = amount,
+                    Some(i) => {
+                        positions[i].amount = amount;
+                        positions[i].per_lot = per_lot;
+                    }
                     None if amount > 0.0 => positions.push(RepoPosition {
                         borrower: *borrower,
                         generation: GenId(g as u16),
                         amount,
+                        per_lot,
                     }),
                     None => {}
                 }
             }
-            // Cash in hand for the funders: the liquidity part of urgency is gone.
-            if lender.failed.is_none() && ledger.balance(agent.account) >= lender.pending_withdrawal && lender.urgency < 1.0 {
-                lender.urgency = lender.capital_urgency;
+            // Repo cash in hand for the funders relieves the liquidity part of urgency.
+            if lender.failed.is_none() && lender.urgency < 1.0 {
+                let cash = ledger.balance(agent.account).max(0.0);
+                lender.urgency = crate::defaults::urgency(lender.capital_urgency, lender.pending_withdrawal, cash);
             }
         }
         positions.retain(|p| p.amount > 0.01);

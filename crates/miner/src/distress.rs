@@ -147,9 +147,15 @@ pub fn respond_to_calls(
     }
 }
 
+/// Reserve of an operator selling lots to meet a deadline, as a share of its own value
+/// of them: below it, handing the lots to the lender in default costs it less.
+pub const URGENT_RESERVE: f64 = 0.5;
+
+/// Reserve of an operator raising cash with time to spare.
+pub const CALM_RESERVE: f64 = 0.8;
+
 /// Lists enough lots to raise `shortfall`: unpledged lots first, then lots pledged to
-/// called loans. Urgent sellers take any price; others keep a reserve at 60% of their
-/// own valuation.
+/// called loans, at a reserve that falls as the deadline nears.
 #[allow(clippy::too_many_arguments)]
 fn list_lots_for_cash(
     agent: &Agent,
@@ -191,7 +197,7 @@ fn list_lots_for_cash(
         let g = fleet.get(lot).generation;
         let value = value_of(g);
         let expected = secondary.last_price(g).unwrap_or(value).max(value * 0.3);
-        let reserve = if urgent { 0.0 } else { 0.6 * value };
+        let reserve = value * if urgent { URGENT_RESERVE } else { CALM_RESERVE };
         secondary.list(fleet, agent.id, lot, reserve);
         raised += expected * gpus;
     }

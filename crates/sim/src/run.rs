@@ -32,7 +32,13 @@ pub struct Simulation {
     schedule: Schedule,
     file: WorldFile,
     peak: (f64, Option<(String, String)>),
+    /// Per generation, the last ticks' (lots traded, discount × lots).
+    recent_trades: Vec<std::collections::VecDeque<(f64, f64)>>,
 }
+
+/// Ticks over which the peak discount is volume-weighted, so that one odd lot on a quiet
+/// tick does not make the headline.
+pub const PEAK_DISCOUNT_WINDOW: usize = 4;
 
 impl Simulation {
     /// Builds the world and its schedule; fails if the schedule has ambiguities.
@@ -43,7 +49,14 @@ impl Simulation {
         if let Err(e) = schedule.initialize(&mut world) {
             return Err(RunError::Schedule(e.to_string(schedule.graph(), &world)));
         }
-        Ok(Simulation { world, schedule, file: file.clone(), peak: (f64::NEG_INFINITY, None) })
+        let n = file.generations.len();
+        Ok(Simulation {
+            world,
+            schedule,
+            file: file.clone(),
+            peak: (f64::NEG_INFINITY, None),
+            recent_trades: vec![Default::default(); n],
+        })
     }
 
     /// The world being simulated (for tests that inspect resources).
@@ -62,10 +75,15 @@ impl Simulation {
         let clock = self.world.resource::<Clock>();
         let gens = self.world.resource::<Generations>();
         for (g, m) in metrics.generations.iter().enumerate() {
-            if let Some(d) = discount(m.secondary_price, m.fundamental)
-                && d > self.peak.0
-            {
-                self.peak = (d, Some((gens.list[g].name.clone(), clock.today_str())));
+            let window = &mut self.recent_trades[g];
+            let lots = m.volume as f64;
+            window.push_back(discount(m.secondary_price, m.fundamental).map_or((0.0, 0.0), |d| (lots, d * lots)));
+            if window.len() > PEAK_DISCOUNT_WINDOW {
+                window.pop_front();
+            }
+            let (lots, weighted): (f64, f64) = window.iter().fold((0.0, 0.0), |(a, b), (l, w)| (a + l, b + w));
+            if m.volume > 0 && lots > 0.0 && weighted / lots > self.peak.0 {
+                self.peak = (weighted / lots, Some((gens.list[g].name.clone(), clock.today_str())));
             }
         }
         Ok(std::mem::take(&mut self.world.resource_mut::<EventLog>().events))

@@ -25,7 +25,8 @@ pub struct Summary {
     pub defaults_total: u32,
     /// Share of operators that defaulted.
     pub default_rate: f64,
-    /// Largest fire-sale discount of any trade (`1 - price / fundamental`).
+    /// Largest fire-sale discount (`1 - price / fundamental`), volume-weighted over the
+    /// trades of one generation in a 4-tick window ending on a tick with trades.
     pub peak_discount: Option<f64>,
     /// Generation of that trade.
     pub peak_discount_generation: Option<String>,

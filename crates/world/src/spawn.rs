@@ -262,11 +262,18 @@ fn spawn_operator(
             recovered: 0.0,
         };
         let loan_id = world.resource_mut::<LoanBook>().add(loan);
-        let directory_accounts: Vec<_> = shares.iter().map(|(l, s)| (world.resource::<Directory>().account(*l), *s)).collect();
-        let mut ledger = world.resource_mut::<Ledger>();
-        for (account, share) in directory_accounts {
-            ledger.transfer(account, agent.account, principal * share, "starting loan");
+        for (lender, share) in &shares {
+            // Lenders draw on their funders for what their cash does not cover.
+            let entity = world.resource::<Directory>().entity(*lender);
+            let account = world.resource::<Directory>().account(*lender);
+            world.resource_scope(|world, mut ledger: Mut<Ledger>| {
+                if let Some(mut l) = world.get_mut::<Lender>(entity) {
+                    firesale_lender::draw_funding(&mut ledger, &mut l, account, principal * share);
+                }
+                ledger.transfer(account, agent.account, principal * share, "starting loan");
+            });
         }
+        let mut ledger = world.resource_mut::<Ledger>();
         ledger.transfer(agent.account, External::Vendor.account(), cost, "starting fleet");
         let mut fleet = world.resource_mut::<Fleet>();
         for _ in 0..lots {
