@@ -1,8 +1,8 @@
 //! Phase 9 for buyers: valuing each generation and bidding for what they can host and pay.
 
 use crate::components::Buyer;
-use firesale_core::prelude::*;
 use firesale_core::GpuEconomics;
+use firesale_core::prelude::*;
 use firesale_markets::{Bid, ComputeMarket, Exogenous, SecondaryMarket};
 
 /// What one lot of `generation` is worth to `buyer`: expected margin at its own power
@@ -26,7 +26,11 @@ pub fn value_per_lot(
         years_per_tick: clock.years_per_tick(),
     };
     let age = f64::from(gens.age_ticks(generation, clock.tick)) * clock.years_per_tick();
-    let years = buyer.params.horizon_years.min(g.max_age_years - age).max(0.0);
+    let years = buyer
+        .params
+        .horizon_years
+        .min(g.max_age_years - age)
+        .max(0.0);
     buyer.expectations.value_per_gpu(g_index, &economics, years) * f64::from(gens.gpus_per_lot)
 }
 
@@ -45,7 +49,9 @@ pub fn post_bids(
     mut buyers: Query<(&Agent, &mut Buyer, &Racks, &PowerContract)>,
 ) {
     let gpus = f64::from(gens.gpus_per_lot);
-    for (agent, mut buyer, racks, power) in buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, mut buyer, racks, power) in
+        buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
         let mut budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
             + buyer.available_credit(exo.stress);
@@ -65,13 +71,21 @@ pub fn post_bids(
             let generation = gens.get(g);
             let lot_kw = gens.lot_kw(g);
             let free = racks.free_kw_for(&fleet, &gens, agent.id, g)
-                - if generation.liquid_cooled { promised.1 } else { promised.0 + promised.1 };
+                - if generation.liquid_cooled {
+                    promised.1
+                } else {
+                    promised.0 + promised.1
+                };
             let fit = (free / lot_kw).floor().max(0.0) as u32;
             if fit < buyer.params.max_lots_per_tick {
                 buyer.rack_bound = true;
             }
             let ladder = buyer.params.bid_ladder.clone();
-            let per_tranche = buyer.params.max_lots_per_tick.min(fit).div_ceil(ladder.len().max(1) as u32);
+            let per_tranche = buyer
+                .params
+                .max_lots_per_tick
+                .min(fit)
+                .div_ceil(ladder.len().max(1) as u32);
             let mut bid_lots = 0;
             for share in ladder {
                 let limit = value * share;
@@ -83,7 +97,14 @@ pub fn post_bids(
                 budget -= limit * f64::from(lots);
                 spent += limit * f64::from(lots);
                 bid_lots += lots;
-                secondary.bid(g, Bid { buyer: agent.id, lots, limit: limit / gpus });
+                secondary.bid(
+                    g,
+                    Bid {
+                        buyer: agent.id,
+                        lots,
+                        limit: limit / gpus,
+                    },
+                );
             }
             let kw = f64::from(bid_lots) * lot_kw;
             if generation.liquid_cooled {
@@ -95,7 +116,12 @@ pub fn post_bids(
         // Draw the line so that every bid could be paid if it filled.
         let short = (spent - ledger.balance(agent.account)).max(0.0);
         let draw = short.min(buyer.available_credit(exo.stress));
-        ledger.transfer(External::BondHolders.account(), agent.account, draw, "credit line drawn");
+        ledger.transfer(
+            External::BondHolders.account(),
+            agent.account,
+            draw,
+            "credit line drawn",
+        );
         buyer.drawn += draw;
     }
 }

@@ -1,7 +1,7 @@
 //! What a buyer owns and the parameters of its rules.
 
-use firesale_core::prelude::*;
 use firesale_core::RentExpectation;
+use firesale_core::prelude::*;
 
 /// Parameters of one buyer.
 #[derive(Debug, Clone)]
@@ -48,7 +48,13 @@ pub struct Buyer {
 impl Buyer {
     /// A buyer with an undrawn line.
     pub fn new(params: BuyerParams, expectations: RentExpectation) -> Self {
-        Buyer { params, expectations, drawn: 0.0, weekly_costs: 0.0, rack_bound: false }
+        Buyer {
+            params,
+            expectations,
+            drawn: 0.0,
+            weekly_costs: 0.0,
+            rack_bound: false,
+        }
     }
 
     /// Credit it can still draw today.

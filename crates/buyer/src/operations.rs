@@ -17,10 +17,18 @@ pub fn pay_buyer_costs(
     mut buyers: Query<(&Agent, &mut Buyer, &Dispatch, &PowerContract)>,
 ) {
     let demand_ratio = exo.demand_index / exo.params.demand_initial;
-    for (agent, mut buyer, dispatch, power) in buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, mut buyer, dispatch, power) in
+        buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         buyer.expectations.observe(&market.rent);
-        let income = buyer.params.outside_income_per_week * demand_ratio * f64::from(clock.tick_days) / 7.0;
-        ledger.transfer(External::Tenants.account(), agent.account, income, "corporate income");
+        let income =
+            buyer.params.outside_income_per_week * demand_ratio * f64::from(clock.tick_days) / 7.0;
+        ledger.transfer(
+            External::Tenants.account(),
+            agent.account,
+            income,
+            "corporate income",
+        );
         let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
         let costs: f64 = dispatch
             .gpu_hours
@@ -32,10 +40,25 @@ pub fn pay_buyer_costs(
         let due = costs + interest;
         let short = (due - ledger.balance(agent.account)).max(0.0);
         let draw = short.min(buyer.available_credit(exo.stress));
-        ledger.transfer(External::BondHolders.account(), agent.account, draw, "credit line drawn");
+        ledger.transfer(
+            External::BondHolders.account(),
+            agent.account,
+            draw,
+            "credit line drawn",
+        );
         buyer.drawn += draw;
-        ledger.pay_up_to(agent.account, External::Utilities.account(), costs, "power and opex");
-        ledger.pay_up_to(agent.account, External::BondHolders.account(), interest, "credit line interest");
+        ledger.pay_up_to(
+            agent.account,
+            External::Utilities.account(),
+            costs,
+            "power and opex",
+        );
+        ledger.pay_up_to(
+            agent.account,
+            External::BondHolders.account(),
+            interest,
+            "credit line interest",
+        );
         buyer.weekly_costs = 0.8 * buyer.weekly_costs + 0.2 * due;
     }
 }
@@ -54,27 +77,51 @@ pub fn invest_buyers(
     mut log: ResMut<EventLog>,
     mut buyers: Query<(&Agent, &mut Buyer, &mut Racks, &PowerContract)>,
 ) {
-    for (agent, mut buyer, mut racks, power) in buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, mut buyer, mut racks, power) in
+        buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         racks.complete_builds(clock.tick);
         racks.install_stored(&mut fleet, &gens, agent.id);
         let reserve = buyer.weekly_costs * 8.0;
         if buyer.params.buys_primary
             && let Some(newest) = gens.newest(clock.tick)
         {
-            let value = value_per_lot(&buyer, newest, &gens, &market, &clock, power.usd_per_kwh * exo.power_multiplier);
+            let value = value_per_lot(
+                &buyer,
+                newest,
+                &gens,
+                &market,
+                &clock,
+                power.usd_per_kwh * exo.power_multiplier,
+            );
             let price = gens.vendor_lot_price(newest, clock.tick, clock.years_per_tick());
             if value > price {
-                let fit = (racks.free_kw_for(&fleet, &gens, agent.id, newest) / gens.lot_kw(newest)).floor() as u32;
+                let fit = (racks.free_kw_for(&fleet, &gens, agent.id, newest) / gens.lot_kw(newest))
+                    .floor() as u32;
                 let spare = ledger.balance(agent.account) - reserve;
                 let affordable = (spare / price).floor().max(0.0) as u32;
                 let wanted = fit.min(affordable).min(buyer.params.max_lots_per_tick);
                 if fit < buyer.params.max_lots_per_tick {
                     buyer.rack_bound = true;
                 }
-                let mut sale = VendorSale { vendor: &mut vendor, fleet: &mut fleet, ledger: &mut ledger, gens: &gens, clock: &clock };
+                let mut sale = VendorSale {
+                    vendor: &mut vendor,
+                    fleet: &mut fleet,
+                    ledger: &mut ledger,
+                    gens: &gens,
+                    clock: &clock,
+                };
                 let bought = sale.buy(agent, newest, wanted);
                 if !bought.is_empty() {
-                    log.push(&clock, EventKind::PrimaryPurchase, vec![agent.name.clone(), "vendor".into()], price * bought.len() as f64, bought.len() as u32, Some(gens.get(newest).name.clone()), String::new());
+                    log.push(
+                        &clock,
+                        EventKind::PrimaryPurchase,
+                        vec![agent.name.clone(), "vendor".into()],
+                        price * bought.len() as f64,
+                        bought.len() as u32,
+                        Some(gens.get(newest).name.clone()),
+                        String::new(),
+                    );
                 }
                 racks.install_stored(&mut fleet, &gens, agent.id);
             }
@@ -84,14 +131,27 @@ pub fn invest_buyers(
             let spare = (ledger.balance(agent.account) - reserve).max(0.0);
             let budget = spare * buyer.params.rack_budget_share;
             if budget > 0.0 {
-                ledger.transfer(agent.account, External::Vendor.account(), budget, "rack build");
-                racks.pipeline.push((clock.tick + buyer.params.rack_build_weeks, budget / buyer.params.rack_cost_per_kw));
+                ledger.transfer(
+                    agent.account,
+                    External::Vendor.account(),
+                    budget,
+                    "rack build",
+                );
+                racks.pipeline.push((
+                    clock.tick + buyer.params.rack_build_weeks,
+                    budget / buyer.params.rack_cost_per_kw,
+                ));
             }
             buyer.rack_bound = false;
         }
         let spare = (ledger.balance(agent.account) - reserve).max(0.0);
         let repay = spare.min(buyer.drawn);
-        ledger.transfer(agent.account, External::BondHolders.account(), repay, "credit line repaid");
+        ledger.transfer(
+            agent.account,
+            External::BondHolders.account(),
+            repay,
+            "credit line repaid",
+        );
         buyer.drawn -= repay;
     }
 }

@@ -10,10 +10,25 @@ use std::process::ExitCode;
 /// Runs a subcommand and maps its outcome to an exit code.
 pub fn dispatch(command: Command) -> ExitCode {
     match command {
-        Command::Run { world, seed, ticks, out, sets, quiet, no_plots } => run(&world, seed, ticks, out, &sets, quiet, no_plots),
+        Command::Run {
+            world,
+            seed,
+            ticks,
+            out,
+            sets,
+            quiet,
+            no_plots,
+        } => run(&world, seed, ticks, out, &sets, quiet, no_plots),
         Command::Check { world, sets } => match load(&world, None, None, &sets) {
             Ok((file, w)) => {
-                println!("{}: ok ({} ticks from {}, seed {}, {} generations)", file.display(), w.ticks, w.start, w.seed, w.generations.len());
+                println!(
+                    "{}: ok ({} ticks from {}, seed {}, {} generations)",
+                    file.display(),
+                    w.ticks,
+                    w.start,
+                    w.seed,
+                    w.generations.len()
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => bad_input(&e),
@@ -29,16 +44,35 @@ fn bad_input(e: &WorldError) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run(world: &str, seed: Option<u64>, ticks: Option<u32>, out: Option<PathBuf>, sets: &[String], quiet: bool, no_plots: bool) -> ExitCode {
+fn run(
+    world: &str,
+    seed: Option<u64>,
+    ticks: Option<u32>,
+    out: Option<PathBuf>,
+    sets: &[String],
+    quiet: bool,
+    no_plots: bool,
+) -> ExitCode {
     let (file, w) = match load(world, seed, ticks, sets) {
         Ok(loaded) => loaded,
         Err(e) => return bad_input(&e),
     };
     let dir = out.unwrap_or_else(|| default_output_dir(&w));
     if !quiet {
-        eprintln!("firesale: world {} ({}), seed {}, {} ticks -> {}", w.name, file.display(), w.seed, w.ticks, dir.display());
+        eprintln!(
+            "firesale: world {} ({}), seed {}, {} ticks -> {}",
+            w.name,
+            file.display(),
+            w.seed,
+            w.ticks,
+            dir.display()
+        );
     }
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(u64::from(w.ticks)) };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(u64::from(w.ticks))
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} ticks  ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -65,24 +99,50 @@ fn run(world: &str, seed: Option<u64>, ticks: Option<u32>, out: Option<PathBuf>,
 
 fn print_summary(s: &Summary, seconds: f64) {
     let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
-    println!("world {}  seed {}  {} .. {}  ({seconds:.1} s)", s.world, s.seed, s.start_date, s.end_date);
-    println!("  defaults            {} of {} operators ({})", s.defaults_total, s.operators, pct(Some(s.default_rate)));
+    println!(
+        "world {}  seed {}  {} .. {}  ({seconds:.1} s)",
+        s.world, s.seed, s.start_date, s.end_date
+    );
+    println!(
+        "  defaults            {} of {} operators ({})",
+        s.defaults_total,
+        s.operators,
+        pct(Some(s.default_rate))
+    );
     println!(
         "  peak discount       {} {}",
         pct(s.peak_discount),
-        s.peak_discount_generation.as_ref().map(|g| format!("({g}, {})", s.peak_discount_date.clone().unwrap_or_default())).unwrap_or_default()
+        s.peak_discount_generation
+            .as_ref()
+            .map(|g| format!(
+                "({g}, {})",
+                s.peak_discount_date.clone().unwrap_or_default()
+            ))
+            .unwrap_or_default()
     );
     println!("  recovery rate       {}", pct(s.recovery_rate));
-    println!("  lender losses       ${:.1}M, {} lender failures", s.lender_losses_usd / 1e6, s.lender_failures);
+    println!(
+        "  lender losses       ${:.1}M, {} lender failures",
+        s.lender_losses_usd / 1e6,
+        s.lender_failures
+    );
     println!(
         "  repossessed         {} lots, {} unsold at the end, {} weeks to sell on average",
         s.repossessed_lots_total,
         s.unsold_inventory_end,
-        s.weeks_to_clear_repossessed.map_or("-".into(), |w| format!("{w:.1}"))
+        s.weeks_to_clear_repossessed
+            .map_or("-".into(), |w| format!("{w:.1}"))
     );
     println!("  repo funding        ${:.1}M", s.repo_volume_total / 1e6);
-    println!("  spread charged      {}  break-even {}", pct(s.mean_spread_charged), pct(s.break_even_spread));
-    println!("  ledger imbalance    ${:.2e} on ${:.2e}", s.ledger_max_imbalance_usd, s.ledger_max_balance_sheet_usd);
+    println!(
+        "  spread charged      {}  break-even {}",
+        pct(s.mean_spread_charged),
+        pct(s.break_even_spread)
+    );
+    println!(
+        "  ledger imbalance    ${:.2e} on ${:.2e}",
+        s.ledger_max_imbalance_usd, s.ledger_max_balance_sheet_usd
+    );
 }
 
 fn list() -> ExitCode {
@@ -93,22 +153,36 @@ fn list() -> ExitCode {
         return ExitCode::from(2);
     };
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "ron")).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+                .collect()
+        })
         .unwrap_or_default();
     entries.sort();
     for path in entries {
-        let name = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         let description = std::fs::read_to_string(&path)
             .ok()
             .and_then(|text| firesale_world::parse(&text, &path).ok())
-            .map_or_else(|| "(does not parse: run `firesale check`)".to_string(), |w| w.description);
+            .map_or_else(
+                || "(does not parse: run `firesale check`)".to_string(),
+                |w| w.description,
+            );
         println!("{name:<20} {description}");
     }
     ExitCode::SUCCESS
 }
 
 fn plot(run_dir: &Path, quiet: bool) -> ExitCode {
-    let spinner = if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+    let spinner = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
     spinner.set_message("drawing plots");
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let result = firesale_report::plot_run(run_dir);
@@ -116,7 +190,11 @@ fn plot(run_dir: &Path, quiet: bool) -> ExitCode {
     match result {
         Ok(files) => {
             if !quiet {
-                println!("  plots               {} files in {}", files.len(), run_dir.join("plots").display());
+                println!(
+                    "  plots               {} files in {}",
+                    files.len(),
+                    run_dir.join("plots").display()
+                );
             }
             ExitCode::SUCCESS
         }
@@ -133,7 +211,11 @@ fn compare(runs: &[String], seed: Option<u64>, out: Option<PathBuf>) -> ExitCode
     for run in runs {
         let path = PathBuf::from(run);
         if path.join("timeseries.csv").is_file() {
-            names.push(path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+            names.push(
+                path.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+            );
             dirs.push(path);
             continue;
         }
@@ -143,7 +225,12 @@ fn compare(runs: &[String], seed: Option<u64>, out: Option<PathBuf>) -> ExitCode
         };
         let dir = default_output_dir(&w);
         if !dir.join("summary.json").is_file() {
-            eprintln!("firesale: running {} (seed {}) into {}", w.name, w.seed, dir.display());
+            eprintln!(
+                "firesale: running {} (seed {}) into {}",
+                w.name,
+                w.seed,
+                dir.display()
+            );
             if let Err(e) = run_world(&w, &dir, |_| {}) {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;
@@ -152,7 +239,11 @@ fn compare(runs: &[String], seed: Option<u64>, out: Option<PathBuf>) -> ExitCode
         names.push(w.name.clone());
         dirs.push(dir);
     }
-    let out = out.unwrap_or_else(|| PathBuf::from("output").join("compare").join(names.join("-vs-")));
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from("output")
+            .join("compare")
+            .join(names.join("-vs-"))
+    });
     match firesale_report::compare_runs(&dirs, &out) {
         Ok(table) => {
             println!("{table}");

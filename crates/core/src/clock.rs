@@ -71,8 +71,14 @@ mod tests {
             tick: 0,
         };
         assert_eq!(clock.date_of(2).to_string(), "2024-01-15");
-        assert_eq!(clock.tick_of(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap()), 2);
-        assert_eq!(clock.tick_of(NaiveDate::from_ymd_opt(2024, 1, 16).unwrap()), 3);
+        assert_eq!(
+            clock.tick_of(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap()),
+            2
+        );
+        assert_eq!(
+            clock.tick_of(NaiveDate::from_ymd_opt(2024, 1, 16).unwrap()),
+            3
+        );
         assert_eq!(clock.ticks_in_years(1.0), 52);
     }
 }

@@ -62,7 +62,8 @@ impl Generations {
 
     /// Ids of generations released by `tick`.
     pub fn released(&self, tick: u32) -> impl Iterator<Item = GenId> + '_ {
-        self.ids().filter(move |g| self.get(*g).release_tick <= tick as i32)
+        self.ids()
+            .filter(move |g| self.get(*g).release_tick <= tick as i32)
     }
 
     /// The newest generation released by `tick`.
@@ -287,7 +288,10 @@ impl Fleet {
             ));
         }
         for (owner, set) in &self.by_owner {
-            if let Some(id) = set.iter().find(|id| self.lots[id.0 as usize].owner != *owner) {
+            if let Some(id) = set
+                .iter()
+                .find(|id| self.lots[id.0 as usize].owner != *owner)
+            {
                 return Err(format!("lot {} indexed under the wrong owner", id.0));
             }
         }

@@ -110,7 +110,12 @@ impl Ledger {
         let id = AccountId(self.balances.len() as u32);
         self.names.push(name.to_string());
         self.balances.push(0.0);
-        self.transfer(External::Shareholders.account(), id, equity, "initial equity");
+        self.transfer(
+            External::Shareholders.account(),
+            id,
+            equity,
+            "initial equity",
+        );
         id
     }
 
@@ -165,7 +170,10 @@ impl Ledger {
 
     /// Sum of the absolute balances of the agents' accounts: the scale the imbalance is judged against.
     pub fn scale(&self) -> f64 {
-        self.balances[External::ALL.len()..].iter().map(|b| b.abs()).sum()
+        self.balances[External::ALL.len()..]
+            .iter()
+            .map(|b| b.abs())
+            .sum()
     }
 
     /// Transfers refused since the last call, drained.

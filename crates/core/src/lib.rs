@@ -28,9 +28,9 @@ pub use valuation::*;
 /// Everything an agent crate usually needs.
 pub mod prelude {
     pub use crate::{
-        Agent, AgentId, AgentKind, AgentRng, Clock, Directory, EventKind, EventLog, External, Fleet, GenId,
-        Generations, Halt, Ledger, LoanBook, LoanId, LotId, LotState, MasterSeed, Metrics, Phase,
-        PowerContract, Racks, Step,
+        Agent, AgentId, AgentKind, AgentRng, Clock, Directory, EventKind, EventLog, External,
+        Fleet, GenId, Generations, Halt, Ledger, LoanBook, LoanId, LotId, LotState, MasterSeed,
+        Metrics, Phase, PowerContract, Racks, Step,
     };
     pub use bevy_ecs::prelude::*;
 }

@@ -92,7 +92,12 @@ impl RentExpectation {
             * (self.level[g] - economics.cost_per_gpu_hour)
             * economics.hours_per_tick;
         let rate = (1.0 + economics.rate).powf(economics.years_per_tick) - 1.0;
-        pv_margin(margin, self.growth(g), rate, years / economics.years_per_tick)
+        pv_margin(
+            margin,
+            self.growth(g),
+            rate,
+            years / economics.years_per_tick,
+        )
     }
 }
 

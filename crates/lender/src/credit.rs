@@ -39,15 +39,24 @@ pub fn update_credit_terms(
             .loans
             .iter()
             .filter(|l| l.is_live())
-            .flat_map(|l| l.lenders.iter().filter(|(w, _)| *w == agent.id).map(move |(_, s)| s * l.principal))
+            .flat_map(|l| {
+                l.lenders
+                    .iter()
+                    .filter(|(w, _)| *w == agent.id)
+                    .map(move |(_, s)| s * l.principal)
+            })
             .sum();
         // Losses of the past year as a share of what was at risk (book plus losses).
         let losses = lender.recent_losses(clock.tick, 52);
         let loss_rate = losses / (exposure + losses).max(1.0);
         // Risk premia on top of the calm spread, capped where no borrower would take the loan.
-        let premium = p.loss_sensitivity * loss_rate + p.volatility_sensitivity * volatility + 0.05 * lender.capital_urgency;
+        let premium = p.loss_sensitivity * loss_rate
+            + p.volatility_sensitivity * volatility
+            + 0.05 * lender.capital_urgency;
         let spread = p.base_spread + premium.min(MAX_RISK_PREMIUM);
-        let max_ltv = (p.base_max_ltv * (1.0 - lender.capital_urgency) * (1.0 - (2.0 * loss_rate).min(0.5))).max(0.0);
+        let max_ltv =
+            (p.base_max_ltv * (1.0 - lender.capital_urgency) * (1.0 - (2.0 * loss_rate).min(0.5)))
+                .max(0.0);
         // New lending it can carry at its target capital ratio (funded by drawing on its funders).
         let capacity = (lender.equity / p.target_capital_ratio - exposure).max(0.0);
         let open = lender.failed.is_none()
@@ -69,7 +78,9 @@ pub fn update_credit_terms(
         });
     }
     let open: Vec<&CreditOffer> = offers.offers.iter().filter(|o| o.open).collect();
-    let mean = |f: fn(&CreditOffer) -> f64| (!open.is_empty()).then(|| open.iter().map(|o| f(o)).sum::<f64>() / open.len() as f64);
+    let mean = |f: fn(&CreditOffer) -> f64| {
+        (!open.is_empty()).then(|| open.iter().map(|o| f(o)).sum::<f64>() / open.len() as f64)
+    };
     metrics.new_loan_spread = mean(|o| o.spread);
     metrics.new_loan_max_ltv = mean(|o| o.max_ltv);
 }
@@ -86,11 +97,18 @@ fn fund(
     let mut eligible: Vec<usize> = (0..offers.offers.len())
         .filter(|&i| {
             let o = &offers.offers[i];
-            o.open && o.capacity > 0.0 && (!request.borrower_is_miner || o.lends_to_miners)
+            o.open
+                && o.capacity > 0.0
+                && (!request.borrower_is_miner || o.lends_to_miners)
                 && request.amount <= o.max_ltv * collateral_value + 1e-6
         })
         .collect();
-    eligible.sort_by(|&a, &b| offers.offers[a].spread.total_cmp(&offers.offers[b].spread).then(a.cmp(&b)));
+    eligible.sort_by(|&a, &b| {
+        offers.offers[a]
+            .spread
+            .total_cmp(&offers.offers[b].spread)
+            .then(a.cmp(&b))
+    });
     let mut shares = Vec::new();
     let mut raised = 0.0;
     for i in eligible.into_iter().take(4) {
@@ -112,14 +130,21 @@ fn fund(
     let id = book.add(Loan {
         id: LoanId(0),
         borrower: request.borrower,
-        lenders: shares.iter().map(|(i, take)| (offers.offers[*i].lender, take / request.amount)).collect(),
+        lenders: shares
+            .iter()
+            .map(|(i, take)| (offers.offers[*i].lender, take / request.amount))
+            .collect(),
         principal: request.amount,
         original_principal: request.amount,
         spread: lead.spread,
         amortisation: request.amount * lead.amortising_share / f64::from(tenor),
         start_tick: clock.tick,
         maturity_tick: clock.tick + tenor,
-        covenants: Covenants { max_ltv: lead.covenant_ltv, min_dscr: lead.min_dscr, cure_ticks: lead.cure_ticks },
+        covenants: Covenants {
+            max_ltv: lead.covenant_ltv,
+            min_dscr: lead.min_dscr,
+            cure_ticks: lead.cure_ticks,
+        },
         btc_collateral: 0.0,
         arrears: 0.0,
         arrears_since: None,
@@ -131,7 +156,12 @@ fn fund(
 }
 
 /// Whether a borrower's trailing coverage meets a lender's covenant (no history passes).
-fn coverage_ok(borrowers: &Query<&BorrowerBooks>, directory: &Directory, borrower: AgentId, min_dscr: f64) -> bool {
+fn coverage_ok(
+    borrowers: &Query<&BorrowerBooks>,
+    directory: &Directory,
+    borrower: AgentId,
+    min_dscr: f64,
+) -> bool {
     borrowers
         .get(directory.entity(borrower))
         .ok()
@@ -153,13 +183,26 @@ pub fn originate_loans(
     mut lenders: Query<&mut Lender>,
 ) {
     for request in requests.requests.iter_mut() {
-        let LoanPurpose::Purchase { .. } = request.purpose else { continue };
-        let min_dscr = offers.offers.iter().filter(|o| o.open).map(|o| o.min_dscr).fold(f64::INFINITY, f64::min);
+        let LoanPurpose::Purchase { .. } = request.purpose else {
+            continue;
+        };
+        let min_dscr = offers
+            .offers
+            .iter()
+            .filter(|o| o.open)
+            .map(|o| o.min_dscr)
+            .fold(f64::INFINITY, f64::min);
         if !coverage_ok(&borrowers, &directory, request.borrower, min_dscr) {
             request.decision = Some(Decision::Refused("coverage below covenant"));
             continue;
         }
-        let Some(id) = fund(request, request.collateral_cost, &mut offers, &mut book, &clock) else {
+        let Some(id) = fund(
+            request,
+            request.collateral_cost,
+            &mut offers,
+            &mut book,
+            &clock,
+        ) else {
             request.decision = Some(Decision::Refused("no lender open with capacity"));
             continue;
         };
@@ -168,12 +211,30 @@ pub fn originate_loans(
         let mut names = vec![directory.name(request.borrower).to_string()];
         for (lender, share) in &loan.lenders {
             if let Ok(mut l) = lenders.get_mut(directory.entity(*lender)) {
-                draw_funding(&mut ledger, &mut l, directory.account(*lender), request.amount * share);
+                draw_funding(
+                    &mut ledger,
+                    &mut l,
+                    directory.account(*lender),
+                    request.amount * share,
+                );
             }
-            ledger.transfer(directory.account(*lender), to, request.amount * share, "loan disbursed");
+            ledger.transfer(
+                directory.account(*lender),
+                to,
+                request.amount * share,
+                "loan disbursed",
+            );
             names.push(directory.name(*lender).to_string());
         }
-        log.push(&clock, EventKind::LoanOriginated, names, request.amount, 0, None, format!("spread {:.1}%", loan.spread * 100.0));
+        log.push(
+            &clock,
+            EventKind::LoanOriginated,
+            names,
+            request.amount,
+            0,
+            None,
+            format!("spread {:.1}%", loan.spread * 100.0),
+        );
         request.decision = Some(Decision::Funded(id));
     }
 }
@@ -196,21 +257,50 @@ pub fn decide_refinancing(
     mut lenders: Query<&mut Lender>,
     borrowers: Query<&BorrowerBooks>,
 ) {
-    let ctx = MarkContext { clock: &clock, gens: &gens, secondary: &secondary, compute: &compute };
+    let ctx = MarkContext {
+        clock: &clock,
+        gens: &gens,
+        secondary: &secondary,
+        compute: &compute,
+    };
     for request in requests.requests.iter_mut() {
-        let LoanPurpose::Refinance { loan: old } = request.purpose else { continue };
+        let LoanPurpose::Refinance { loan: old } = request.purpose else {
+            continue;
+        };
         let lead = book.get(old).lenders[0].0;
-        let policy = lenders.get(directory.entity(lead)).map(|l| l.params.marking).unwrap_or(crate::MarkingPolicy::Book);
+        let policy = lenders
+            .get(directory.entity(lead))
+            .map(|l| l.params.marking)
+            .unwrap_or(crate::MarkingPolicy::Book);
         let lots = fleet.pledged_to(old);
-        let value: f64 = lots.iter().map(|&l| ctx.own_mark(policy, fleet.get(l))).sum();
+        let value: f64 = lots
+            .iter()
+            .map(|&l| ctx.own_mark(policy, fleet.get(l)))
+            .sum();
         let covered = coverage_ok(&borrowers, &directory, request.borrower, 1.0);
-        let funded = if covered { fund(request, value, &mut offers, &mut book, &clock) } else { None };
+        let funded = if covered {
+            fund(request, value, &mut offers, &mut book, &clock)
+        } else {
+            None
+        };
         let borrower_name = directory.name(request.borrower).to_string();
         let Some(new) = funded else {
             let cure = book.get(old).covenants.cure_ticks;
             let loan = book.get_mut(old);
-            loan.status = LoanStatus::Called { amount: loan.principal, deadline: clock.tick + cure, reason: CallReason::Maturity };
-            log.push(&clock, EventKind::RefinanceRefused, vec![borrower_name, directory.name(lead).to_string()], loan.principal, lots.len() as u32, None, String::new());
+            loan.status = LoanStatus::Called {
+                amount: loan.principal,
+                deadline: clock.tick + cure,
+                reason: CallReason::Maturity,
+            };
+            log.push(
+                &clock,
+                EventKind::RefinanceRefused,
+                vec![borrower_name, directory.name(lead).to_string()],
+                loan.principal,
+                lots.len() as u32,
+                None,
+                String::new(),
+            );
             request.decision = Some(Decision::Refused("no lender will refinance"));
             continue;
         };
@@ -219,10 +309,20 @@ pub fn decide_refinancing(
         let old_lenders = book.get(old).lenders.clone();
         for (nl, ns) in &new_lenders {
             if let Ok(mut l) = lenders.get_mut(directory.entity(*nl)) {
-                draw_funding(&mut ledger, &mut l, directory.account(*nl), request.amount * ns);
+                draw_funding(
+                    &mut ledger,
+                    &mut l,
+                    directory.account(*nl),
+                    request.amount * ns,
+                );
             }
             for (ol, os) in &old_lenders {
-                ledger.transfer(directory.account(*nl), directory.account(*ol), request.amount * ns * os, "refinancing");
+                ledger.transfer(
+                    directory.account(*nl),
+                    directory.account(*ol),
+                    request.amount * ns * os,
+                    "refinancing",
+                );
             }
         }
         for lot in lots {
@@ -233,7 +333,15 @@ pub fn decide_refinancing(
         let loan = book.get_mut(old);
         loan.principal = 0.0;
         loan.status = LoanStatus::Repaid;
-        log.push(&clock, EventKind::LoanRefinanced, vec![borrower_name], request.amount, 0, None, format!("loan {} into {}", old.0, new.0));
+        log.push(
+            &clock,
+            EventKind::LoanRefinanced,
+            vec![borrower_name],
+            request.amount,
+            0,
+            None,
+            format!("loan {} into {}", old.0, new.0),
+        );
         request.decision = Some(Decision::Funded(new));
     }
 }

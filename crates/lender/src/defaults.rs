@@ -3,8 +3,8 @@
 use crate::components::{Lender, RepoDesk};
 use crate::funding::balance_sheet;
 use crate::marking::MarkContext;
-use firesale_core::prelude::*;
 use firesale_core::LoanStatus;
+use firesale_core::prelude::*;
 use firesale_markets::{ComputeMarket, SecondaryMarket};
 
 /// Ticks a lender may leave its funders' withdrawals unpaid before it fails.
@@ -77,7 +77,10 @@ pub fn resolve_defaults(
         metrics.repossessed_lots_cum += lots.len() as u64;
         let loan = book.get_mut(id);
         loan.status = LoanStatus::Resolved;
-        let mut names: Vec<String> = lenders_of.iter().map(|(l, _)| directory.name(*l).to_string()).collect();
+        let mut names: Vec<String> = lenders_of
+            .iter()
+            .map(|(l, _)| directory.name(*l).to_string())
+            .collect();
         names.push(directory.name(loan.borrower).to_string());
         log.push(
             &clock,
@@ -92,18 +95,36 @@ pub fn resolve_defaults(
     let desk_list: Vec<&RepoDesk> = desks.iter().collect();
     let mut equity_total = 0.0;
     let mut inventory = 0;
-    for (agent, mut lender) in lenders.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
-        while lender.losses.front().is_some_and(|(t, _)| t + 52 <= clock.tick) {
+    for (agent, mut lender) in lenders
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
+        while lender
+            .losses
+            .front()
+            .is_some_and(|(t, _)| t + 52 <= clock.tick)
+        {
             lender.losses.pop_front();
         }
         let sheet = balance_sheet(
-            agent.id, agent.account, lender.funding, &ledger, &book, &fleet, &gens, &secondary_res, clock.tick, &desk_list,
+            agent.id,
+            agent.account,
+            lender.funding,
+            &ledger,
+            &book,
+            &fleet,
+            &gens,
+            &secondary_res,
+            clock.tick,
+            &desk_list,
         );
         lender.equity = sheet.equity();
         lender.exposure = sheet.loans;
         lender.capital_ratio = sheet.capital_ratio();
         equity_total += lender.equity;
-        let illiquid = lender.pending_since.is_some_and(|t| clock.tick > t + ILLIQUIDITY_GRACE_TICKS);
+        let illiquid = lender
+            .pending_since
+            .is_some_and(|t| clock.tick > t + ILLIQUIDITY_GRACE_TICKS);
         if lender.failed.is_none() && (lender.equity <= 0.0 || illiquid) {
             lender.failed = Some(clock.tick);
             metrics.lender_failures_cum += 1;
@@ -114,7 +135,11 @@ pub fn resolve_defaults(
                 lender.equity,
                 fleet.count_owned(agent.id) as u32,
                 None,
-                if illiquid { "could not pay its funders".into() } else { "equity gone at market marks".into() },
+                if illiquid {
+                    "could not pay its funders".into()
+                } else {
+                    "equity gone at market marks".into()
+                },
             );
         }
         let capital_gap = ((lender.params.target_capital_ratio - lender.capital_ratio.max(0.0))
@@ -142,7 +167,9 @@ pub fn urgency(capital_gap: f64, pending_withdrawal: f64, cash: f64) -> f64 {
     } else {
         0.0
     };
-    liquidity_gap.max(CAPITAL_URGENCY_WEIGHT * capital_gap).clamp(0.0, 1.0)
+    liquidity_gap
+        .max(CAPITAL_URGENCY_WEIGHT * capital_gap)
+        .clamp(0.0, 1.0)
 }
 
 /// Weight of the capital gap in a lender's urgency to sell.
@@ -150,7 +177,8 @@ pub const CAPITAL_URGENCY_WEIGHT: f64 = 0.5;
 
 /// Lots of a lender to offer this tick and at what reserve.
 pub fn liquidation_plan(lender: &Lender, inventory: usize) -> (usize, f64) {
-    let pace = lender.params.base_liquidation_pace + (1.0 - lender.params.base_liquidation_pace) * lender.urgency;
+    let pace = lender.params.base_liquidation_pace
+        + (1.0 - lender.params.base_liquidation_pace) * lender.urgency;
     let lots = ((inventory as f64) * pace).ceil() as usize;
     let reserve_share = 1.0 - lender.params.max_fire_sale_discount * lender.urgency;
     (lots.min(inventory), reserve_share.max(0.0))
@@ -182,7 +210,8 @@ pub fn list_inventory(
                     secondary: &secondary,
                     compute: &compute,
                 };
-                ctx.own_mark(lender.params.marking, fleet.get(lot)) / f64::from(gens.gpus_per_lot) * reserve_share
+                ctx.own_mark(lender.params.marking, fleet.get(lot)) / f64::from(gens.gpus_per_lot)
+                    * reserve_share
             };
             secondary.list(&mut fleet, agent.id, lot, reserve);
         }
@@ -212,11 +241,18 @@ pub fn book_recoveries(
 /// Splits `n` lots over shares by largest remainder (ties to the earlier lender).
 pub fn allocate(n: usize, shares: &[(AgentId, f64)]) -> Vec<usize> {
     let total: f64 = shares.iter().map(|(_, s)| s).sum();
-    let exact: Vec<f64> = shares.iter().map(|(_, s)| n as f64 * s / total.max(1e-12)).collect();
+    let exact: Vec<f64> = shares
+        .iter()
+        .map(|(_, s)| n as f64 * s / total.max(1e-12))
+        .collect();
     let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
     let mut left = n - counts.iter().sum::<usize>();
     let mut order: Vec<usize> = (0..shares.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     for i in order {
         if left == 0 {
             break;

@@ -36,7 +36,11 @@ impl BalanceSheet {
     /// Equity over assets (0 with no assets).
     pub fn capital_ratio(&self) -> f64 {
         let assets = self.assets();
-        if assets > 0.0 { self.equity() / assets } else { 0.0 }
+        if assets > 0.0 {
+            self.equity() / assets
+        } else {
+            0.0
+        }
     }
 }
 
@@ -58,12 +62,19 @@ pub fn balance_sheet(
         .loans
         .iter()
         .filter(|l| l.is_live())
-        .flat_map(|l| l.lenders.iter().filter(|(who, _)| *who == id).map(move |(_, s)| s * l.principal))
+        .flat_map(|l| {
+            l.lenders
+                .iter()
+                .filter(|(who, _)| *who == id)
+                .map(move |(_, s)| s * l.principal)
+        })
         .sum();
     let inventory = fleet
         .owned_by(id)
         .into_iter()
-        .map(|lot| market_mark(secondary, fleet.get(lot).generation, tick) * f64::from(gens.gpus_per_lot))
+        .map(|lot| {
+            market_mark(secondary, fleet.get(lot).generation, tick) * f64::from(gens.gpus_per_lot)
+        })
         .sum();
     let repo_debt = desks
         .iter()
@@ -92,11 +103,24 @@ pub fn pay_lender_funding(
     mut lenders: Query<(&Agent, &mut Lender)>,
 ) {
     let dt = clock.years_per_tick();
-    for (agent, mut lender) in lenders.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, mut lender) in lenders
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         let bills = ledger.balance(agent.account).max(0.0) * exo.rate.max(0.0) * dt;
-        ledger.transfer(External::Treasury.account(), agent.account, bills, "bill yield");
+        ledger.transfer(
+            External::Treasury.account(),
+            agent.account,
+            bills,
+            "bill yield",
+        );
         let interest = lender.funding * (exo.rate + lender.params.funding_spread).max(0.0) * dt;
-        ledger.pay_up_to(agent.account, External::BondHolders.account(), interest, "funding interest");
+        ledger.pay_up_to(
+            agent.account,
+            External::BondHolders.account(),
+            interest,
+            "funding interest",
+        );
         if lender.failed.is_some() {
             continue;
         }
@@ -104,7 +128,12 @@ pub fn pay_lender_funding(
             lender.pending_withdrawal += lender.funding * lender.params.withdrawal_rate;
         }
         let wanted = lender.pending_withdrawal.min(lender.funding);
-        let paid = ledger.pay_up_to(agent.account, External::BondHolders.account(), wanted, "funding withdrawn");
+        let paid = ledger.pay_up_to(
+            agent.account,
+            External::BondHolders.account(),
+            wanted,
+            "funding withdrawn",
+        );
         lender.funding -= paid;
         lender.pending_withdrawal = (wanted - paid).max(0.0);
         if lender.pending_withdrawal > 0.01 {
@@ -119,7 +148,12 @@ pub fn pay_lender_funding(
         let idle = ledger.balance(agent.account) - buffer;
         if idle > 0.0 && lender.pending_withdrawal <= 0.0 {
             let repaid = (idle * DELEVERAGING_PACE).min(lender.funding);
-            ledger.transfer(agent.account, External::BondHolders.account(), repaid, "funding repaid");
+            ledger.transfer(
+                agent.account,
+                External::BondHolders.account(),
+                repaid,
+                "funding repaid",
+            );
             lender.funding -= repaid;
         }
     }
@@ -133,9 +167,19 @@ pub const DELEVERAGING_PACE: f64 = 0.5;
 
 /// Draws outside funding so that `account` holds `amount` (a delayed-draw facility):
 /// how lenders fund new loans. Returns what was drawn.
-pub fn draw_funding(ledger: &mut Ledger, lender: &mut Lender, account: firesale_core::AccountId, amount: f64) -> f64 {
+pub fn draw_funding(
+    ledger: &mut Ledger,
+    lender: &mut Lender,
+    account: firesale_core::AccountId,
+    amount: f64,
+) -> f64 {
     let draw = (amount - ledger.balance(account)).max(0.0);
-    ledger.transfer(External::BondHolders.account(), account, draw, "funding drawn");
+    ledger.transfer(
+        External::BondHolders.account(),
+        account,
+        draw,
+        "funding drawn",
+    );
     lender.funding += draw;
     draw
 }

@@ -17,7 +17,9 @@ pub const FRESH_TRADE_TICKS: u32 = 13;
 /// traded in the past quarter, else the best standing bid; zero when nobody bids.
 pub fn market_mark(secondary: &SecondaryMarket, generation: GenId, tick: u32) -> f64 {
     let m = &secondary.generations[generation.0 as usize];
-    if m.weeks_since_trade(tick).is_some_and(|w| w <= FRESH_TRADE_TICKS) {
+    if m.weeks_since_trade(tick)
+        .is_some_and(|w| w <= FRESH_TRADE_TICKS)
+    {
         return m.last_price.unwrap_or(0.0);
     }
     m.bid_book.first().map_or(0.0, |(limit, _)| *limit)
@@ -51,7 +53,8 @@ impl MarkContext<'_> {
 
     /// The market's mark of one lot, $.
     pub fn market_mark(&self, lot: &firesale_core::Lot) -> f64 {
-        market_mark(self.secondary, lot.generation, self.clock.tick) * f64::from(self.gens.gpus_per_lot)
+        market_mark(self.secondary, lot.generation, self.clock.tick)
+            * f64::from(self.gens.gpus_per_lot)
     }
 }
 
@@ -86,9 +89,21 @@ pub fn mark_collateral(
         };
         let lots = fleet.pledged_to(loan.id);
         let btc_value = loan.btc_collateral * exo.btc_price;
-        let own: f64 = lots.iter().map(|&l| ctx.own_mark(lender.params.marking, fleet.get(l))).sum::<f64>() + btc_value;
-        let paper_value: f64 = lots.iter().map(|&l| ctx.own_mark(MarkingPolicy::Book, fleet.get(l))).sum::<f64>() + btc_value;
-        let market_value: f64 = lots.iter().map(|&l| ctx.market_mark(fleet.get(l))).sum::<f64>() + btc_value;
+        let own: f64 = lots
+            .iter()
+            .map(|&l| ctx.own_mark(lender.params.marking, fleet.get(l)))
+            .sum::<f64>()
+            + btc_value;
+        let paper_value: f64 = lots
+            .iter()
+            .map(|&l| ctx.own_mark(MarkingPolicy::Book, fleet.get(l)))
+            .sum::<f64>()
+            + btc_value;
+        let market_value: f64 = lots
+            .iter()
+            .map(|&l| ctx.market_mark(fleet.get(l)))
+            .sum::<f64>()
+            + btc_value;
         debt += loan.principal;
         paper += paper_value;
         market += market_value;
@@ -103,7 +118,9 @@ pub fn mark_collateral(
         // A DSCR breach triggers a cash sweep: a quarter of the paydown that would
         // restore coverage at today's cash flow.
         let dscr_call = match dscr {
-            Some(d) if d < loan.covenants.min_dscr => loan.principal * (1.0 - d.max(0.0) / loan.covenants.min_dscr) * 0.25,
+            Some(d) if d < loan.covenants.min_dscr => {
+                loan.principal * (1.0 - d.max(0.0) / loan.covenants.min_dscr) * 0.25
+            }
             _ => 0.0,
         };
         let (amount, reason) = if ltv_call >= dscr_call {
@@ -118,23 +135,43 @@ pub fn mark_collateral(
                 deadline: clock.tick + loan.covenants.cure_ticks,
                 reason,
             };
-            let ltv = if own > 0.0 { loan.principal / own } else { f64::INFINITY };
+            let ltv = if own > 0.0 {
+                loan.principal / own
+            } else {
+                f64::INFINITY
+            };
             log.push(
                 &clock,
                 EventKind::MarginCall,
-                vec![directory.name(lead).to_string(), directory.name(loan.borrower).to_string()],
+                vec![
+                    directory.name(lead).to_string(),
+                    directory.name(loan.borrower).to_string(),
+                ],
                 amount,
                 lots.len() as u32,
                 None,
                 match reason {
-                    CallReason::Ltv => format!("LTV {:.2} above covenant {:.2}", ltv.min(99.0), loan.covenants.max_ltv),
-                    _ => format!("DSCR {:.2} below covenant {:.2}", dscr.unwrap_or(0.0), loan.covenants.min_dscr),
+                    CallReason::Ltv => format!(
+                        "LTV {:.2} above covenant {:.2}",
+                        ltv.min(99.0),
+                        loan.covenants.max_ltv
+                    ),
+                    _ => format!(
+                        "DSCR {:.2} below covenant {:.2}",
+                        dscr.unwrap_or(0.0),
+                        loan.covenants.min_dscr
+                    ),
                 },
             );
         }
     }
     // Aggregate coverage of the borrowers that still owe.
-    let mut owing: Vec<AgentId> = book.loans.iter().filter(|l| l.is_live()).map(|l| l.borrower).collect();
+    let mut owing: Vec<AgentId> = book
+        .loans
+        .iter()
+        .filter(|l| l.is_live())
+        .map(|l| l.borrower)
+        .collect();
     owing.sort();
     owing.dedup();
     let (mut cash_flow, mut service) = (0.0, 0.0);

@@ -17,9 +17,12 @@ pub fn observed_haircut(
 ) -> f64 {
     let (base, per_volatility, max_stale_weeks, max_position_to_depth) = match *policy {
         HaircutPolicy::Fixed(h) => return h,
-        HaircutPolicy::Observed { base, per_volatility, max_stale_weeks, max_position_to_depth } => {
-            (base, per_volatility, max_stale_weeks, max_position_to_depth)
-        }
+        HaircutPolicy::Observed {
+            base,
+            per_volatility,
+            max_stale_weeks,
+            max_position_to_depth,
+        } => (base, per_volatility, max_stale_weeks, max_position_to_depth),
     };
     let (Some(stale), Some(last)) = (market.weeks_since_trade(tick), market.last_price) else {
         return 1.0;
@@ -29,7 +32,11 @@ pub fn observed_haircut(
     }
     let depth = market.depth_at(0.5 * last);
     let ratio = if depth == 0 {
-        if position_lots == 0 { 0.0 } else { f64::INFINITY }
+        if position_lots == 0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
     } else {
         position_lots as f64 / depth as f64
     };
@@ -37,7 +44,8 @@ pub fn observed_haircut(
         return 1.0;
     }
     let volatility = market.volatility(years_per_tick).unwrap_or(1.0);
-    let liquidity = (f64::from(stale) / f64::from(max_stale_weeks.max(1))).max(ratio / max_position_to_depth);
+    let liquidity =
+        (f64::from(stale) / f64::from(max_stale_weeks.max(1))).max(ratio / max_position_to_depth);
     (base + per_volatility * volatility + (1.0 - base) * liquidity * liquidity).clamp(0.0, 1.0)
 }
 
@@ -69,13 +77,23 @@ pub fn fund_inventory(
         }
         inventory.push((agent.id, per_gen));
     }
-    let position: Vec<u64> = (0..n).map(|g| inventory.iter().map(|(_, v)| v[g]).sum()).collect();
+    let position: Vec<u64> = (0..n)
+        .map(|g| inventory.iter().map(|(_, v)| v[g]).sum())
+        .collect();
     let mut best_haircut: Vec<Option<f64>> = vec![None; n];
     let mut volume = 0.0;
     for (desk_agent, mut desk) in desks.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
         let policy = desk.policy;
         let haircuts: Vec<f64> = (0..n)
-            .map(|g| observed_haircut(&policy, &secondary.generations[g], position[g], clock.tick, clock.years_per_tick()))
+            .map(|g| {
+                observed_haircut(
+                    &policy,
+                    &secondary.generations[g],
+                    position[g],
+                    clock.tick,
+                    clock.years_per_tick(),
+                )
+            })
             .collect();
         for (g, h) in haircuts.iter().enumerate() {
             if gens.list[g].release_tick <= clock.tick as i32 {
@@ -94,7 +112,9 @@ pub fn fund_inventory(
                 continue;
             };
             for g in 0..n {
-                let existing = positions.iter().position(|p| p.borrower == *borrower && p.generation.0 as usize == g);
+                let existing = positions
+                    .iter()
+                    .position(|p| p.borrower == *borrower && p.generation.0 as usize == g);
                 // A market desk re-margins on today's marks; a backstop lends on term and
                 // asks for cash back only as the lots it funds are sold.
                 let per_lot_now = (1.0 - haircuts[g]) * mark(g) * gpus;
@@ -105,16 +125,27 @@ pub fn fund_inventory(
                 let allowed = per_lot * per_gen[g] as f64;
                 let mut amount = existing.map_or(0.0, |i| positions[i].amount);
                 if amount > 0.0 {
-                    ledger.pay_up_to(agent.account, desk_agent.account, amount * rate, "repo interest");
+                    ledger.pay_up_to(
+                        agent.account,
+                        desk_agent.account,
+                        amount * rate,
+                        "repo interest",
+                    );
                 }
                 if amount > allowed {
-                    let repaid = ledger.pay_up_to(agent.account, desk_agent.account, amount - allowed, "repo margin");
+                    let repaid = ledger.pay_up_to(
+                        agent.account,
+                        desk_agent.account,
+                        amount - allowed,
+                        "repo margin",
+                    );
                     amount -= repaid;
                     if amount > allowed + 0.01 {
                         lender.urgency = 1.0;
                     }
                 }
-                let needs_cash = lender.failed.is_none() && lender.pending_withdrawal > ledger.balance(agent.account);
+                let needs_cash = lender.failed.is_none()
+                    && lender.pending_withdrawal > ledger.balance(agent.account);
                 if needs_cash && allowed > amount {
                     let lent = (allowed - amount).min(ledger.balance(desk_agent.account).max(0.0));
                     if lent > 0.0 {
@@ -149,7 +180,11 @@ pub fn fund_inventory(
             // Repo cash in hand for the funders relieves the liquidity part of urgency.
             if lender.failed.is_none() && lender.urgency < 1.0 {
                 let cash = ledger.balance(agent.account).max(0.0);
-                lender.urgency = crate::defaults::urgency(lender.capital_urgency, lender.pending_withdrawal, cash);
+                lender.urgency = crate::defaults::urgency(
+                    lender.capital_urgency,
+                    lender.pending_withdrawal,
+                    cash,
+                );
             }
         }
         positions.retain(|p| p.amount > 0.01);
@@ -168,13 +203,19 @@ mod tests {
     use super::*;
 
     fn observed() -> HaircutPolicy {
-        HaircutPolicy::Observed { base: 0.2, per_volatility: 0.2, max_stale_weeks: 8, max_position_to_depth: 3.0 }
+        HaircutPolicy::Observed {
+            base: 0.2,
+            per_volatility: 0.2,
+            max_stale_weeks: 8,
+            max_position_to_depth: 3.0,
+        }
     }
 
     fn traded_market(last_tick: u32) -> GenerationMarket {
         let mut m = GenerationMarket::default();
         for t in 0..=last_tick.min(5) {
-            m.trades.push_back((last_tick - 5 + t, 20_000.0 + 100.0 * f64::from(t), 10));
+            m.trades
+                .push_back((last_tick - 5 + t, 20_000.0 + 100.0 * f64::from(t), 10));
         }
         m.last_price = Some(20_500.0);
         m.last_trade_tick = Some(last_tick);
@@ -189,16 +230,34 @@ mod tests {
         let fresh = observed_haircut(&observed(), &m, 20, 10, dt);
         let quiet = observed_haircut(&observed(), &m, 20, 16, dt);
         let dead = observed_haircut(&observed(), &m, 20, 19, dt);
-        assert!(fresh < 0.5, "a deep, active market gets a moderate haircut: {fresh}");
-        assert!(quiet > fresh, "staleness raises the haircut: {quiet} vs {fresh}");
-        assert_eq!(dead, 1.0, "no trade for longer than the desk tolerates: no lending");
-        assert_eq!(observed_haircut(&observed(), &GenerationMarket::default(), 20, 19, dt), 1.0);
+        assert!(
+            fresh < 0.5,
+            "a deep, active market gets a moderate haircut: {fresh}"
+        );
+        assert!(
+            quiet > fresh,
+            "staleness raises the haircut: {quiet} vs {fresh}"
+        );
+        assert_eq!(
+            dead, 1.0,
+            "no trade for longer than the desk tolerates: no lending"
+        );
+        assert_eq!(
+            observed_haircut(&observed(), &GenerationMarket::default(), 20, 19, dt),
+            1.0
+        );
     }
 
     #[test]
     fn a_position_that_dwarfs_the_bids_gets_no_funding() {
         let m = traded_market(10);
-        assert_eq!(observed_haircut(&observed(), &m, 1_000, 10, 7.0 / 365.0), 1.0);
-        assert_eq!(observed_haircut(&HaircutPolicy::Fixed(0.3), &m, 1_000, 10, 7.0 / 365.0), 0.3);
+        assert_eq!(
+            observed_haircut(&observed(), &m, 1_000, 10, 7.0 / 365.0),
+            1.0
+        );
+        assert_eq!(
+            observed_haircut(&HaircutPolicy::Fixed(0.3), &m, 1_000, 10, 7.0 / 365.0),
+            0.3
+        );
     }
 }

@@ -118,7 +118,9 @@ impl GenerationMarket {
         let depth: u64 = self.bid_book.iter().map(|(_, q)| u64::from(*q)).sum();
         match self.price_to_sell(lots) {
             Some(price) => price,
-            None => self.bid_book.last().map_or(0.0, |(limit, _)| *limit) * depth as f64 / lots as f64,
+            None => {
+                self.bid_book.last().map_or(0.0, |(limit, _)| *limit) * depth as f64 / lots as f64
+            }
         }
     }
 
@@ -308,7 +310,9 @@ pub fn clear_auctions(
         if traded > 0 {
             observed.last_price = Some(price);
             observed.last_trade_tick = Some(clock.tick);
-            observed.trades.push_back((clock.tick, price, traded as u32));
+            observed
+                .trades
+                .push_back((clock.tick, price, traded as u32));
             while observed.trades.len() > GenerationMarket::HISTORY {
                 observed.trades.pop_front();
             }
@@ -353,7 +357,11 @@ mod tests {
 
     #[test]
     fn reserves_stop_the_trade_where_they_cross_the_bids() {
-        let asks = vec![ask(1, 0, 10_000.0), ask(1, 1, 15_000.0), ask(1, 2, 30_000.0)];
+        let asks = vec![
+            ask(1, 0, 10_000.0),
+            ask(1, 1, 15_000.0),
+            ask(1, 2, 30_000.0),
+        ];
         let bids = vec![bid(2, 1, 20_000.0), bid(3, 5, 16_000.0)];
         assert_eq!(uniform_price(&asks, &bids), Some((2, 16_000.0)));
     }
@@ -376,6 +384,9 @@ mod tests {
         m.last_trade_tick = Some(4);
         assert_eq!(m.weeks_since_trade(10), Some(6));
         let vol = m.volatility(7.0 / 365.0).unwrap();
-        assert!(vol > 1.0, "big weekly swings are a high yearly volatility: {vol}");
+        assert!(
+            vol > 1.0,
+            "big weekly swings are a high yearly volatility: {vol}"
+        );
     }
 }

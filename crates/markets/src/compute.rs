@@ -100,9 +100,8 @@ pub fn clear_merit_order(
     leased: f64,
     params: &ComputeParams,
 ) -> (f64, Vec<f64>) {
-    let demand = |p: f64| {
-        (scale * (p / params.reference_price).powf(-params.elasticity) - leased).max(0.0)
-    };
+    let demand =
+        |p: f64| (scale * (p / params.reference_price).powf(-params.elasticity) - leased).max(0.0);
     // Price at which demand equals `quantity` (inverse demand), capped.
     let inverse = |quantity: f64| {
         let total = quantity + leased;
@@ -163,7 +162,9 @@ pub fn clear_compute_market(
         age_sum[g] += f64::from(lot.age_ticks(clock.tick));
         alive[g] += 1;
         if lot.state == LotState::Installed {
-            installed.entry(lot.owner()).or_insert_with(|| vec![0; n_gens])[g] += 1;
+            installed
+                .entry(lot.owner())
+                .or_insert_with(|| vec![0; n_gens])[g] += 1;
         }
     }
     let mut steps = Vec::new();
@@ -192,7 +193,12 @@ pub fn clear_compute_market(
         }
     }
     let mut order: Vec<usize> = (0..steps.len()).collect();
-    order.sort_by(|&a, &b| steps[a].cost.total_cmp(&steps[b].cost).then(keys[a].cmp(&keys[b])));
+    order.sort_by(|&a, &b| {
+        steps[a]
+            .cost
+            .total_cmp(&steps[b].cost)
+            .then(keys[a].cmp(&keys[b]))
+    });
     let stack: Vec<SupplyStep> = order.iter().map(|&i| steps[i].clone()).collect();
     // The demand index counts H100-equivalent GPUs; demand is in H100-hours.
     let scale = exo.demand_index * hours;
@@ -224,7 +230,12 @@ pub fn clear_compute_market(
             capacity[g] += gpu_hours;
             let revenue = price * generation.perf * gpu_hours * (1.0 - leased) * spot_share;
             dispatch.spot_revenue += revenue;
-            ledger.transfer(External::Tenants.account(), agent.account, revenue, "spot rent");
+            ledger.transfer(
+                External::Tenants.account(),
+                agent.account,
+                revenue,
+                "spot rent",
+            );
         }
     }
 
@@ -296,7 +307,10 @@ mod tests {
     #[test]
     fn scarce_supply_clears_on_the_demand_curve() {
         // Demand 100 at $2; supply 50 → price where 200/p = 50 → $4, all dispatched.
-        let steps = vec![SupplyStep { cost: 0.2, capacity: 50.0 }];
+        let steps = vec![SupplyStep {
+            cost: 0.2,
+            capacity: 50.0,
+        }];
         let (price, shares) = clear_merit_order(&steps, 100.0, 0.0, &params());
         assert!((price - 4.0).abs() < 1e-9);
         assert_eq!(shares, vec![1.0]);
@@ -304,20 +318,35 @@ mod tests {
 
     #[test]
     fn a_cheaper_generation_pushes_the_older_one_out_of_dispatch() {
-        let old = SupplyStep { cost: 0.5, capacity: 60.0 };
+        let old = SupplyStep {
+            cost: 0.5,
+            capacity: 60.0,
+        };
         let (price, shares) = clear_merit_order(&[old.clone()], 100.0, 0.0, &params());
         assert!(price > 2.0 && shares[0] == 1.0);
-        let new = SupplyStep { cost: 0.1, capacity: 500.0 };
+        let new = SupplyStep {
+            cost: 0.1,
+            capacity: 500.0,
+        };
         let (price2, shares2) = clear_merit_order(&[new, old], 100.0, 0.0, &params());
-        assert!((price2 - 0.4).abs() < 1e-9, "new supply clears below the old cost: {price2}");
+        assert!(
+            (price2 - 0.4).abs() < 1e-9,
+            "new supply clears below the old cost: {price2}"
+        );
         assert_eq!(shares2[1], 0.0, "the older generation goes dark");
     }
 
     #[test]
     fn marginal_step_is_partly_dispatched_at_its_cost() {
         let steps = vec![
-            SupplyStep { cost: 1.0, capacity: 100.0 },
-            SupplyStep { cost: 1.6, capacity: 100.0 },
+            SupplyStep {
+                cost: 1.0,
+                capacity: 100.0,
+            },
+            SupplyStep {
+                cost: 1.6,
+                capacity: 100.0,
+            },
         ];
         // demand(1.6) = 200/1.6 = 125 → step 2 runs 25%.
         let (price, shares) = clear_merit_order(&steps, 100.0, 0.0, &params());

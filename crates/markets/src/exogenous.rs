@@ -119,7 +119,12 @@ impl Exogenous {
     }
 
     fn update_hashprice(&mut self, tick: u32) {
-        let subsidy = self.paths.subsidy.get(tick as usize).copied().unwrap_or(0.0);
+        let subsidy = self
+            .paths
+            .subsidy
+            .get(tick as usize)
+            .copied()
+            .unwrap_or(0.0);
         let per_day_usd = 144.0 * (subsidy + self.params.fees_per_block) * self.btc_price;
         self.hashprice = per_day_usd / (self.hashrate_eh * 1000.0);
     }
@@ -129,8 +134,8 @@ impl Exogenous {
         let t = tick as usize;
         let p = &self.params;
         let drawdown = 1.0 - self.demand_index / self.demand_peak;
-        self.stress = self.paths.stress.get(t).copied().unwrap_or(false)
-            || drawdown > p.stress_drawdown;
+        self.stress =
+            self.paths.stress.get(t).copied().unwrap_or(false) || drawdown > p.stress_drawdown;
         let rho = if self.stress {
             p.correlation_stress
         } else {
@@ -199,7 +204,10 @@ pub fn release_generations(clock: Res<Clock>, gens: Res<Generations>, mut log: R
                 g.list_price,
                 0,
                 Some(g.name.clone()),
-                format!("{} released at ${:.0}/GPU, perf {:.2}", g.name, g.list_price, g.perf),
+                format!(
+                    "{} released at ${:.0}/GPU, perf {:.2}",
+                    g.name, g.list_price, g.perf
+                ),
             );
         }
     }
@@ -244,7 +252,10 @@ mod tests {
         let mut exo = Exogenous::new(params(), paths, ChaCha8Rng::seed_from_u64(1));
         exo.step(1, 7.0 / 365.0);
         assert!((exo.demand_index - 50.0).abs() < 1e-9);
-        assert!(!exo.stress, "stress is judged on the drawdown before the step");
+        assert!(
+            !exo.stress,
+            "stress is judged on the drawdown before the step"
+        );
         exo.step(2, 7.0 / 365.0);
         assert!(exo.stress);
         // 144 blocks × 3.125 BTC × $50k / 600,000 PH/s

@@ -1,6 +1,8 @@
 //! Adds the markets' systems to the tick.
 
-use crate::{advance_exogenous, clear_auctions, clear_compute_market, release_generations, reset_vendor};
+use crate::{
+    advance_exogenous, clear_auctions, clear_compute_market, release_generations, reset_vendor,
+};
 use firesale_core::prelude::*;
 
 /// Adds every market system to its step.

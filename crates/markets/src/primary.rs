@@ -50,7 +50,10 @@ impl VendorSale<'_> {
         let price = self.lot_price(generation);
         let affordable = (self.ledger.balance(buyer.account).max(0.0) / price).floor() as u32;
         let n = lots
-            .min(self.vendor.available(self.gens, generation, self.clock.tick))
+            .min(
+                self.vendor
+                    .available(self.gens, generation, self.clock.tick),
+            )
             .min(affordable);
         if n == 0 {
             return Vec::new();
@@ -63,7 +66,10 @@ impl VendorSale<'_> {
         );
         self.vendor.sold_this_tick[generation.0 as usize] += n;
         (0..n)
-            .map(|_| self.fleet.create(generation, buyer.id, self.clock.tick as i32))
+            .map(|_| {
+                self.fleet
+                    .create(generation, buyer.id, self.clock.tick as i32)
+            })
             .collect()
     }
 }

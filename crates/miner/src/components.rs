@@ -1,7 +1,7 @@
 //! What an operator owns and the parameters of its rules.
 
-use firesale_core::prelude::*;
 use firesale_core::RentExpectation;
+use firesale_core::prelude::*;
 
 /// Parameters of one operator (drawn from its class in the world file).
 #[derive(Debug, Clone)]

@@ -14,9 +14,18 @@ pub fn pay_operator_costs(
     market: Res<ComputeMarket>,
     fleet: Res<Fleet>,
     mut ledger: ResMut<Ledger>,
-    mut operators: Query<(&Agent, &mut Operator, &Dispatch, &PowerContract, Option<&Bitcoin>)>,
+    mut operators: Query<(
+        &Agent,
+        &mut Operator,
+        &Dispatch,
+        &PowerContract,
+        Option<&Bitcoin>,
+    )>,
 ) {
-    for (agent, mut op, dispatch, power, btc) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, mut op, dispatch, power, btc) in operators
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         if !op.is_active() {
             continue;
         }
@@ -36,7 +45,8 @@ pub fn pay_operator_costs(
             power_bill + op.unpaid_bills,
             "power",
         );
-        let paid_opex = ledger.pay_up_to(agent.account, External::Suppliers.account(), opex, "opex");
+        let paid_opex =
+            ledger.pay_up_to(agent.account, External::Suppliers.account(), opex, "opex");
         op.unpaid_bills = (bills - paid_power - paid_opex).max(0.0);
         if op.unpaid_bills > 0.01 {
             op.unpaid_since.get_or_insert(clock.tick);
@@ -61,7 +71,10 @@ pub fn service_debt(
 ) {
     requests.requests.clear();
     let dt = clock.years_per_tick();
-    for (agent, mut op, mut books, btc) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, mut op, mut books, btc) in operators
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         if !op.is_active() {
             continue;
         }
@@ -72,7 +85,14 @@ pub fn service_debt(
             let amortisation = loan.amortisation.min(loan.principal);
             scheduled += interest + amortisation;
             let due = interest + amortisation + loan.arrears;
-            let paid = pay_lenders(&mut ledger, &directory, agent.account, loan, due, "debt service");
+            let paid = pay_lenders(
+                &mut ledger,
+                &directory,
+                agent.account,
+                loan,
+                due,
+                "debt service",
+            );
             // Payments go to arrears first, then interest, then principal.
             let to_principal = (paid - loan.arrears - interest).max(0.0);
             loan.arrears = (due - paid).max(0.0);
@@ -89,7 +109,14 @@ pub fn service_debt(
                     loan.status = LoanStatus::Repaid;
                 } else if spare >= loan.principal {
                     let principal = loan.principal;
-                    pay_lenders(&mut ledger, &directory, agent.account, loan, principal, "balloon");
+                    pay_lenders(
+                        &mut ledger,
+                        &directory,
+                        agent.account,
+                        loan,
+                        principal,
+                        "balloon",
+                    );
                     loan.principal = 0.0;
                     loan.status = LoanStatus::Repaid;
                 } else {

@@ -37,8 +37,9 @@ pub fn respond_to_calls(
         &PowerContract,
     )>,
 ) {
-    for (agent, mut op, mut btc, mut leases, mut leased, power) in
-        operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
+    for (agent, mut op, mut btc, mut leases, mut leased, power) in operators
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         if !op.is_active() {
             // A bankrupt operator without lenders has its lots sold by the trustee.
@@ -48,13 +49,25 @@ pub fn respond_to_calls(
             continue;
         }
         let account = agent.account;
-        let paid = ledger.pay_up_to(account, External::Utilities.account(), op.unpaid_bills, "power arrears");
+        let paid = ledger.pay_up_to(
+            account,
+            External::Utilities.account(),
+            op.unpaid_bills,
+            "power arrears",
+        );
         op.unpaid_bills -= paid;
         let loans = book.live_of(agent.id);
         // Arrears, then calls in deadline order, from cash.
         for &id in &loans {
             let loan = book.get_mut(id);
-            let paid = pay_lenders(&mut ledger, &directory, account, loan, loan.arrears, "arrears");
+            let paid = pay_lenders(
+                &mut ledger,
+                &directory,
+                account,
+                loan,
+                loan.arrears,
+                "arrears",
+            );
             loan.arrears -= paid;
             if loan.arrears <= 0.01 {
                 loan.arrears = 0.0;
@@ -64,14 +77,19 @@ pub fn respond_to_calls(
         let mut called: Vec<_> = loans
             .iter()
             .filter_map(|&id| match book.get(id).status {
-                LoanStatus::Called { deadline, reason, .. } => Some((deadline, id, reason)),
+                LoanStatus::Called {
+                    deadline, reason, ..
+                } => Some((deadline, id, reason)),
                 _ => None,
             })
             .collect();
         called.sort_by_key(|(deadline, id, _)| (*deadline, *id));
         for &(_, id, reason) in &called {
             let loan = book.get_mut(id);
-            let LoanStatus::Called { amount, deadline, .. } = loan.status else {
+            let LoanStatus::Called {
+                amount, deadline, ..
+            } = loan.status
+            else {
                 continue;
             };
             let mut amount = amount;
@@ -85,14 +103,33 @@ pub fn respond_to_calls(
                 loan.btc_collateral += posted;
                 amount -= posted * exo.btc_price * loan.covenants.max_ltv;
             }
-            let paid = pay_lenders(&mut ledger, &directory, account, loan, amount.max(0.0), "call paydown");
+            let paid = pay_lenders(
+                &mut ledger,
+                &directory,
+                account,
+                loan,
+                amount.max(0.0),
+                "call paydown",
+            );
             loan.principal -= paid.min(loan.principal);
             amount -= paid;
             if amount <= 0.01 {
                 loan.status = LoanStatus::Performing;
-                log.push(&clock, EventKind::MarginCallMet, vec![agent.name.clone()], paid, 0, None, String::new());
+                log.push(
+                    &clock,
+                    EventKind::MarginCallMet,
+                    vec![agent.name.clone()],
+                    paid,
+                    0,
+                    None,
+                    String::new(),
+                );
             } else {
-                loan.status = LoanStatus::Called { amount, deadline, reason };
+                loan.status = LoanStatus::Called {
+                    amount,
+                    deadline,
+                    reason,
+                };
             }
         }
         // What is still owed now or soon.
@@ -114,7 +151,12 @@ pub fn respond_to_calls(
         {
             let sold = (shortfall / exo.btc_price).min(btc.treasury);
             btc.treasury -= sold;
-            ledger.transfer(External::BtcMarket.account(), account, sold * exo.btc_price, "BTC sold");
+            ledger.transfer(
+                External::BtcMarket.account(),
+                account,
+                sold * exo.btc_price,
+                "BTC sold",
+            );
             shortfall -= sold * exo.btc_price;
         }
         if shortfall <= 0.0 {
@@ -131,8 +173,17 @@ pub fn respond_to_calls(
             });
         if overdue {
             file_for_bankruptcy(
-                &clock, &directory, agent, &mut op, btc.as_deref_mut(), &exo, &mut ledger, &mut book,
-                &mut fleet, &mut log, &mut metrics,
+                &clock,
+                &directory,
+                agent,
+                &mut op,
+                btc.as_deref_mut(),
+                &exo,
+                &mut ledger,
+                &mut book,
+                &mut fleet,
+                &mut log,
+                &mut metrics,
             );
             leases.leases.clear();
             leased.0 = 0.0;
@@ -143,7 +194,19 @@ pub fn respond_to_calls(
             .iter()
             .any(|(deadline, ..)| *deadline <= clock.tick + 1)
             || op.unpaid_since.is_some();
-        list_lots_for_cash(agent, &op, power.usd_per_kwh, shortfall, urgent, &called, &clock, &gens, &market, &mut fleet, &mut secondary);
+        list_lots_for_cash(
+            agent,
+            &op,
+            power.usd_per_kwh,
+            shortfall,
+            urgent,
+            &called,
+            &clock,
+            &gens,
+            &market,
+            &mut fleet,
+            &mut secondary,
+        );
     }
 }
 
@@ -174,7 +237,8 @@ fn list_lots_for_cash(
     let value_of = |g: GenId| -> f64 {
         let economics = firesale_core::GpuEconomics {
             cost_per_gpu_hour: market.gpu_hour_cost(gens.get(g).kw_per_gpu, usd_per_kwh),
-            utilisation: market.utilisation[g.0 as usize].unwrap_or(0.0) * market.params.availability,
+            utilisation: market.utilisation[g.0 as usize].unwrap_or(0.0)
+                * market.params.availability,
             rate: op.params.hurdle_rate,
             hours_per_tick: clock.hours_per_tick(),
             years_per_tick: clock.years_per_tick(),
@@ -187,7 +251,12 @@ fn list_lots_for_cash(
         .filter(|&l| fleet.get(l).pledged_to().is_none() && !fleet.get(l).listed)
         .collect();
     for (_, loan, _) in called {
-        candidates.extend(fleet.pledged_to(*loan).into_iter().filter(|&l| !fleet.get(l).listed));
+        candidates.extend(
+            fleet
+                .pledged_to(*loan)
+                .into_iter()
+                .filter(|&l| !fleet.get(l).listed),
+        );
     }
     let mut raised = 0.0;
     for lot in candidates {
@@ -224,7 +293,12 @@ fn file_for_bankruptcy(
         let proceeds = btc.treasury * exo.btc_price;
         btc.treasury = 0.0;
         btc.hashrate_ph = 0.0;
-        ledger.transfer(External::BtcMarket.account(), agent.account, proceeds, "BTC sold in bankruptcy");
+        ledger.transfer(
+            External::BtcMarket.account(),
+            agent.account,
+            proceeds,
+            "BTC sold in bankruptcy",
+        );
     }
     let loans = book.live_of(agent.id);
     let total: f64 = loans.iter().map(|&id| book.get(id).principal).sum();
@@ -234,20 +308,48 @@ fn file_for_bankruptcy(
         loan.defaulted_principal = loan.principal + loan.arrears;
         let posted = loan.btc_collateral * exo.btc_price;
         loan.btc_collateral = 0.0;
-        ledger.transfer(External::BtcMarket.account(), agent.account, posted, "posted BTC sold");
-        let paid = pay_lenders(ledger, directory, agent.account, loan, posted, "posted BTC recovery");
+        ledger.transfer(
+            External::BtcMarket.account(),
+            agent.account,
+            posted,
+            "posted BTC sold",
+        );
+        let paid = pay_lenders(
+            ledger,
+            directory,
+            agent.account,
+            loan,
+            posted,
+            "posted BTC recovery",
+        );
         loan.recovered += paid;
     }
     let cash = ledger.balance(agent.account).max(0.0);
     for &id in &loans {
         let loan = book.get_mut(id);
-        let share = if total > 0.0 { loan.principal / total } else { 0.0 };
-        let paid = pay_lenders(ledger, directory, agent.account, loan, cash * share, "estate cash");
+        let share = if total > 0.0 {
+            loan.principal / total
+        } else {
+            0.0
+        };
+        let paid = pay_lenders(
+            ledger,
+            directory,
+            agent.account,
+            loan,
+            cash * share,
+            "estate cash",
+        );
         loan.recovered += paid;
     }
     // Unpledged lots go to the loans in turn, largest first.
     let mut by_size = loans.clone();
-    by_size.sort_by(|a, b| book.get(*b).principal.total_cmp(&book.get(*a).principal).then(a.cmp(b)));
+    by_size.sort_by(|a, b| {
+        book.get(*b)
+            .principal
+            .total_cmp(&book.get(*a).principal)
+            .then(a.cmp(b))
+    });
     let free: Vec<LotId> = fleet
         .owned_by(agent.id)
         .into_iter()
@@ -261,7 +363,10 @@ fn file_for_bankruptcy(
     for lot in fleet.owned_by(agent.id) {
         fleet.get_mut(lot).state = LotState::Stored;
     }
-    let defaulted: f64 = loans.iter().map(|&id| book.get(id).defaulted_principal).sum();
+    let defaulted: f64 = loans
+        .iter()
+        .map(|&id| book.get(id).defaulted_principal)
+        .sum();
     metrics.defaults += 1;
     metrics.defaults_cum += 1;
     metrics.defaulted_debt_cum += defaulted;
@@ -304,17 +409,32 @@ pub fn apply_sale_proceeds(
         }
         let owed = loan.principal + loan.arrears;
         let seller = directory.account(sale.seller);
-        let paid = pay_lenders(&mut ledger, &directory, seller, loan, sale.price_per_lot.min(owed), "pledged lot sold");
+        let paid = pay_lenders(
+            &mut ledger,
+            &directory,
+            seller,
+            loan,
+            sale.price_per_lot.min(owed),
+            "pledged lot sold",
+        );
         let to_arrears = paid.min(loan.arrears);
         loan.arrears -= to_arrears;
         loan.principal = (loan.principal - (paid - to_arrears)).max(0.0);
         match loan.status {
-            LoanStatus::Called { amount, deadline, reason } => {
+            LoanStatus::Called {
+                amount,
+                deadline,
+                reason,
+            } => {
                 let amount = amount - paid;
                 loan.status = if amount <= 0.01 {
                     LoanStatus::Performing
                 } else {
-                    LoanStatus::Called { amount, deadline, reason }
+                    LoanStatus::Called {
+                        amount,
+                        deadline,
+                        reason,
+                    }
                 };
             }
             LoanStatus::Defaulted { .. } | LoanStatus::Resolved => loan.recovered += paid,

@@ -24,14 +24,24 @@ pub fn request_credit(
     book: Res<LoanBook>,
     ledger: Res<Ledger>,
     mut requests: ResMut<LoanRequests>,
-    mut operators: Query<(&Agent, &Operator, &Racks, &PowerContract, &mut RackShortfall, Option<&Bitcoin>)>,
+    mut operators: Query<(
+        &Agent,
+        &Operator,
+        &Racks,
+        &PowerContract,
+        &mut RackShortfall,
+        Option<&Bitcoin>,
+    )>,
 ) {
     requests.requests.clear();
     let Some(newest) = gens.newest(clock.tick) else {
         return;
     };
     let generation = gens.get(newest);
-    for (agent, op, racks, power, mut shortfall, btc) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, op, racks, power, mut shortfall, btc) in operators
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         if !op.is_active() || clock.tick % 13 != agent.id.0 % 13 || op.unpaid_bills > 0.0 {
             continue;
         }
@@ -44,20 +54,25 @@ pub fn request_credit(
         }
         let economics = GpuEconomics {
             cost_per_gpu_hour: market.gpu_hour_cost(generation.kw_per_gpu, power.usd_per_kwh),
-            utilisation: market.utilisation[newest.0 as usize].unwrap_or(1.0) * market.params.availability,
+            utilisation: market.utilisation[newest.0 as usize].unwrap_or(1.0)
+                * market.params.availability,
             rate: op.params.hurdle_rate,
             hours_per_tick: clock.hours_per_tick(),
             years_per_tick: clock.years_per_tick(),
         };
-        let value = op.expectations.value_per_gpu(newest.0 as usize, &economics, generation.useful_life_years)
-            * f64::from(gens.gpus_per_lot);
+        let value = op.expectations.value_per_gpu(
+            newest.0 as usize,
+            &economics,
+            generation.useful_life_years,
+        ) * f64::from(gens.gpus_per_lot);
         let price = gens.vendor_lot_price(newest, clock.tick, clock.years_per_tick());
         if value <= price {
             continue;
         }
         let owned = fleet.count_owned(agent.id) as f64;
         let desired = (op.params.max_growth * 0.25 * owned).round().max(1.0) as u32;
-        let fit = (racks.free_kw_for(&fleet, &gens, agent.id, newest) / gens.lot_kw(newest)).floor() as u32;
+        let fit = (racks.free_kw_for(&fleet, &gens, agent.id, newest) / gens.lot_kw(newest)).floor()
+            as u32;
         shortfall.0 = f64::from(desired.saturating_sub(fit)) * gens.lot_kw(newest);
         let Some(offer) = offers
             .offers
@@ -67,7 +82,8 @@ pub fn request_credit(
         else {
             continue;
         };
-        let spare = ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
+        let spare =
+            ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
         let equity_per_lot = price * (1.0 - offer.max_ltv);
         let affordable = if equity_per_lot > 0.0 {
             (spare / equity_per_lot).floor().max(0.0) as u32
@@ -83,7 +99,10 @@ pub fn request_credit(
             borrower: agent.id,
             borrower_is_miner: btc.is_some(),
             amount: cost * offer.max_ltv,
-            purpose: LoanPurpose::Purchase { generation: newest, lots },
+            purpose: LoanPurpose::Purchase {
+                generation: newest,
+                lots,
+            },
             collateral_cost: cost,
             decision: None,
         });
@@ -105,7 +124,10 @@ pub fn invest_operators(
     directory: Res<Directory>,
     mut operators: Query<(&Agent, &Operator, &mut Racks, &mut RackShortfall)>,
 ) {
-    for (agent, op, mut racks, mut shortfall) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, op, mut racks, mut shortfall) in operators
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         racks.complete_builds(clock.tick);
         if !op.is_active() {
             continue;
@@ -132,7 +154,14 @@ pub fn invest_operators(
             let unused = request.amount * f64::from(lots - bought.len() as u32) / f64::from(lots);
             if unused > 0.0 {
                 let l = book.get_mut(*loan);
-                let paid = crate::costs::pay_lenders(&mut ledger, &directory, agent.account, l, unused, "undrawn");
+                let paid = crate::costs::pay_lenders(
+                    &mut ledger,
+                    &directory,
+                    agent.account,
+                    l,
+                    unused,
+                    "undrawn",
+                );
                 l.principal -= paid.min(l.principal);
                 l.original_principal = l.principal;
             }
@@ -151,9 +180,15 @@ pub fn invest_operators(
         racks.install_stored(&mut fleet, &gens, agent.id);
         if shortfall.0 > 0.0 {
             let cost = shortfall.0 * op.params.rack_cost_per_kw;
-            let spare = ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
+            let spare =
+                ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
             if spare > cost {
-                ledger.transfer(agent.account, External::Vendor.account(), cost, "rack build");
+                ledger.transfer(
+                    agent.account,
+                    External::Vendor.account(),
+                    cost,
+                    "rack build",
+                );
                 let ready = clock.tick + op.params.rack_build_weeks;
                 racks.pipeline.push((ready, shortfall.0));
             }

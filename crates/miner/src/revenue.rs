@@ -27,9 +27,13 @@ pub fn serve_term_contracts(
 ) {
     let dt = clock.years_per_tick();
     let hours = clock.hours_per_tick() * market.params.availability;
-    metrics.operators_active = operators.iter().filter(|(_, op, ..)| op.is_active()).count() as u32;
-    for (agent, mut op, mut leases, mut leased, dispatch, mut rng) in
-        operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
+    metrics.operators_active = operators
+        .iter()
+        .filter(|(_, op, ..)| op.is_active())
+        .count() as u32;
+    for (agent, mut op, mut leases, mut leased, dispatch, mut rng) in operators
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         op.revenue = dispatch.spot_revenue;
         op.costs = 0.0;
@@ -58,7 +62,10 @@ pub fn serve_term_contracts(
                     lease.price * lease.share * capacity,
                     0,
                     None,
-                    format!("tenant on {:.0}% of capacity stopped paying", lease.share * 100.0),
+                    format!(
+                        "tenant on {:.0}% of capacity stopped paying",
+                        lease.share * 100.0
+                    ),
                 );
                 continue;
             }
@@ -66,13 +73,18 @@ pub fn serve_term_contracts(
                 continue;
             }
             let rent = lease.price * lease.share * capacity;
-            ledger.transfer(External::Tenants.account(), agent.account, rent, "term rent");
+            ledger.transfer(
+                External::Tenants.account(),
+                agent.account,
+                rent,
+                "term rent",
+            );
             op.revenue += rent;
             kept.push(lease);
         }
         let leased_now: f64 = kept.iter().map(|l| l.share).sum();
         let gap = params.term_share - leased_now;
-        if gap > 0.01 && capacity > 0.0 && clock.tick % 4 == 0 {
+        if gap > 0.01 && capacity > 0.0 && clock.tick.is_multiple_of(4) {
             kept.push(Lease {
                 share: gap,
                 price: market.price * params.term_premium,
@@ -94,7 +106,10 @@ pub fn mine_bitcoin(
     mut operators: Query<(&Agent, &mut Operator, &mut Bitcoin, &PowerContract)>,
 ) {
     let days = f64::from(clock.tick_days);
-    for (agent, mut op, mut btc, power) in operators.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
+    for (agent, mut op, mut btc, power) in operators
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+    {
         btc.mining = false;
         btc.kwh = 0.0;
         if !op.is_active() || btc.hashrate_ph <= 0.0 {

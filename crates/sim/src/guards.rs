@@ -1,8 +1,8 @@
 //! Invariant guards: the ledger after every phase, the fleet at the end of every tick.
 
 use bevy_ecs::prelude::*;
-use firesale_core::prelude::*;
 use firesale_core::InvalidState;
+use firesale_core::prelude::*;
 
 /// A guard for the end of `phase`: a transfer that was not a finite non-negative amount,
 /// or a balance that is not finite, stops the run naming the account, tick and phase.
@@ -14,7 +14,10 @@ pub fn guard_phase(phase: Phase) -> impl FnMut(Res<Clock>, ResMut<Ledger>, ResMu
                 date: clock.today_str(),
                 phase: phase.name(),
                 agent: bad.from.clone(),
-                what: format!("transfer of {} to {} for {} is not a finite amount >= 0", bad.amount, bad.to, bad.memo),
+                what: format!(
+                    "transfer of {} to {} for {} is not a finite amount >= 0",
+                    bad.amount, bad.to, bad.memo
+                ),
             });
         }
         if let Some(account) = ledger.non_finite().into_iter().next() {
@@ -30,11 +33,20 @@ pub fn guard_phase(phase: Phase) -> impl FnMut(Res<Clock>, ResMut<Ledger>, ResMu
 }
 
 /// Phase 12: lots past their physical life are scrapped (and logged).
-pub fn scrap_old_lots(clock: Res<Clock>, gens: Res<Generations>, directory: Res<Directory>, mut fleet: ResMut<Fleet>, mut log: ResMut<EventLog>) {
+pub fn scrap_old_lots(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    directory: Res<Directory>,
+    mut fleet: ResMut<Fleet>,
+    mut log: ResMut<EventLog>,
+) {
     let old: Vec<(LotId, AgentId, GenId)> = fleet
         .iter()
         .filter(|(_, lot)| lot.state != LotState::Scrapped)
-        .filter(|(_, lot)| f64::from(lot.age_ticks(clock.tick)) * clock.years_per_tick() >= gens.get(lot.generation).max_age_years)
+        .filter(|(_, lot)| {
+            f64::from(lot.age_ticks(clock.tick)) * clock.years_per_tick()
+                >= gens.get(lot.generation).max_age_years
+        })
         .map(|(id, lot)| (id, lot.owner(), lot.generation))
         .collect();
     let mut counts: std::collections::BTreeMap<(AgentId, GenId), u32> = Default::default();
@@ -43,7 +55,15 @@ pub fn scrap_old_lots(clock: Res<Clock>, gens: Res<Generations>, directory: Res<
         *counts.entry((owner, generation)).or_default() += 1;
     }
     for ((owner, generation), n) in counts {
-        log.push(&clock, EventKind::Scrap, vec![directory.name(owner).to_string()], 0.0, n, Some(gens.get(generation).name.clone()), "end of physical life".into());
+        log.push(
+            &clock,
+            EventKind::Scrap,
+            vec![directory.name(owner).to_string()],
+            0.0,
+            n,
+            Some(gens.get(generation).name.clone()),
+            "end of physical life".into(),
+        );
     }
 }
 
@@ -57,7 +77,13 @@ pub struct AccountChecks {
 }
 
 /// Phase 12: the ledger must balance (to rounding) and lots must be conserved.
-pub fn check_accounts(clock: Res<Clock>, ledger: Res<Ledger>, fleet: Res<Fleet>, mut checks: ResMut<AccountChecks>, mut halt: ResMut<Halt>) {
+pub fn check_accounts(
+    clock: Res<Clock>,
+    ledger: Res<Ledger>,
+    fleet: Res<Fleet>,
+    mut checks: ResMut<AccountChecks>,
+    mut halt: ResMut<Halt>,
+) {
     let imbalance = ledger.imbalance();
     let scale = ledger.scale().max(1.0);
     checks.max_imbalance = checks.max_imbalance.max(imbalance);
@@ -73,6 +99,12 @@ pub fn check_accounts(clock: Res<Clock>, ledger: Res<Ledger>, fleet: Res<Fleet>,
         });
     }
     if let Err(what) = fleet.check_conservation() {
-        halt.raise(InvalidState { tick: clock.tick, date: clock.today_str(), phase: Phase::Accounting.name(), agent: "fleet".into(), what });
+        halt.raise(InvalidState {
+            tick: clock.tick,
+            date: clock.today_str(),
+            phase: Phase::Accounting.name(),
+            agent: "fleet".into(),
+            what,
+        });
     }
 }

@@ -43,17 +43,55 @@ pub enum OutputError {
 
 /// Columns of `timeseries.csv`.
 pub const TIMESERIES_COLUMNS: [&str; 25] = [
-    "tick", "date", "compute_price", "btc_price", "hashprice", "demand_index", "risk_free_rate", "stress",
-    "defaults", "defaults_cum", "defaulted_debt_cum", "tenant_defaults_cum", "repossessed_lots_cum",
-    "inventory_lots", "listed_unsold_lots", "lender_equity", "lender_failures_cum", "new_loan_spread",
-    "new_loan_max_ltv", "ltv_paper", "ltv_market", "dscr", "repo_volume", "operators_active", "trades_cum",
+    "tick",
+    "date",
+    "compute_price",
+    "btc_price",
+    "hashprice",
+    "demand_index",
+    "risk_free_rate",
+    "stress",
+    "defaults",
+    "defaults_cum",
+    "defaulted_debt_cum",
+    "tenant_defaults_cum",
+    "repossessed_lots_cum",
+    "inventory_lots",
+    "listed_unsold_lots",
+    "lender_equity",
+    "lender_failures_cum",
+    "new_loan_spread",
+    "new_loan_max_ltv",
+    "ltv_paper",
+    "ltv_market",
+    "dscr",
+    "repo_volume",
+    "operators_active",
+    "trades_cum",
 ];
 
 /// Columns of `generations.csv`.
 pub const GENERATION_COLUMNS: [&str; 20] = [
-    "tick", "date", "generation", "rent", "utilisation", "installed_lots", "secondary_price",
-    "last_trade_price", "weeks_since_trade", "volume", "listed_lots", "unsold_lots", "bid_depth_10",
-    "bid_depth_25", "bid_depth_50", "fundamental", "book_value", "discount", "repo_haircut", "released",
+    "tick",
+    "date",
+    "generation",
+    "rent",
+    "utilisation",
+    "installed_lots",
+    "secondary_price",
+    "last_trade_price",
+    "weeks_since_trade",
+    "volume",
+    "listed_lots",
+    "unsold_lots",
+    "bid_depth_10",
+    "bid_depth_25",
+    "bid_depth_50",
+    "fundamental",
+    "book_value",
+    "discount",
+    "repo_haircut",
+    "released",
 ];
 
 /// Files of a run being written.
@@ -65,7 +103,10 @@ pub struct RunWriter {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn partial(dir: &Path, name: &str) -> PathBuf {
@@ -82,7 +123,11 @@ struct Row<'a> {
 impl Row<'_> {
     fn num(&mut self, value: f64) -> Result<(), OutputError> {
         if !value.is_finite() {
-            return Err(OutputError::NonFinite { tick: self.tick, column: self.columns[self.cells.len()].to_string(), value });
+            return Err(OutputError::NonFinite {
+                tick: self.tick,
+                column: self.columns[self.cells.len()].to_string(),
+                value,
+            });
         }
         self.cells.push(format!("{value}"));
         Ok(())
@@ -108,7 +153,13 @@ impl RunWriter {
     /// every file as `.partial`.
     pub fn create(dir: &Path, world_ron: &str) -> Result<Self, OutputError> {
         fs::create_dir_all(dir).map_err(io(dir))?;
-        for name in ["summary.json", "timeseries.csv", "generations.csv", "events.jsonl", "world.ron"] {
+        for name in [
+            "summary.json",
+            "timeseries.csv",
+            "generations.csv",
+            "events.jsonl",
+            "world.ron",
+        ] {
             let path = dir.join(name);
             if path.exists() {
                 fs::remove_file(&path).map_err(io(&path))?;
@@ -118,8 +169,12 @@ impl RunWriter {
         fs::write(&world_path, world_ron).map_err(io(&world_path))?;
         let csv_writer = |name: &str, header: &[&str]| -> Result<Writer<File>, OutputError> {
             let path = partial(dir, name);
-            let mut w = Writer::from_path(&path).map_err(|source| OutputError::Csv { path: path.clone(), source })?;
-            w.write_record(header).map_err(|source| OutputError::Csv { path, source })?;
+            let mut w = Writer::from_path(&path).map_err(|source| OutputError::Csv {
+                path: path.clone(),
+                source,
+            })?;
+            w.write_record(header)
+                .map_err(|source| OutputError::Csv { path, source })?;
             Ok(w)
         };
         let events_path = partial(dir, "events.jsonl");
@@ -132,9 +187,19 @@ impl RunWriter {
     }
 
     /// Writes one tick's rows and events.
-    pub fn record(&mut self, clock: &Clock, gens: &Generations, m: &Metrics, events: &[Event]) -> Result<(), OutputError> {
+    pub fn record(
+        &mut self,
+        clock: &Clock,
+        gens: &Generations,
+        m: &Metrics,
+        events: &[Event],
+    ) -> Result<(), OutputError> {
         let date = clock.today_str();
-        let mut row = Row { tick: clock.tick, cells: Vec::with_capacity(25), columns: &TIMESERIES_COLUMNS };
+        let mut row = Row {
+            tick: clock.tick,
+            cells: Vec::with_capacity(25),
+            columns: &TIMESERIES_COLUMNS,
+        };
         row.int(clock.tick);
         row.int(&date);
         row.num(m.compute_price)?;
@@ -161,14 +226,20 @@ impl RunWriter {
         row.int(m.operators_active);
         row.int(m.trades_cum);
         let path = partial(&self.dir, "timeseries.csv");
-        self.timeseries.write_record(&row.cells).map_err(|source| OutputError::Csv { path, source })?;
+        self.timeseries
+            .write_record(&row.cells)
+            .map_err(|source| OutputError::Csv { path, source })?;
 
         for (g, gm) in m.generations.iter().enumerate() {
             let generation = &gens.list[g];
             if generation.release_tick > clock.tick as i32 {
                 continue;
             }
-            let mut row = Row { tick: clock.tick, cells: Vec::with_capacity(20), columns: &GENERATION_COLUMNS };
+            let mut row = Row {
+                tick: clock.tick,
+                cells: Vec::with_capacity(20),
+                columns: &GENERATION_COLUMNS,
+            };
             row.int(clock.tick);
             row.int(&date);
             row.int(&generation.name);
@@ -177,7 +248,11 @@ impl RunWriter {
             row.int(gm.installed_lots);
             row.opt(gm.secondary_price)?;
             row.opt(gm.last_trade_price)?;
-            row.cells.push(gm.weeks_since_trade.map(|w| w.to_string()).unwrap_or_default());
+            row.cells.push(
+                gm.weeks_since_trade
+                    .map(|w| w.to_string())
+                    .unwrap_or_default(),
+            );
             row.int(gm.volume);
             row.int(gm.listed);
             row.int(gm.unsold);
@@ -188,16 +263,27 @@ impl RunWriter {
             row.num(gm.book_value)?;
             row.opt(discount(gm.secondary_price, gm.fundamental))?;
             row.opt(gm.repo_haircut)?;
-            row.int(u8::from(generation.released_in_run && generation.release_tick == clock.tick as i32));
+            row.int(u8::from(
+                generation.released_in_run && generation.release_tick == clock.tick as i32,
+            ));
             let path = partial(&self.dir, "generations.csv");
-            self.generations.write_record(&row.cells).map_err(|source| OutputError::Csv { path, source })?;
+            self.generations
+                .write_record(&row.cells)
+                .map_err(|source| OutputError::Csv { path, source })?;
         }
         let path = partial(&self.dir, "events.jsonl");
         for event in events {
             if !event.amount.is_finite() {
-                return Err(OutputError::NonFinite { tick: clock.tick, column: format!("events.amount ({:?})", event.kind), value: event.amount });
+                return Err(OutputError::NonFinite {
+                    tick: clock.tick,
+                    column: format!("events.amount ({:?})", event.kind),
+                    value: event.amount,
+                });
             }
-            let line = serde_json::to_string(event).map_err(|e| OutputError::Io { path: path.clone(), source: e.into() })?;
+            let line = serde_json::to_string(event).map_err(|e| OutputError::Io {
+                path: path.clone(),
+                source: e.into(),
+            })?;
             writeln!(self.events, "{line}").map_err(io(&path))?;
         }
         Ok(())
@@ -223,5 +309,7 @@ impl RunWriter {
 
 /// The fire-sale discount: `1 - price / fundamental`, when both exist.
 pub fn discount(price: Option<f64>, fundamental: f64) -> Option<f64> {
-    price.filter(|_| fundamental > 0.0).map(|p| 1.0 - p / fundamental)
+    price
+        .filter(|_| fundamental > 0.0)
+        .map(|p| 1.0 - p / fundamental)
 }

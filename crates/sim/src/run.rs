@@ -77,16 +77,25 @@ impl Simulation {
         for (g, m) in metrics.generations.iter().enumerate() {
             let window = &mut self.recent_trades[g];
             let lots = m.volume as f64;
-            window.push_back(discount(m.secondary_price, m.fundamental).map_or((0.0, 0.0), |d| (lots, d * lots)));
+            window.push_back(
+                discount(m.secondary_price, m.fundamental).map_or((0.0, 0.0), |d| (lots, d * lots)),
+            );
             if window.len() > PEAK_DISCOUNT_WINDOW {
                 window.pop_front();
             }
-            let (lots, weighted): (f64, f64) = window.iter().fold((0.0, 0.0), |(a, b), (l, w)| (a + l, b + w));
+            let (lots, weighted): (f64, f64) = window
+                .iter()
+                .fold((0.0, 0.0), |(a, b), (l, w)| (a + l, b + w));
             if m.volume > 0 && lots > 0.0 && weighted / lots > self.peak.0 {
-                self.peak = (weighted / lots, Some((gens.list[g].name.clone(), clock.today_str())));
+                self.peak = (
+                    weighted / lots,
+                    Some((gens.list[g].name.clone(), clock.today_str())),
+                );
             }
         }
-        Ok(std::mem::take(&mut self.world.resource_mut::<EventLog>().events))
+        Ok(std::mem::take(
+            &mut self.world.resource_mut::<EventLog>().events,
+        ))
     }
 
     /// Runs every tick, writing outputs into `dir`; `on_tick` is called after each tick.
@@ -95,7 +104,12 @@ impl Simulation {
         for tick in 0..self.file.ticks {
             let events = self.step(tick)?;
             let world = &self.world;
-            writer.record(world.resource::<Clock>(), world.resource::<Generations>(), world.resource::<Metrics>(), &events)?;
+            writer.record(
+                world.resource::<Clock>(),
+                world.resource::<Generations>(),
+                world.resource::<Metrics>(),
+                &events,
+            )?;
             on_tick(tick);
         }
         let summary = self.summary();
@@ -124,10 +138,16 @@ impl Simulation {
 
 /// The default output directory of a run: `output/<world>/seed-<seed>/`.
 pub fn default_output_dir(file: &WorldFile) -> PathBuf {
-    PathBuf::from("output").join(&file.name).join(format!("seed-{}", file.seed))
+    PathBuf::from("output")
+        .join(&file.name)
+        .join(format!("seed-{}", file.seed))
 }
 
 /// Runs a world into `dir` and returns its summary.
-pub fn run_world(file: &WorldFile, dir: &Path, on_tick: impl FnMut(u32)) -> Result<Summary, RunError> {
+pub fn run_world(
+    file: &WorldFile,
+    dir: &Path,
+    on_tick: impl FnMut(u32),
+) -> Result<Summary, RunError> {
     Simulation::new(file)?.run_to(dir, on_tick)
 }

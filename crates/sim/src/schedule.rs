@@ -12,10 +12,17 @@ pub fn build_schedule() -> Schedule {
     firesale_miner::add_operator_systems(&mut schedule);
     firesale_lender::add_lender_systems(&mut schedule);
     firesale_buyer::add_buyer_systems(&mut schedule);
-    schedule.add_systems((scrap_old_lots, check_accounts).chain().in_set(Step::CheckAccounts));
+    schedule.add_systems(
+        (scrap_old_lots, check_accounts)
+            .chain()
+            .in_set(Step::CheckAccounts),
+    );
     for phase in Phase::ALL {
-        let steps = Step::ALL.iter().filter(|(_, p)| *p == phase).map(|(s, _)| *s);
-        if let Some(last) = steps.last() {
+        let mut steps = Step::ALL
+            .iter()
+            .filter(|(_, p)| *p == phase)
+            .map(|(s, _)| *s);
+        if let Some(last) = steps.next_back() {
             schedule.add_systems(guard_phase(phase).in_set(phase).after(last));
         }
     }

@@ -1,7 +1,9 @@
 //! The run's headline figures, for `summary.json` and the end of `firesale run`.
 
 use crate::guards::AccountChecks;
-use firesale_core::{AgentKind, Clock, Directory, Fleet, Generations, LoanBook, LoanStatus, Metrics};
+use firesale_core::{
+    AgentKind, Clock, Directory, Fleet, Generations, LoanBook, LoanStatus, Metrics,
+};
 use firesale_markets::SecondaryMarket;
 use firesale_world::WorldFile;
 use serde::Serialize;
@@ -90,16 +92,27 @@ impl Summary {
     /// Computes the summary.
     pub fn from_inputs(i: SummaryInputs) -> Summary {
         let m = i.metrics;
-        let operators = (i.directory.count(AgentKind::Miner) + i.directory.count(AgentKind::NeoCloud)) as u32;
+        let operators =
+            (i.directory.count(AgentKind::Miner) + i.directory.count(AgentKind::NeoCloud)) as u32;
         let defaulted: Vec<_> = i
             .book
             .loans
             .iter()
-            .filter(|l| matches!(l.status, LoanStatus::Defaulted { .. } | LoanStatus::Resolved))
+            .filter(|l| {
+                matches!(
+                    l.status,
+                    LoanStatus::Defaulted { .. } | LoanStatus::Resolved
+                )
+            })
             .collect();
         let principal: f64 = defaulted.iter().map(|l| l.defaulted_principal).sum();
         let recovered: f64 = defaulted.iter().map(|l| l.recovered).sum();
-        let lenders: Vec<_> = i.directory.iter().filter(|a| a.kind == AgentKind::Lender).map(|a| a.id).collect();
+        let lenders: Vec<_> = i
+            .directory
+            .iter()
+            .filter(|a| a.kind == AgentKind::Lender)
+            .map(|a| a.id)
+            .collect();
         let mut unsold = 0u64;
         let mut unsold_value = 0.0;
         for id in lenders {
@@ -108,14 +121,26 @@ impl Summary {
                 if lot.repossessed_tick.is_some() {
                     unsold += 1;
                     let g = lot.generation.0 as usize;
-                    unsold_value += i.secondary.generations[g].last_price.unwrap_or(0.0) * f64::from(i.gens.gpus_per_lot);
+                    unsold_value += i.secondary.generations[g].last_price.unwrap_or(0.0)
+                        * f64::from(i.gens.gpus_per_lot);
                 }
             }
         }
         let lent: f64 = i.book.loans.iter().map(|l| l.original_principal).sum();
-        let spread = (lent > 0.0).then(|| i.book.loans.iter().map(|l| l.spread * l.original_principal).sum::<f64>() / lent);
+        let spread = (lent > 0.0).then(|| {
+            i.book
+                .loans
+                .iter()
+                .map(|l| l.spread * l.original_principal)
+                .sum::<f64>()
+                / lent
+        });
         let years = f64::from(i.file.ticks) * i.clock.years_per_tick();
-        let default_rate = if operators > 0 { f64::from(m.defaults_cum) / f64::from(operators) } else { 0.0 };
+        let default_rate = if operators > 0 {
+            f64::from(m.defaults_cum) / f64::from(operators)
+        } else {
+            0.0
+        };
         let recovery_rate = (principal > 0.0).then(|| recovered / principal);
         let (peak, peak_at) = i.peak;
         Summary {
@@ -134,7 +159,9 @@ impl Summary {
             lender_losses_usd: (principal - recovered - unsold_value).max(0.0),
             lender_failures: m.lender_failures_cum,
             weeks_to_clear_repossessed: (m.repossessed_sold_cum > 0).then(|| {
-                m.repossessed_ticks_to_sale_cum as f64 / m.repossessed_sold_cum as f64 * f64::from(i.clock.tick_days) / 7.0
+                m.repossessed_ticks_to_sale_cum as f64 / m.repossessed_sold_cum as f64
+                    * f64::from(i.clock.tick_days)
+                    / 7.0
             }),
             repossessed_lots_total: m.repossessed_lots_cum,
             unsold_inventory_end: unsold,
@@ -145,7 +172,8 @@ impl Summary {
             lots_scrapped: i.fleet.scrapped,
             trades_total: m.trades_cum,
             mean_spread_charged: spread,
-            break_even_spread: (years > 0.0).then(|| default_rate / years * (1.0 - recovery_rate.unwrap_or(1.0))),
+            break_even_spread: (years > 0.0)
+                .then(|| default_rate / years * (1.0 - recovery_rate.unwrap_or(1.0))),
         }
     }
 }

@@ -31,19 +31,27 @@ impl Dist {
         let in_range = |x: f64| x >= lo && x <= hi;
         let range = format!("[{lo}, {hi}]");
         match *self {
-            Dist::Fixed(x) if !finite(x) || !in_range(x) => Some(format!("expected a value in {range}, found {x}")),
-            Dist::Uniform(a, b) if !finite(a) || !finite(b) || a > b => {
-                Some(format!("Uniform(low, high) needs low <= high, found ({a}, {b})"))
+            Dist::Fixed(x) if !finite(x) || !in_range(x) => {
+                Some(format!("expected a value in {range}, found {x}"))
             }
-            Dist::Uniform(a, b) if !in_range(a) || !in_range(b) => {
-                Some(format!("expected bounds in {range}, found Uniform({a}, {b})"))
+            Dist::Uniform(a, b) if !finite(a) || !finite(b) || a > b => Some(format!(
+                "Uniform(low, high) needs low <= high, found ({a}, {b})"
+            )),
+            Dist::Uniform(a, b) if !in_range(a) || !in_range(b) => Some(format!(
+                "expected bounds in {range}, found Uniform({a}, {b})"
+            )),
+            Dist::Normal(mean, sd) if !finite(mean) || !finite(sd) || sd < 0.0 => Some(format!(
+                "Normal(mean, sd) needs a finite mean and sd >= 0, found ({mean}, {sd})"
+            )),
+            Dist::Normal(mean, _) if !in_range(mean) => {
+                Some(format!("expected a mean in {range}, found {mean}"))
             }
-            Dist::Normal(mean, sd) if !finite(mean) || !finite(sd) || sd < 0.0 => {
-                Some(format!("Normal(mean, sd) needs a finite mean and sd >= 0, found ({mean}, {sd})"))
-            }
-            Dist::Normal(mean, _) if !in_range(mean) => Some(format!("expected a mean in {range}, found {mean}")),
-            Dist::LogNormal(median, sigma) if !finite(median) || median <= 0.0 || !finite(sigma) || sigma < 0.0 => {
-                Some(format!("LogNormal(median, sigma) needs median > 0 and sigma >= 0, found ({median}, {sigma})"))
+            Dist::LogNormal(median, sigma)
+                if !finite(median) || median <= 0.0 || !finite(sigma) || sigma < 0.0 =>
+            {
+                Some(format!(
+                    "LogNormal(median, sigma) needs median > 0 and sigma >= 0, found ({median}, {sigma})"
+                ))
             }
             Dist::LogNormal(median, _) if !in_range(median) => {
                 Some(format!("expected a median in {range}, found {median}"))

@@ -44,7 +44,11 @@ pub fn parse(text: &str, file: &Path) -> Result<WorldFile, WorldError> {
             file: file.to_path_buf(),
             line: spanned.span.start.line,
             column: spanned.span.start.col,
-            path: if path == "." { "(top level)".into() } else { path },
+            path: if path == "." {
+                "(top level)".into()
+            } else {
+                path
+            },
             message: spanned.code.to_string(),
         }
     })?;
@@ -69,7 +73,10 @@ pub fn load(
     sets: &[String],
 ) -> Result<(PathBuf, WorldFile), WorldError> {
     let file = resolve(name_or_path)?;
-    let text = std::fs::read_to_string(&file).map_err(|source| WorldError::Io { file: file.clone(), source })?;
+    let text = std::fs::read_to_string(&file).map_err(|source| WorldError::Io {
+        file: file.clone(),
+        source,
+    })?;
     let mut world = parse(&text, &file)?;
     if let Some(seed) = seed {
         world.seed = seed;
@@ -88,10 +95,18 @@ pub fn apply_overrides(world: WorldFile, sets: &[String]) -> Result<WorldFile, W
     if sets.is_empty() {
         return Ok(world);
     }
-    let mut value = serde_json::to_value(&world).map_err(|e| WorldError::Override { arg: String::new(), message: e.to_string() })?;
+    let mut value = serde_json::to_value(&world).map_err(|e| WorldError::Override {
+        arg: String::new(),
+        message: e.to_string(),
+    })?;
     for arg in sets {
-        let fail = |message: String| WorldError::Override { arg: arg.clone(), message };
-        let (path, raw) = arg.split_once('=').ok_or_else(|| fail("expected path.to.field=VALUE".into()))?;
+        let fail = |message: String| WorldError::Override {
+            arg: arg.clone(),
+            message,
+        };
+        let (path, raw) = arg
+            .split_once('=')
+            .ok_or_else(|| fail("expected path.to.field=VALUE".into()))?;
         let slot = locate(&mut value, path).map_err(fail)?;
         *slot = parse_value(raw.trim(), slot);
         let check: Result<WorldFile, _> = serde_path_to_error::deserialize(&value);
@@ -99,7 +114,10 @@ pub fn apply_overrides(world: WorldFile, sets: &[String]) -> Result<WorldFile, W
             return Err(fail(format!("{}: {}", e.path(), e.inner())));
         }
     }
-    serde_json::from_value(value).map_err(|e| WorldError::Override { arg: sets.join(" "), message: e.to_string() })
+    serde_json::from_value(value).map_err(|e| WorldError::Override {
+        arg: sets.join(" "),
+        message: e.to_string(),
+    })
 }
 
 /// The JSON slot at `a.b[2].c` (or `a.b.2.c`).
@@ -113,12 +131,17 @@ fn locate<'v>(root: &'v mut Value, path: &str) -> Result<&'v mut Value, String> 
                     let known: Vec<&String> = map.keys().collect();
                     return Err(format!("no field `{key}` here; expected one of {known:?}"));
                 }
-                map.get_mut(key).ok_or_else(|| format!("no field `{key}`"))?
+                map.get_mut(key)
+                    .ok_or_else(|| format!("no field `{key}`"))?
             }
             Value::Array(items) => {
                 let len = items.len();
-                let index: usize = key.parse().map_err(|_| format!("`{key}` is not a list index"))?;
-                items.get_mut(index).ok_or_else(|| format!("index {index} is past the end of a list of {len}"))?
+                let index: usize = key
+                    .parse()
+                    .map_err(|_| format!("`{key}` is not a list index"))?;
+                items
+                    .get_mut(index)
+                    .ok_or_else(|| format!("index {index} is past the end of a list of {len}"))?
             }
             _ => return Err(format!("`{key}`: this value has no fields")),
         };
@@ -131,7 +154,9 @@ fn locate<'v>(root: &'v mut Value, path: &str) -> Result<&'v mut Value, String> 
 fn parse_value(raw: &str, current: &Value) -> Value {
     if let Ok(v) = serde_json::from_str::<Value>(raw) {
         let is_dist = current.as_object().is_some_and(|m| {
-            m.len() == 1 && m.keys().all(|k| ["Fixed", "Uniform", "Normal", "LogNormal"].contains(&k.as_str()))
+            m.len() == 1
+                && m.keys()
+                    .all(|k| ["Fixed", "Uniform", "Normal", "LogNormal"].contains(&k.as_str()))
         });
         if is_dist && v.is_number() {
             return serde_json::json!({ "Fixed": v });
@@ -145,7 +170,11 @@ fn parse_value(raw: &str, current: &Value) -> Value {
             .split(',')
             .map(|a| serde_json::from_str(a.trim()).unwrap_or(Value::String(a.trim().to_string())))
             .collect();
-        let inner = if args.len() == 1 { args[0].clone() } else { Value::Array(args) };
+        let inner = if args.len() == 1 {
+            args[0].clone()
+        } else {
+            Value::Array(args)
+        };
         return serde_json::json!({ name.trim(): inner });
     }
     Value::String(raw.to_string())
@@ -153,11 +182,18 @@ fn parse_value(raw: &str, current: &Value) -> Value {
 
 /// The world as RON text, for `world.ron` in the output.
 pub fn to_ron(world: &WorldFile) -> String {
-    let config = ron::ser::PrettyConfig::new().depth_limit(4).struct_names(true);
-    ron::ser::to_string_pretty(world, config).unwrap_or_else(|e| format!("// could not serialise the world: {e}\n"))
+    let config = ron::ser::PrettyConfig::new()
+        .depth_limit(4)
+        .struct_names(true);
+    ron::ser::to_string_pretty(world, config)
+        .unwrap_or_else(|e| format!("// could not serialise the world: {e}\n"))
 }
 
 /// An invalid-value error for a world built in code.
 pub fn invalid(path: &str, message: impl Into<String>) -> WorldError {
-    WorldError::Invalid(vec![Invalid { file: "world".into(), path: path.into(), message: message.into() }])
+    WorldError::Invalid(vec![Invalid {
+        file: "world".into(),
+        path: path.into(),
+        message: message.into(),
+    }])
 }

@@ -22,13 +22,22 @@ use rand_chacha::ChaCha8Rng;
 fn tick_of(start: NaiveDate, tick_days: u32, date: NaiveDate) -> i32 {
     let days = (date - start).num_days();
     let step = i64::from(tick_days);
-    (if days >= 0 { (days + step - 1) / step } else { days.div_euclid(step) }) as i32
+    (if days >= 0 {
+        (days + step - 1) / step
+    } else {
+        days.div_euclid(step)
+    }) as i32
 }
 
 /// Builds the world: every resource and agent, ready for the schedule.
 pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     let mut world = World::new();
-    let clock = Clock { start: w.start, tick_days: w.tick_days, ticks: w.ticks, tick: 0 };
+    let clock = Clock {
+        start: w.start,
+        tick_days: w.tick_days,
+        ticks: w.ticks,
+        tick: 0,
+    };
     let seed = MasterSeed(w.seed);
     let generations = Generations {
         list: w
@@ -51,11 +60,20 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
         gpus_per_lot: w.gpus_per_lot,
     };
     let n_gens = generations.list.len();
-    let exogenous = Exogenous::new(exogenous_params(w), scheduled_paths(w, &clock), seed.stream("exogenous"));
+    let exogenous = Exogenous::new(
+        exogenous_params(w),
+        scheduled_paths(w, &clock),
+        seed.stream("exogenous"),
+    );
     let compute = ComputeMarket::new(compute_params(&w.compute), n_gens);
-    world.insert_resource(Metrics { generations: vec![GenerationMetrics::default(); n_gens], ..Default::default() });
+    world.insert_resource(Metrics {
+        generations: vec![GenerationMetrics::default(); n_gens],
+        ..Default::default()
+    });
     world.insert_resource(SecondaryMarket::new(n_gens));
-    world.insert_resource(Vendor { sold_this_tick: vec![0; n_gens] });
+    world.insert_resource(Vendor {
+        sold_this_tick: vec![0; n_gens],
+    });
     world.insert_resource(exogenous);
     world.insert_resource(compute);
     world.insert_resource(LoanBook::default());
@@ -82,7 +100,14 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     let mut loan_rng = seed.stream("spawn/loans");
     for class in &w.operators {
         for k in 1..=class.count {
-            spawn_operator(&mut world, w, class, &format!("{}-{k}", class.name), &lender_weights, &mut loan_rng)?;
+            spawn_operator(
+                &mut world,
+                w,
+                class,
+                &format!("{}-{k}", class.name),
+                &lender_weights,
+                &mut loan_rng,
+            )?;
         }
     }
     for class in &w.buyers {
@@ -110,31 +135,72 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
 fn register(world: &mut World, name: &str, kind: AgentKind, equity: f64) -> (Agent, Entity) {
     let id = world.resource::<Directory>().next_id();
     let account = world.resource_mut::<Ledger>().open(name, equity);
-    let agent = Agent { id, name: name.to_string(), kind, account };
-    let entity = world.spawn((agent.clone(), id, AgentRng(world.resource::<MasterSeed>().stream(&format!("agent/{name}"))))).id();
-    world.resource_mut::<Directory>().register(agent.clone(), entity);
+    let agent = Agent {
+        id,
+        name: name.to_string(),
+        kind,
+        account,
+    };
+    let entity = world
+        .spawn((
+            agent.clone(),
+            id,
+            AgentRng(
+                world
+                    .resource::<MasterSeed>()
+                    .stream(&format!("agent/{name}")),
+            ),
+        ))
+        .id();
+    world
+        .resource_mut::<Directory>()
+        .register(agent.clone(), entity);
     (agent, entity)
 }
 
 fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
-    let mut rng = world.resource::<MasterSeed>().stream(&format!("params/{name}"));
-    let equity = class.equity.sample(&mut rng, range::AMOUNT.0, range::AMOUNT.1);
-    let leverage = class.leverage.sample(&mut rng, range::LEVERAGE.0, range::LEVERAGE.1);
+    let mut rng = world
+        .resource::<MasterSeed>()
+        .stream(&format!("params/{name}"));
+    let equity = class
+        .equity
+        .sample(&mut rng, range::AMOUNT.0, range::AMOUNT.1);
+    let leverage = class
+        .leverage
+        .sample(&mut rng, range::LEVERAGE.0, range::LEVERAGE.1);
     let n_gens = world.resource::<Generations>().list.len();
     if let LenderKind::RepoDesk(rule) = class.kind {
         let (_, entity) = register(world, name, AgentKind::RepoDesk, equity);
         let policy = match rule {
             HaircutRule::Fixed(h) => HaircutPolicy::Fixed(h),
-            HaircutRule::Observed { base, per_volatility, max_stale_weeks, max_position_to_depth } => {
-                HaircutPolicy::Observed { base, per_volatility, max_stale_weeks, max_position_to_depth }
-            }
+            HaircutRule::Observed {
+                base,
+                per_volatility,
+                max_stale_weeks,
+                max_position_to_depth,
+            } => HaircutPolicy::Observed {
+                base,
+                per_volatility,
+                max_stale_weeks,
+                max_position_to_depth,
+            },
         };
-        world.entity_mut(entity).insert(RepoDesk { policy, spread: class.base_spread, positions: Vec::new(), haircuts: vec![1.0; n_gens] });
+        world.entity_mut(entity).insert(RepoDesk {
+            policy,
+            spread: class.base_spread,
+            positions: Vec::new(),
+            haircuts: vec![1.0; n_gens],
+        });
         return world.get::<AgentId>(entity).copied().unwrap_or(AgentId(0));
     }
     let (agent, entity) = register(world, name, AgentKind::Lender, equity);
     let funding = equity * leverage;
-    world.resource_mut::<Ledger>().transfer(External::BondHolders.account(), agent.account, funding, "outside funding");
+    world.resource_mut::<Ledger>().transfer(
+        External::BondHolders.account(),
+        agent.account,
+        funding,
+        "outside funding",
+    );
     let ticks_per_week = 7.0 / f64::from(world.resource::<Clock>().tick_days);
     let params = LenderParams {
         marking: match class.marking {
@@ -167,7 +233,12 @@ fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
 }
 
 fn gen_id(w: &WorldFile, name: &str) -> GenId {
-    GenId(w.generations.iter().position(|g| g.name == name).unwrap_or(0) as u16)
+    GenId(
+        w.generations
+            .iter()
+            .position(|g| g.name == name)
+            .unwrap_or(0) as u16,
+    )
 }
 
 /// Price per GPU a lot of `g` cost when bought on `date`.
@@ -185,20 +256,30 @@ fn spawn_operator(
     lenders: &[(AgentId, f64, bool, usize)],
     loan_rng: &mut ChaCha8Rng,
 ) -> Result<(), WorldError> {
-    let mut rng = world.resource::<MasterSeed>().stream(&format!("params/{name}"));
+    let mut rng = world
+        .resource::<MasterSeed>()
+        .stream(&format!("params/{name}"));
     let (a0, a1) = range::AMOUNT;
     let cash = class.cash.sample(&mut rng, a0, a1);
     let gpus = class.gpus.sample(&mut rng, a0, a1);
     let leverage = class.leverage.sample(&mut rng, range::LTV.0, range::LTV.1);
     let spread = class.spread.sample(&mut rng, range::RATE.0, range::RATE.1);
-    let power = class.power_price.sample(&mut rng, range::POWER.0, range::POWER.1);
+    let power = class
+        .power_price
+        .sample(&mut rng, range::POWER.0, range::POWER.1);
     let spare = class.spare_racks.sample(&mut rng, 0.0, 10.0);
     let term_share = class.term_share.sample(&mut rng, 0.0, 1.0);
     let btc = class.btc.sample(&mut rng, a0, a1);
     let hashrate = class.hashrate_ph.sample(&mut rng, a0, a1);
-    let j_per_th = class.mining_j_per_th.sample(&mut rng, range::J_PER_TH.0, range::J_PER_TH.1);
-    let hurdle = class.hurdle_rate.sample(&mut rng, range::RATE.0, range::RATE.1);
-    let tenor_years = class.tenor_years.sample(&mut rng, range::TENOR.0, range::TENOR.1);
+    let j_per_th = class
+        .mining_j_per_th
+        .sample(&mut rng, range::J_PER_TH.0, range::J_PER_TH.1);
+    let hurdle = class
+        .hurdle_rate
+        .sample(&mut rng, range::RATE.0, range::RATE.1);
+    let tenor_years = class
+        .tenor_years
+        .sample(&mut rng, range::TENOR.0, range::TENOR.1);
 
     let g = gen_id(w, &class.fleet_generation);
     let lots = (gpus / f64::from(w.gpus_per_lot)).round() as u32;
@@ -214,11 +295,16 @@ fn spawn_operator(
     let n_gens = w.generations.len();
 
     if principal > 0.0 {
-        let eligible: Vec<_> = lenders.iter().filter(|l| l.1 > 0.0 && (kind != AgentKind::Miner || l.2)).collect();
+        let eligible: Vec<_> = lenders
+            .iter()
+            .filter(|l| l.1 > 0.0 && (kind != AgentKind::Miner || l.2))
+            .collect();
         if eligible.is_empty() {
             return Err(invalid(
                 "lenders",
-                format!("{name} starts with debt but no lender with initial_book_weight > 0 lends to its kind"),
+                format!(
+                    "{name} starts with debt but no lender with initial_book_weight > 0 lends to its kind"
+                ),
             ));
         }
         // A club of up to three lenders, drawn by weight without replacement.
@@ -253,7 +339,11 @@ fn spawn_operator(
             amortisation: principal * class.amortising_share / f64::from(tenor.max(1)),
             start_tick: 0,
             maturity_tick: maturity,
-            covenants: Covenants { max_ltv: class.covenant_ltv, min_dscr: class.covenant_dscr, cure_ticks: cure },
+            covenants: Covenants {
+                max_ltv: class.covenant_ltv,
+                min_dscr: class.covenant_dscr,
+                cure_ticks: cure,
+            },
             btc_collateral: 0.0,
             arrears: 0.0,
             arrears_since: None,
@@ -274,7 +364,12 @@ fn spawn_operator(
             });
         }
         let mut ledger = world.resource_mut::<Ledger>();
-        ledger.transfer(agent.account, External::Vendor.account(), cost, "starting fleet");
+        ledger.transfer(
+            agent.account,
+            External::Vendor.account(),
+            cost,
+            "starting fleet",
+        );
         let mut fleet = world.resource_mut::<Fleet>();
         for _ in 0..lots {
             let lot = fleet.create(g, agent.id, bought_tick);
@@ -282,23 +377,34 @@ fn spawn_operator(
             fleet.pledge(lot, Some(loan_id));
         }
     } else {
-        world.resource_mut::<Ledger>().transfer(agent.account, External::Vendor.account(), cost, "starting fleet");
+        world.resource_mut::<Ledger>().transfer(
+            agent.account,
+            External::Vendor.account(),
+            cost,
+            "starting fleet",
+        );
         let mut fleet = world.resource_mut::<Fleet>();
         for _ in 0..lots {
             let lot = fleet.create(g, agent.id, bought_tick);
             fleet.get_mut(lot).state = LotState::Installed;
         }
     }
-    let used_kw = f64::from(lots) * w.generations[g.0 as usize].kw_per_gpu * f64::from(w.gpus_per_lot);
+    let used_kw =
+        f64::from(lots) * w.generations[g.0 as usize].kw_per_gpu * f64::from(w.gpus_per_lot);
     let liquid = w.generations[g.0 as usize].liquid_cooled;
     let racks = Racks {
         air_kw: if liquid { 0.0 } else { used_kw },
-        liquid_kw: if liquid { used_kw * (1.0 + spare) } else { used_kw * spare },
+        liquid_kw: if liquid {
+            used_kw * (1.0 + spare)
+        } else {
+            used_kw * spare
+        },
         pipeline: Vec::new(),
     };
     let params = OperatorParams {
         rack_cost_per_kw: class.rack_cost_per_kw,
-        rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32,
+        rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round()
+            as u32,
         term_share,
         term_premium: class.term_premium,
         term_years: class.term_years,
@@ -323,18 +429,30 @@ fn spawn_operator(
         RackShortfall::default(),
     ));
     if kind == AgentKind::Miner {
-        entity_mut.insert(Bitcoin { treasury: btc, hashrate_ph: hashrate, j_per_th, mining: false, kwh: 0.0 });
+        entity_mut.insert(Bitcoin {
+            treasury: btc,
+            hashrate_ph: hashrate,
+            j_per_th,
+            mining: false,
+            kwh: 0.0,
+        });
     }
     Ok(())
 }
 
 fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str) {
-    let mut rng = world.resource::<MasterSeed>().stream(&format!("params/{name}"));
+    let mut rng = world
+        .resource::<MasterSeed>()
+        .stream(&format!("params/{name}"));
     let (a0, a1) = range::AMOUNT;
     let cash = class.cash.sample(&mut rng, a0, a1);
     let credit_line = class.credit_line.sample(&mut rng, a0, a1);
-    let cost_of_capital = class.cost_of_capital.sample(&mut rng, range::RATE.0, range::RATE.1);
-    let power = class.power_price.sample(&mut rng, range::POWER.0, range::POWER.1);
+    let cost_of_capital = class
+        .cost_of_capital
+        .sample(&mut rng, range::RATE.0, range::RATE.1);
+    let power = class
+        .power_price
+        .sample(&mut rng, range::POWER.0, range::POWER.1);
     let air_kw = class.air_kw.sample(&mut rng, a0, a1);
     let liquid_kw = class.liquid_kw.sample(&mut rng, a0, a1);
     let gpus = class.gpus.sample(&mut rng, a0, a1);
@@ -344,7 +462,12 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
     let lots = (gpus / f64::from(w.gpus_per_lot)).round() as u32;
     let cost = price_on(w, g, class.fleet_bought) * f64::from(w.gpus_per_lot) * f64::from(lots);
     let (agent, entity) = register(world, name, AgentKind::Buyer, cash + cost);
-    world.resource_mut::<Ledger>().transfer(agent.account, External::Vendor.account(), cost, "starting fleet");
+    world.resource_mut::<Ledger>().transfer(
+        agent.account,
+        External::Vendor.account(),
+        cost,
+        "starting fleet",
+    );
     let bought_tick = tick_of(w.start, w.tick_days, class.fleet_bought);
     let mut fleet = world.resource_mut::<Fleet>();
     for _ in 0..lots {
@@ -365,14 +488,19 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
         cost_of_capital,
         horizon_years: class.horizon_years,
         rack_cost_per_kw: class.rack_cost_per_kw,
-        rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32,
+        rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round()
+            as u32,
         rack_budget_share: class.rack_budget_share,
         bid_ladder: class.bid_ladder.clone(),
         max_lots_per_tick: class.max_lots_per_tick,
         buys_primary: class.buys_primary,
         outside_income_per_week: income,
     };
-    let expectations = RentExpectation::new(w.generations.len(), class.expectation_weight, class.trend_weight);
+    let expectations = RentExpectation::new(
+        w.generations.len(),
+        class.expectation_weight,
+        class.trend_weight,
+    );
     world.entity_mut(entity).insert((
         Buyer::new(params, expectations),
         racks,
@@ -430,7 +558,8 @@ pub fn scheduled_paths(w: &WorldFile, clock: &Clock) -> ScheduledPaths {
     let spread = |shocks: &[Shock], path: &mut Vec<f64>, stress: &mut Vec<bool>| {
         for s in shocks {
             let first = tick_of(w.start, w.tick_days, s.date).max(0) as usize;
-            let ticks = ((f64::from(s.weeks) * 7.0 / f64::from(w.tick_days)).ceil() as usize).max(1);
+            let ticks =
+                ((f64::from(s.weeks) * 7.0 / f64::from(w.tick_days)).ceil() as usize).max(1);
             let per_tick = (1.0 + s.change).ln() / ticks as f64;
             for t in first..(first + ticks).min(n) {
                 path[t] += per_tick;
@@ -443,7 +572,13 @@ pub fn scheduled_paths(w: &WorldFile, clock: &Clock) -> ScheduledPaths {
     spread(&w.power.shocks, &mut paths.power_shock, &mut paths.stress);
     for (t, rate) in paths.rate.iter_mut().enumerate() {
         let date = clock.date_of(t as u32);
-        *rate += w.rates.moves.iter().filter(|m| m.date <= date).map(|m| m.change).sum::<f64>();
+        *rate += w
+            .rates
+            .moves
+            .iter()
+            .filter(|m| m.date <= date)
+            .map(|m| m.change)
+            .sum::<f64>();
     }
     for (t, subsidy) in paths.subsidy.iter_mut().enumerate() {
         let date = clock.date_of(t as u32);

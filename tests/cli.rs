@@ -1,0 +1,264 @@
+//! The `firesale` command as a user meets it: bad input gets exit code 2 and a message
+//! naming the file, the position or field, and what was expected; good input runs.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::process::{Command, Output};
+
+fn firesale_cmd(args: &[&str]) -> Output {
+    Command::new(firesale())
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// Writes baseline.ron with one text replaced and runs `firesale check` on it.
+fn check_mutated(from: &str, to: &str) -> (Output, String) {
+    let text = fs::read_to_string("worlds/baseline.ron").unwrap();
+    assert!(
+        text.contains(from),
+        "the test's anchor {from:?} is in baseline.ron"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.ron");
+    fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    let out = firesale_cmd(&["check", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit code 2 for bad input; stderr: {err}"
+    );
+    assert!(err.contains("bad.ron"), "the message names the file: {err}");
+    assert!(!err.contains("panicked"), "no panic: {err}");
+    (out, err)
+}
+
+#[test]
+fn unknown_field_is_named_with_its_position() {
+    let (_, err) = check_mutated("tick_days: 7,", "tick_days: 7, tick_dayz: 3,");
+    assert!(err.contains("tick_dayz"), "{err}");
+    assert!(err.contains("bad.ron:33:19"), "line and column: {err}");
+}
+
+#[test]
+fn missing_field_is_named() {
+    let (_, err) = check_mutated(
+        "        elasticity: 1.2,             // price elasticity of compute demand\n",
+        "",
+    );
+    assert!(err.contains("elasticity"), "{err}");
+    assert!(err.contains("compute"), "the path to the field: {err}");
+}
+
+#[test]
+fn wrong_type_names_the_field_path() {
+    let (_, err) = check_mutated("ticks: 365,", "ticks: \"many\",");
+    assert!(err.contains("ticks"), "{err}");
+    assert!(
+        err.contains(":31:") || err.contains(":30:") || err.contains(":32:"),
+        "a line number: {err}"
+    );
+}
+
+#[test]
+fn negative_price_is_out_of_range() {
+    let (_, err) = check_mutated("list_price: 30000.0,", "list_price: -30000.0,");
+    assert!(err.contains("generations[1].list_price"), "{err}");
+    assert!(err.contains("above 0"), "what was expected: {err}");
+}
+
+#[test]
+fn ltv_above_one_is_out_of_range() {
+    let (_, err) = check_mutated(
+        "leverage: Uniform(0.4, 0.55),",
+        "leverage: Uniform(0.4, 1.5),",
+    );
+    assert!(err.contains("operators[0].leverage"), "{err}");
+}
+
+#[test]
+fn probability_outside_unit_interval_is_out_of_range() {
+    let (_, err) = check_mutated("stress_credit_cut: 0.2,", "stress_credit_cut: 1.2,");
+    assert!(err.contains("buyers[0].stress_credit_cut"), "{err}");
+    assert!(err.contains("[0, 1]"), "{err}");
+}
+
+#[test]
+fn release_after_the_end_is_refused() {
+    let (_, err) = check_mutated(
+        "name: \"Rubin\", release: \"2026-10-01\"",
+        "name: \"Rubin\", release: \"2032-10-01\"",
+    );
+    assert!(err.contains("generations[4].release"), "{err}");
+    assert!(err.contains("after the end"), "{err}");
+}
+
+#[test]
+fn zero_agents_where_some_are_needed_is_refused() {
+    let text = fs::read_to_string("worlds/baseline.ron").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.ron");
+    fs::write(
+        &path,
+        text.replace("count: 3,", "count: 0,")
+            .replace("name: \"tier2\", count: 4,", "name: \"tier2\", count: 0,")
+            .replace(
+                "name: \"startup\", count: 4,",
+                "name: \"startup\", count: 0,",
+            ),
+    )
+    .unwrap();
+    let out = firesale_cmd(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("buyers: expected at least one GPU buyer"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn syntax_error_has_a_position() {
+    let (_, err) = check_mutated("gpus_per_lot: 32,", "gpus_per_lot: 32,,");
+    assert!(err.contains("bad.ron:"), "{err}");
+}
+
+#[test]
+fn bad_override_is_refused() {
+    let out = firesale_cmd(&["check", "baseline", "--set", "btc.volatilty=0.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("volatilty"), "{}", stderr(&out));
+    let out = firesale_cmd(&["check", "baseline", "--set", "btc.volatility=-0.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("btc.volatility"), "{}", stderr(&out));
+    let out = firesale_cmd(&["check", "baseline", "--set", "operators[0].leverage=0.3"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a bare number sets a distribution: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unknown_world_is_refused() {
+    let out = firesale_cmd(&["run", "no_such_world", "--quiet"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no_such_world"));
+}
+
+#[test]
+fn list_names_the_shipped_worlds() {
+    let out = firesale_cmd(&["list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in ["baseline", "subprime_compute", "repo_backstop"] {
+        assert!(text.contains(name), "{text}");
+    }
+}
+
+/// A run writes every output, draws the plots, and `plot RUN_DIR` redraws the very same
+/// SVG bytes from the CSV files alone.
+#[test]
+fn run_then_plot_reproduces_the_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("run");
+    let out = firesale_cmd(&[
+        "run",
+        "subprime_compute",
+        "--ticks",
+        "160",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--quiet",
+        "--seed",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in [
+        "timeseries.csv",
+        "generations.csv",
+        "events.jsonl",
+        "summary.json",
+        "world.ron",
+    ] {
+        assert!(out_dir.join(file).is_file(), "{file} written");
+    }
+    let charts = [
+        "price_paths",
+        "compute",
+        "defaults",
+        "collateral",
+        "credit",
+        "dashboard",
+    ];
+    let before: Vec<Vec<u8>> = charts
+        .iter()
+        .map(|c| fs::read(out_dir.join("plots").join(format!("{c}.svg"))).unwrap())
+        .collect();
+    for c in charts {
+        fs::remove_file(out_dir.join("plots").join(format!("{c}.svg"))).unwrap();
+    }
+    let out = firesale_cmd(&["plot", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (c, bytes) in charts.iter().zip(before) {
+        assert_eq!(
+            fs::read(out_dir.join("plots").join(format!("{c}.svg"))).unwrap(),
+            bytes,
+            "{c}.svg redrawn identically"
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["seed"], 3);
+}
+
+/// `compare` of two run directories writes the overlay charts and a table naming both.
+#[test]
+fn compare_overlays_two_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for name in ["subprime_compute", "repo_backstop"] {
+        let out_dir = dir.path().join(name);
+        let out = firesale_cmd(&[
+            "run",
+            name,
+            "--ticks",
+            "160",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--quiet",
+            "--no-plots",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        runs.push(out_dir.to_str().unwrap().to_string());
+    }
+    let cmp = dir.path().join("cmp");
+    let out = firesale_cmd(&[
+        "compare",
+        &runs[0],
+        &runs[1],
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("subprime_compute") && table.contains("repo_backstop"),
+        "{table}"
+    );
+    for chart in ["compare_price_paths", "compare_defaults", "compare_ltv_gap"] {
+        assert!(
+            cmp.join(format!("{chart}.png")).is_file()
+                && cmp.join(format!("{chart}.svg")).is_file(),
+            "{chart}"
+        );
+    }
+}

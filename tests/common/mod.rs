@@ -1,0 +1,61 @@
+//! Helpers shared by the end-to-end tests: run a shipped world into a temporary directory.
+#![allow(dead_code)]
+
+use firesale_sim::{Summary, run_world};
+use firesale_world::{WorldFile, load};
+use std::path::{Path, PathBuf};
+
+/// Every world shipped in `worlds/`.
+pub fn shipped_worlds() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("worlds")
+        .expect("worlds/ exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Loads a shipped world with overrides.
+pub fn world(name: &str, seed: Option<u64>, sets: &[&str]) -> WorldFile {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    load(name, seed, None, &sets)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .1
+}
+
+/// Runs a world into `dir` and returns its summary.
+pub fn run_into(world: &WorldFile, dir: &Path) -> Summary {
+    run_world(world, dir, |_| {}).unwrap_or_else(|e| panic!("{}: {e}", world.name))
+}
+
+/// Runs a world into a fresh temporary directory.
+pub fn run(world: &WorldFile) -> (Summary, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = run_into(world, dir.path());
+    (summary, dir)
+}
+
+/// Rows of a CSV file as header-keyed maps.
+pub fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The `firesale` binary built for these tests.
+pub fn firesale() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_firesale"))
+}

@@ -1,0 +1,252 @@
+//! End-to-end runs of the shipped worlds: conservation, sanity of outputs, and the
+//! behaviour each of the three core worlds exists to show.
+
+mod common;
+
+use common::*;
+use std::fs;
+
+/// Every shipped world runs to the end with a balanced ledger, conserved lots, and no
+/// NaN or infinity anywhere in its outputs; `summary.json` is written last.
+#[test]
+fn every_shipped_world_balances_and_conserves() {
+    let worlds = shipped_worlds();
+    assert!(
+        worlds.len() >= 3,
+        "at least baseline, subprime_compute and repo_backstop ship: {worlds:?}"
+    );
+    for name in worlds {
+        let w = world(&name, None, &[]);
+        let (s, dir) = run(&w);
+        // A cent per million dollars of balance sheet.
+        assert!(
+            s.ledger_max_imbalance_usd <= s.ledger_max_balance_sheet_usd * 1e-8,
+            "{name}: ledger imbalance {} on {}",
+            s.ledger_max_imbalance_usd,
+            s.ledger_max_balance_sheet_usd
+        );
+        assert!(
+            s.ledger_max_balance_sheet_usd > 1e9,
+            "{name}: the balance sheet is not trivially small"
+        );
+        assert!(s.lots_created > 0, "{name}: some lots exist");
+        for file in [
+            "timeseries.csv",
+            "generations.csv",
+            "events.jsonl",
+            "summary.json",
+            "world.ron",
+        ] {
+            let path = dir.path().join(file);
+            let text =
+                fs::read_to_string(&path).unwrap_or_else(|_| panic!("{name}: {file} missing"));
+            assert_no_non_finite(&name, file, &text);
+            assert!(
+                !dir.path().join(format!("{file}.partial")).exists(),
+                "{name}: {file}.partial left behind"
+            );
+        }
+        let rows = csv_rows(&dir.path().join("timeseries.csv"));
+        assert_eq!(rows.len(), w.ticks as usize, "{name}: one row per tick");
+        assert_eq!(rows[0]["date"], w.start.to_string());
+    }
+}
+
+/// Every number-like token of a CSV or JSON text is finite (JSON writes NaN as null, so
+/// nulls are allowed only for the summary's optional figures).
+fn assert_no_non_finite(world: &str, file: &str, text: &str) {
+    for token in text.split([',', '\n', ':', ' ', '{', '}']) {
+        let t = token.trim().trim_matches('"');
+        let lower = t.to_ascii_lowercase();
+        assert!(
+            !["nan", "inf", "-inf", "infinity", "-infinity"].contains(&lower.as_str()),
+            "{world}: {file} holds {t}"
+        );
+        if let Ok(x) = t.parse::<f64>() {
+            assert!(x.is_finite(), "{world}: {file} holds {t}");
+        }
+    }
+    if file == "summary.json" {
+        let summary: serde_json::Value = serde_json::from_str(text).unwrap();
+        for key in [
+            "default_rate",
+            "lender_losses_usd",
+            "repo_volume_total",
+            "ledger_max_imbalance_usd",
+        ] {
+            assert!(
+                summary[key].is_number(),
+                "{world}: summary {key} is {}",
+                summary[key]
+            );
+        }
+    }
+}
+
+/// Lots are created only by the vendor and destroyed only by scrapping: the fleet the
+/// run ends with is exactly what was built less what was scrapped, tick after tick.
+#[test]
+fn lots_are_conserved_every_tick() {
+    let w = world("subprime_compute", None, &["ticks=200"]);
+    let mut sim = firesale_sim::Simulation::new(&w).unwrap();
+    for tick in 0..w.ticks {
+        sim.step(tick).unwrap();
+        let fleet = sim.world().resource::<firesale_core::Fleet>();
+        assert!(
+            fleet.check_conservation().is_ok(),
+            "tick {tick}: {:?}",
+            fleet.check_conservation()
+        );
+        assert_eq!(fleet.alive() as u64, fleet.created - fleet.scrapped);
+    }
+}
+
+/// The crisis world produces defaults, repossessions and fire sales at a discount far
+/// above anything the calm baseline shows; the baseline has no default wave.
+#[test]
+fn the_crisis_emerges_in_subprime_compute_and_not_in_baseline() {
+    let (crisis, _d1) = run(&world("subprime_compute", None, &[]));
+    let (calm, _d2) = run(&world("baseline", None, &[]));
+    assert!(
+        crisis.defaults_total >= 4,
+        "a default wave: {} defaults",
+        crisis.defaults_total
+    );
+    assert!(
+        crisis.repossessed_lots_total > 100,
+        "repossessions: {}",
+        crisis.repossessed_lots_total
+    );
+    assert!(
+        crisis.trades_total > 100,
+        "secondary trades: {}",
+        crisis.trades_total
+    );
+    let crisis_discount = crisis.peak_discount.expect("crisis trades have a discount");
+    assert!(
+        crisis_discount > 0.4,
+        "fire-sale discount {crisis_discount}"
+    );
+    assert_eq!(calm.defaults_total, 0, "no default wave in the calm world");
+    assert!(calm.peak_discount.unwrap_or(0.0) < crisis_discount - 0.3);
+}
+
+/// A lender of last resort at a fixed haircut softens the fire sale: over several seeds
+/// the backstop world has a lower peak discount and fewer defaults than the crisis world
+/// run with the same seeds.
+#[test]
+fn a_repo_backstop_softens_the_fire_sale() {
+    let (mut crisis_discount, mut backstop_discount) = (0.0, 0.0);
+    let (mut crisis_defaults, mut backstop_defaults) = (0, 0);
+    for seed in 1..=4 {
+        let (c, _d1) = run(&world("subprime_compute", Some(seed), &[]));
+        let (b, _d2) = run(&world("repo_backstop", Some(seed), &[]));
+        crisis_discount += c.peak_discount.unwrap_or(0.0);
+        backstop_discount += b.peak_discount.unwrap_or(0.0);
+        crisis_defaults += c.defaults_total;
+        backstop_defaults += b.defaults_total;
+        assert!(
+            b.repo_volume_total > 10.0 * c.repo_volume_total.max(1e6),
+            "seed {seed}: the backstop lends, the market desk barely does"
+        );
+    }
+    assert!(
+        backstop_discount < crisis_discount,
+        "mean peak discount {} vs {}",
+        backstop_discount / 4.0,
+        crisis_discount / 4.0
+    );
+    assert!(
+        backstop_defaults < crisis_defaults,
+        "defaults {backstop_defaults} vs {crisis_defaults}"
+    );
+}
+
+/// Older generations lose rent when a newer one ships, through the merit order alone:
+/// the same world with Rubin released early shows a lower H100 rent a year later than
+/// with Rubin held back.
+#[test]
+fn a_new_generation_undercuts_the_old_in_the_merit_order() {
+    let h100_rent = |release: &str, date: &str| -> f64 {
+        let w = world(
+            "baseline",
+            None,
+            &[
+                &format!("generations[4].release=\"{release}\""),
+                "ticks=250",
+            ],
+        );
+        let (_, dir) = run(&w);
+        let rows = csv_rows(&dir.path().join("generations.csv"));
+        rows.iter()
+            .find(|r| r["generation"] == "H100" && r["date"].as_str() >= date)
+            .map(|r| r["rent"].parse().unwrap())
+            .unwrap()
+    };
+    let early = h100_rent("2026-01-05", "2027-01-04");
+    let late = h100_rent("2028-06-05", "2027-01-04");
+    assert!(
+        early < late * 0.95,
+        "H100 rent with Rubin out early {early:.3} vs held back {late:.3}"
+    );
+}
+
+/// The market repo desk stops lending when the secondary market stops trading: every
+/// generation that has gone longer than the desk's tolerance without a trade gets a
+/// 100% haircut, and the desk did lend (haircut below 100%) while trades were fresh.
+#[test]
+fn repo_haircut_reaches_one_when_trading_stops() {
+    let (_, dir) = run(&world("subprime_compute", None, &[]));
+    let rows = csv_rows(&dir.path().join("generations.csv"));
+    let stale: Vec<_> = rows
+        .iter()
+        .filter(|r| {
+            r["weeks_since_trade"].parse::<u32>().is_ok_and(|w| w > 6)
+                || r["weeks_since_trade"].is_empty()
+        })
+        .collect();
+    assert!(!stale.is_empty());
+    for r in stale {
+        assert_eq!(
+            r["repo_haircut"], "1",
+            "{} {}: stale market but haircut {}",
+            r["date"], r["generation"], r["repo_haircut"]
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r["repo_haircut"].parse::<f64>().is_ok_and(|h| h < 0.9)),
+        "while the market trades, the desk lends"
+    );
+}
+
+/// Same world and seed: byte-identical files. Another seed: another path.
+#[test]
+fn runs_are_reproducible_and_seeds_matter() {
+    let w = world("subprime_compute", None, &["ticks=180"]);
+    let (_, a) = run(&w);
+    let (_, b) = run(&w);
+    for file in [
+        "timeseries.csv",
+        "generations.csv",
+        "events.jsonl",
+        "summary.json",
+        "world.ron",
+    ] {
+        let x = fs::read(a.path().join(file)).unwrap();
+        let y = fs::read(b.path().join(file)).unwrap();
+        assert!(x == y, "{file} differs between two runs of the same seed");
+    }
+    let other = world("subprime_compute", Some(7), &["ticks=180"]);
+    let (_, c) = run(&other);
+    assert_ne!(
+        fs::read(a.path().join("timeseries.csv")).unwrap(),
+        fs::read(c.path().join("timeseries.csv")).unwrap(),
+        "a different seed gives a different path"
+    );
+    let world_ron = fs::read_to_string(c.path().join("world.ron")).unwrap();
+    assert!(
+        world_ron.contains("seed: 7"),
+        "the resolved world records the seed"
+    );
+}
