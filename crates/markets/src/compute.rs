@@ -322,7 +322,7 @@ mod tests {
             cost: 0.5,
             capacity: 60.0,
         };
-        let (price, shares) = clear_merit_order(&[old.clone()], 100.0, 0.0, &params());
+        let (price, shares) = clear_merit_order(std::slice::from_ref(&old), 100.0, 0.0, &params());
         assert!(price > 2.0 && shares[0] == 1.0);
         let new = SupplyStep {
             cost: 0.1,
