@@ -7,7 +7,7 @@
 //! Reading [`Step::ALL`] top to bottom is reading the tick.
 
 use bevy_ecs::prelude::*;
-use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings};
+use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 
 /// The twelve phases of a tick, in the order they run.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,9 +155,11 @@ impl Step {
 }
 
 /// A schedule with the tick's steps chained in order and ambiguity detection as an error,
-/// so that two systems touching the same data without an order fail to build.
+/// so that two systems touching the same data without an order fail to build. It runs
+/// on one thread: the order is the chain, whatever the machine.
 pub fn tick_schedule() -> Schedule {
     let mut schedule = Schedule::default();
+    schedule.set_executor(SingleThreadedExecutor::new());
     schedule.set_build_settings(ScheduleBuildSettings {
         ambiguity_detection: LogLevel::Error,
         ..Default::default()
