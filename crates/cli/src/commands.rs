@@ -1,7 +1,8 @@
 //! What each subcommand does.
 
 use crate::Command;
-use firesale_sim::{RunError, Summary, default_output_dir, run_world};
+use crate::report::print_summary;
+use firesale_sim::{RunError, default_output_dir, run_world};
 use firesale_world::{WorldError, load, shipped_worlds_dir};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -95,54 +96,6 @@ fn run(
         return plot(&dir, quiet);
     }
     ExitCode::SUCCESS
-}
-
-fn print_summary(s: &Summary, seconds: f64) {
-    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
-    println!(
-        "world {}  seed {}  {} .. {}  ({seconds:.1} s)",
-        s.world, s.seed, s.start_date, s.end_date
-    );
-    println!(
-        "  defaults            {} of {} operators ({})",
-        s.defaults_total,
-        s.operators,
-        pct(Some(s.default_rate))
-    );
-    println!(
-        "  peak discount       {} {}",
-        pct(s.peak_discount),
-        s.peak_discount_generation
-            .as_ref()
-            .map(|g| format!(
-                "({g}, {})",
-                s.peak_discount_date.clone().unwrap_or_default()
-            ))
-            .unwrap_or_default()
-    );
-    println!("  recovery rate       {}", pct(s.recovery_rate));
-    println!(
-        "  lender losses       ${:.1}M, {} lender failures",
-        s.lender_losses_usd / 1e6,
-        s.lender_failures
-    );
-    println!(
-        "  repossessed         {} lots, {} unsold at the end, {} weeks to sell on average",
-        s.repossessed_lots_total,
-        s.unsold_inventory_end,
-        s.weeks_to_clear_repossessed
-            .map_or("-".into(), |w| format!("{w:.1}"))
-    );
-    println!("  repo funding        ${:.1}M", s.repo_volume_total / 1e6);
-    println!(
-        "  spread charged      {}  break-even {}",
-        pct(s.mean_spread_charged),
-        pct(s.break_even_spread)
-    );
-    println!(
-        "  ledger imbalance    ${:.2e} on ${:.2e}",
-        s.ledger_max_imbalance_usd, s.ledger_max_balance_sheet_usd
-    );
 }
 
 fn list() -> ExitCode {

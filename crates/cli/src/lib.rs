@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod commands;
+mod report;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
