@@ -91,6 +91,7 @@ fn run(
     };
     if !quiet {
         print_summary(&summary, started.elapsed().as_secs_f64());
+        crate::report::print_answers(&summary);
     }
     if !no_plots {
         return plot(&dir, quiet);

@@ -50,3 +50,45 @@ pub fn print_summary(s: &Summary, seconds: f64) {
         s.ledger_max_imbalance_usd, s.ledger_max_balance_sheet_usd
     );
 }
+
+/// Prints the answers credit analysts ask of a run.
+pub fn print_answers(s: &Summary) {
+    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    let num = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
+    println!("answers");
+    match &s.largest_liquidation {
+        Some(l) => {
+            let time = match l.weeks_to_sell {
+                Some(w) => format!("sold in {w:.0} weeks"),
+                None => format!("{} of {} lots still unsold", l.lots - l.sold_lots, l.lots),
+            };
+            println!(
+                "  largest liquidation {} {} GPUs repossessed {}: {time}, at {} below fundamental and {} below book",
+                l.gpus,
+                l.generation,
+                l.date,
+                pct(l.discount_to_fundamental),
+                pct(l.discount_to_book)
+            );
+        }
+        None => println!("  largest liquidation none: nothing was repossessed"),
+    }
+    println!(
+        "  collateral illusion market LTV above paper LTV by {} at the peak ({})",
+        num(s.collateral_illusion_peak_gap),
+        s.collateral_illusion_peak_date
+            .clone()
+            .unwrap_or_else(|| "-".into())
+    );
+    println!(
+        "  credit mispricing   spread charged {} vs break-even {} (realised defaults × loss given default)",
+        pct(s.mean_spread_charged),
+        pct(s.break_even_spread)
+    );
+    println!(
+        "  correlation         BTC vs AI demand returns: calm {}, stress {} ({} stress weeks)",
+        num(s.btc_demand_correlation_calm),
+        num(s.btc_demand_correlation_stress),
+        s.stress_ticks
+    );
+}

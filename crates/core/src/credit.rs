@@ -232,6 +232,41 @@ pub struct LoanRequests {
     pub requests: Vec<LoanRequest>,
 }
 
+/// One repossession: a defaulted loan's lots taken by its lenders, and how they sold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repossession {
+    /// Tick of the repossession.
+    pub tick: u32,
+    /// The defaulted loan.
+    pub loan: LoanId,
+    /// Lots taken, per generation.
+    pub lots_by_generation: Vec<u32>,
+    /// Lots sold so far.
+    pub sold: u32,
+    /// Sale proceeds so far, $.
+    pub proceeds: f64,
+    /// Fundamental value of the sold lots when they sold, $.
+    pub fundamental_at_sale: f64,
+    /// Straight-line book value of the sold lots when they sold, $.
+    pub book_at_sale: f64,
+    /// Tick of the last sale.
+    pub last_sale_tick: Option<u32>,
+}
+
+impl Repossession {
+    /// Lots taken.
+    pub fn lots(&self) -> u32 {
+        self.lots_by_generation.iter().sum()
+    }
+}
+
+/// Every repossession of the run, in order.
+#[derive(Resource, Debug, Default)]
+pub struct Repossessions {
+    /// Repossessions; a lot's `repossession` indexes this list.
+    pub list: Vec<Repossession>,
+}
+
 /// A borrower's recent cash flows, which lenders read to test DSCR covenants.
 #[derive(Component, Debug, Clone, Default)]
 pub struct BorrowerBooks {

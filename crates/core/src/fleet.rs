@@ -128,6 +128,8 @@ pub struct Lot {
     pub recovered_from: Option<LoanId>,
     /// Tick it was repossessed, to measure how long inventory takes to clear.
     pub repossessed_tick: Option<u32>,
+    /// The repossession it came from (an index into `Repossessions`), until sold.
+    pub repossession: Option<u32>,
     owner: AgentId,
     pledged_to: Option<LoanId>,
 }
@@ -172,6 +174,7 @@ impl Fleet {
             listed: false,
             recovered_from: None,
             repossessed_tick: None,
+            repossession: None,
             owner,
             pledged_to: None,
         });

@@ -56,6 +56,10 @@ pub struct Metrics {
     pub defaults: u32,
     /// Borrowers defaulted so far.
     pub defaults_cum: u32,
+    /// Miners (operators with BTC) defaulted so far.
+    pub miner_defaults_cum: u32,
+    /// Defaults of borrowers with a loan called at maturity (the refinancing wall).
+    pub maturity_defaults_cum: u32,
     /// Principal outstanding at default, summed.
     pub defaulted_debt_cum: f64,
     /// Tenant defaults so far.

@@ -3,8 +3,8 @@
 use crate::components::{Lender, RepoDesk};
 use crate::funding::balance_sheet;
 use crate::marking::MarkContext;
-use firesale_core::LoanStatus;
 use firesale_core::prelude::*;
+use firesale_core::{LoanStatus, Repossession, Repossessions};
 use firesale_markets::{ComputeMarket, SecondaryMarket};
 
 /// Ticks a lender may leave its funders' withdrawals unpaid before it fails.
@@ -26,6 +26,7 @@ pub fn resolve_defaults(
     mut fleet: ResMut<Fleet>,
     mut log: ResMut<EventLog>,
     mut metrics: ResMut<Metrics>,
+    mut repossessions: ResMut<Repossessions>,
     mut lenders: Query<(&Agent, &mut Lender)>,
     desks: Query<&RepoDesk>,
 ) {
@@ -43,6 +44,21 @@ pub fn resolve_defaults(
         }
         let lots = fleet.pledged_to(id);
         let lenders_of = loan.lenders.clone();
+        let record = repossessions.list.len() as u32;
+        let mut lots_by_generation = vec![0u32; gens.list.len()];
+        for &lot in &lots {
+            lots_by_generation[fleet.get(lot).generation.0 as usize] += 1;
+        }
+        repossessions.list.push(Repossession {
+            tick: clock.tick,
+            loan: id,
+            lots_by_generation,
+            sold: 0,
+            proceeds: 0.0,
+            fundamental_at_sale: 0.0,
+            book_at_sale: 0.0,
+            last_sale_tick: None,
+        });
         let allocation = allocate(lots.len(), &lenders_of);
         let mut cursor = 0;
         let mut market_value = 0.0;
@@ -53,6 +69,7 @@ pub fn resolve_defaults(
                 fleet.transfer(lot, lender);
                 fleet.get_mut(lot).recovered_from = Some(id);
                 fleet.get_mut(lot).repossessed_tick = Some(clock.tick);
+                fleet.get_mut(lot).repossession = Some(record);
             }
             cursor += n;
             let loan = book.get(id);
@@ -221,13 +238,26 @@ pub fn list_inventory(
 /// After the auction: sale proceeds of repossessed lots are recoveries of their loan.
 pub fn book_recoveries(
     clock: Res<Clock>,
+    gens: Res<Generations>,
     secondary: Res<SecondaryMarket>,
     mut fleet: ResMut<Fleet>,
     mut book: ResMut<LoanBook>,
     mut metrics: ResMut<Metrics>,
+    mut repossessions: ResMut<Repossessions>,
 ) {
+    let gpus = f64::from(gens.gpus_per_lot);
     for sale in &secondary.sales {
         let lot = fleet.get_mut(sale.lot);
+        if let Some(index) = lot.repossession.take() {
+            let g = lot.generation;
+            let age = f64::from(lot.age_ticks(clock.tick)) * clock.years_per_tick();
+            let record = &mut repossessions.list[index as usize];
+            record.sold += 1;
+            record.proceeds += sale.price_per_lot;
+            record.fundamental_at_sale += metrics.generations[g.0 as usize].fundamental * gpus;
+            record.book_at_sale += gens.book_value_per_gpu(g, age) * gpus;
+            record.last_sale_tick = Some(clock.tick);
+        }
         if let Some(loan) = lot.recovered_from.take() {
             book.get_mut(loan).recovered += sale.price_per_lot;
         }

@@ -289,6 +289,21 @@ fn file_for_bankruptcy(
     metrics: &mut Metrics,
 ) {
     op.status = OperatorStatus::Defaulted(clock.tick);
+    if btc.is_some() {
+        metrics.miner_defaults_cum += 1;
+    }
+    let at_maturity = book.live_of(agent.id).iter().any(|&id| {
+        matches!(
+            book.get(id).status,
+            LoanStatus::Called {
+                reason: CallReason::Maturity,
+                ..
+            }
+        )
+    });
+    if at_maturity {
+        metrics.maturity_defaults_cum += 1;
+    }
     if let Some(btc) = btc {
         let proceeds = btc.treasury * exo.btc_price;
         btc.treasury = 0.0;

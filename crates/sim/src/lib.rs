@@ -2,12 +2,14 @@
 //! guards the invariants after each phase, and streams the outputs to disk.
 #![warn(missing_docs)]
 
+mod answers;
 mod guards;
 mod output;
 mod run;
 mod schedule;
 mod summary;
 
+pub use answers::*;
 pub use output::*;
 pub use run::*;
 pub use schedule::*;

@@ -1,5 +1,6 @@
 //! Running a world tick by tick.
 
+use crate::answers::AnswerTracker;
 use crate::guards::AccountChecks;
 use crate::output::{OutputError, RunWriter, discount};
 use crate::schedule::build_schedule;
@@ -34,6 +35,7 @@ pub struct Simulation {
     peak: (f64, Option<(String, String)>),
     /// Per generation, the last ticks' (lots traded, discount × lots).
     recent_trades: Vec<std::collections::VecDeque<(f64, f64)>>,
+    answers: AnswerTracker,
 }
 
 /// Ticks over which the peak discount is volume-weighted, so that one odd lot on a quiet
@@ -56,6 +58,7 @@ impl Simulation {
             file: file.clone(),
             peak: (f64::NEG_INFINITY, None),
             recent_trades: vec![Default::default(); n],
+            answers: AnswerTracker::default(),
         })
     }
 
@@ -74,6 +77,9 @@ impl Simulation {
         let metrics = self.world.resource::<Metrics>();
         let clock = self.world.resource::<Clock>();
         let gens = self.world.resource::<Generations>();
+        let exo = self.world.resource::<firesale_markets::Exogenous>();
+        self.answers
+            .observe(clock, metrics, exo.btc_return, exo.demand_return);
         for (g, m) in metrics.generations.iter().enumerate() {
             let window = &mut self.recent_trades[g];
             let lots = m.volume as f64;
@@ -132,6 +138,8 @@ impl Simulation {
             directory: world.resource::<firesale_core::Directory>(),
             checks: *world.resource::<AccountChecks>(),
             peak: &self.peak,
+            answers: &self.answers,
+            repossessions: &world.resource::<firesale_core::Repossessions>().list,
         })
     }
 }

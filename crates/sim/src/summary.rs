@@ -1,5 +1,6 @@
 //! The run's headline figures, for `summary.json` and the end of `firesale run`.
 
+use crate::answers::{AnswerTracker, LargestLiquidation, correlation};
 use crate::guards::AccountChecks;
 use firesale_core::{
     AgentKind, Clock, Directory, Fleet, Generations, LoanBook, LoanStatus, Metrics,
@@ -62,6 +63,32 @@ pub struct Summary {
     pub mean_spread_charged: Option<f64>,
     /// Spread that would have covered the realised losses: yearly default rate × loss given default.
     pub break_even_spread: Option<f64>,
+    /// Miners (operators with BTC) at the start.
+    pub miners: u32,
+    /// Miners that defaulted.
+    pub miner_defaults: u32,
+    /// Neo-clouds that defaulted.
+    pub neocloud_defaults: u32,
+    /// Defaults of borrowers whose loan was called at maturity (the refinancing wall).
+    pub maturity_defaults: u32,
+    /// Term-contract tenants that defaulted.
+    pub tenant_defaults: u32,
+    /// Date of the first operator default.
+    pub first_default_date: Option<String>,
+    /// Date of the first tenant default.
+    pub first_tenant_default_date: Option<String>,
+    /// "Liquidating 10,000 H100s": how the largest repossession sold.
+    pub largest_liquidation: Option<LargestLiquidation>,
+    /// The collateral illusion: the largest gap of market LTV over paper LTV.
+    pub collateral_illusion_peak_gap: Option<f64>,
+    /// When that gap peaked.
+    pub collateral_illusion_peak_date: Option<String>,
+    /// Correlation of weekly BTC and demand-index log returns in calm ticks.
+    pub btc_demand_correlation_calm: Option<f64>,
+    /// The same in stress ticks.
+    pub btc_demand_correlation_stress: Option<f64>,
+    /// Ticks in the stress regime.
+    pub stress_ticks: u32,
 }
 
 /// What the summary is computed from.
@@ -86,6 +113,10 @@ pub struct SummaryInputs<'a> {
     pub checks: AccountChecks,
     /// Peak discount and where.
     pub peak: &'a (f64, Option<(String, String)>),
+    /// Running tallies for the analysts' answers.
+    pub answers: &'a AnswerTracker,
+    /// Every repossession.
+    pub repossessions: &'a [firesale_core::Repossession],
 }
 
 impl Summary {
@@ -174,6 +205,19 @@ impl Summary {
             mean_spread_charged: spread,
             break_even_spread: (years > 0.0)
                 .then(|| default_rate / years * (1.0 - recovery_rate.unwrap_or(1.0))),
+            miners: i.directory.count(AgentKind::Miner) as u32,
+            miner_defaults: m.miner_defaults_cum,
+            neocloud_defaults: m.defaults_cum - m.miner_defaults_cum,
+            maturity_defaults: m.maturity_defaults_cum,
+            tenant_defaults: m.tenant_defaults_cum,
+            first_default_date: i.answers.first_default.clone(),
+            first_tenant_default_date: i.answers.first_tenant_default.clone(),
+            largest_liquidation: LargestLiquidation::of(i.repossessions, i.clock, i.gens),
+            collateral_illusion_peak_gap: i.answers.illusion.as_ref().map(|(g, _)| *g),
+            collateral_illusion_peak_date: i.answers.illusion.as_ref().map(|(_, d)| d.clone()),
+            btc_demand_correlation_calm: correlation(&i.answers.calm),
+            btc_demand_correlation_stress: correlation(&i.answers.stress),
+            stress_ticks: i.answers.stress.len() as u32,
         }
     }
 }

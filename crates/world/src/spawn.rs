@@ -77,6 +77,7 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     world.insert_resource(exogenous);
     world.insert_resource(compute);
     world.insert_resource(LoanBook::default());
+    world.insert_resource(Repossessions::default());
     world.insert_resource(CreditOffers::default());
     world.insert_resource(LoanRequests::default());
     world.insert_resource(EventLog::default());
