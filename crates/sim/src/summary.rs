@@ -172,7 +172,8 @@ impl Summary {
         } else {
             0.0
         };
-        let recovery_rate = (principal > 0.0).then(|| recovered / principal);
+        // Proceeds beyond the principal owed are not a recovery rate above 100%.
+        let recovery_rate = (principal > 0.0).then(|| (recovered / principal).min(1.0));
         let (peak, peak_at) = i.peak;
         Summary {
             world: i.file.name.clone(),
