@@ -250,3 +250,40 @@ fn runs_are_reproducible_and_seeds_matter() {
         "the resolved world records the seed"
     );
 }
+
+/// Breaks an operator's power contract (a NaN price) and returns the simulation.
+fn broken_simulation() -> firesale_sim::Simulation {
+    let w = world("baseline", None, &["ticks=150"]);
+    let mut sim = firesale_sim::Simulation::new(&w).unwrap();
+    let world = sim.world_mut();
+    let mut query = world.query::<(&firesale_core::Agent, &mut firesale_core::PowerContract)>();
+    let (_, mut power) = query
+        .iter_mut(world)
+        .find(|(agent, _)| agent.name == "neocloud-2")
+        .expect("baseline has neocloud-2");
+    power.usd_per_kwh = f64::NAN;
+    sim
+}
+
+/// An invalid state stops the run with a message naming the agent, the tick and the phase.
+#[test]
+fn an_invalid_state_stops_the_run_naming_agent_tick_and_phase() {
+    let mut sim = broken_simulation();
+    let error = sim.step(0).expect_err("a NaN power bill cannot be paid");
+    let message = error.to_string();
+    assert!(message.contains("neocloud-2"), "{message}");
+    assert!(message.contains("tick 0"), "{message}");
+    assert!(message.contains("operating costs"), "{message}");
+}
+
+/// A run that stops half-way leaves `.partial` files and no `summary.json`: nothing that
+/// looks like a complete run.
+#[test]
+fn an_interrupted_run_does_not_look_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = broken_simulation().run_to(dir.path(), |_| {});
+    assert!(result.is_err());
+    assert!(!dir.path().join("summary.json").exists());
+    assert!(!dir.path().join("timeseries.csv").exists());
+    assert!(dir.path().join("timeseries.csv.partial").exists());
+}

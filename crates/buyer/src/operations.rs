@@ -5,6 +5,9 @@ use crate::components::Buyer;
 use firesale_core::prelude::*;
 use firesale_markets::{ComputeMarket, Dispatch, Exogenous, Vendor, VendorSale};
 
+/// Spread over the risk-free rate a buyer pays on its drawn credit line, per year.
+pub const CREDIT_LINE_SPREAD: f64 = 0.02;
+
 /// Phase 4: corporate income (indexed to AI demand), power and opex for the hours run,
 /// interest on the drawn line; the line covers a cash shortfall while it lasts.
 #[allow(clippy::too_many_arguments)]
@@ -36,7 +39,7 @@ pub fn pay_buyer_costs(
             .enumerate()
             .map(|(g, h)| h * market.gpu_hour_cost(gens.list[g].kw_per_gpu, usd_per_kwh))
             .sum();
-        let interest = buyer.drawn * (exo.rate + 0.02) * clock.years_per_tick();
+        let interest = buyer.drawn * (exo.rate + CREDIT_LINE_SPREAD) * clock.years_per_tick();
         let due = costs + interest;
         let short = (due - ledger.balance(agent.account)).max(0.0);
         let draw = short.min(buyer.available_credit(exo.stress));
@@ -110,19 +113,9 @@ pub fn invest_buyers(
                     ledger: &mut ledger,
                     gens: &gens,
                     clock: &clock,
+                    log: &mut log,
                 };
-                let bought = sale.buy(agent, newest, wanted);
-                if !bought.is_empty() {
-                    log.push(
-                        &clock,
-                        EventKind::PrimaryPurchase,
-                        vec![agent.name.clone(), "vendor".into()],
-                        price * bought.len() as f64,
-                        bought.len() as u32,
-                        Some(gens.get(newest).name.clone()),
-                        String::new(),
-                    );
-                }
+                sale.buy(agent, newest, wanted);
                 racks.install_stored(&mut fleet, &gens, agent.id);
             }
         }

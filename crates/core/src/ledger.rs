@@ -147,6 +147,11 @@ impl Ledger {
         amount: f64,
         memo: &'static str,
     ) -> f64 {
+        if !amount.is_finite() || amount < 0.0 {
+            // Booked as refused, like any transfer of an amount that is not a number.
+            self.transfer(from, to, amount, memo);
+            return 0.0;
+        }
         let paid = amount.min(self.balance(from).max(0.0));
         self.transfer(from, to, paid, memo);
         paid
@@ -228,5 +233,14 @@ mod tests {
         let paid = ledger.pay_up_to(a, External::Utilities.account(), 25.0, "power");
         assert_eq!(paid, 10.0);
         assert_eq!(ledger.balance(a), 0.0);
+    }
+
+    #[test]
+    fn pay_up_to_refuses_a_nan_bill_instead_of_emptying_the_account() {
+        let mut ledger = Ledger::new();
+        let a = ledger.open("a", 10.0);
+        assert_eq!(ledger.pay_up_to(a, External::Utilities.account(), f64::NAN, "power"), 0.0);
+        assert_eq!(ledger.balance(a), 10.0);
+        assert_eq!(ledger.take_rejected().len(), 1);
     }
 }

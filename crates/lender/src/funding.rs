@@ -115,12 +115,18 @@ pub fn pay_lender_funding(
             "bill yield",
         );
         let interest = lender.funding * (exo.rate + lender.params.funding_spread).max(0.0) * dt;
-        ledger.pay_up_to(
+        let paid = ledger.pay_up_to(
             agent.account,
             External::BondHolders.account(),
             interest,
             "funding interest",
         );
+        // Interest it cannot pay is added to what it owes and demanded at once.
+        let unpaid = interest - paid;
+        if unpaid > 0.0 {
+            lender.funding += unpaid;
+            lender.pending_withdrawal += unpaid;
+        }
         if lender.failed.is_some() {
             continue;
         }

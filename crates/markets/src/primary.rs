@@ -35,6 +35,8 @@ pub struct VendorSale<'a> {
     pub gens: &'a Generations,
     /// Clock.
     pub clock: &'a Clock,
+    /// The event log (every sale is logged).
+    pub log: &'a mut EventLog,
 }
 
 impl VendorSale<'_> {
@@ -65,6 +67,15 @@ impl VendorSale<'_> {
             "primary purchase",
         );
         self.vendor.sold_this_tick[generation.0 as usize] += n;
+        self.log.push(
+            self.clock,
+            EventKind::PrimaryPurchase,
+            vec![buyer.name.clone(), "vendor".into()],
+            price * f64::from(n),
+            n,
+            Some(self.gens.get(generation).name.clone()),
+            String::new(),
+        );
         (0..n)
             .map(|_| {
                 self.fleet

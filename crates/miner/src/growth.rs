@@ -144,9 +144,9 @@ pub fn invest_operators(
                 ledger: &mut ledger,
                 gens: &gens,
                 clock: &clock,
+                log: &mut log,
             };
             let bought = sale.buy(agent, generation, lots);
-            let price = sale.lot_price(generation);
             for &lot in &bought {
                 fleet.pledge(lot, Some(*loan));
             }
@@ -164,17 +164,6 @@ pub fn invest_operators(
                 );
                 l.principal -= paid.min(l.principal);
                 l.original_principal = l.principal;
-            }
-            if !bought.is_empty() {
-                log.push(
-                    &clock,
-                    EventKind::PrimaryPurchase,
-                    vec![agent.name.clone(), "vendor".into()],
-                    price * bought.len() as f64,
-                    bought.len() as u32,
-                    Some(gens.get(generation).name.clone()),
-                    String::new(),
-                );
             }
         }
         racks.install_stored(&mut fleet, &gens, agent.id);

@@ -67,6 +67,11 @@ impl Simulation {
         &self.world
     }
 
+    /// The world being simulated, mutably (for tests that break it on purpose).
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
     /// Runs one tick; returns this tick's events.
     pub fn step(&mut self, tick: u32) -> Result<Vec<firesale_core::Event>, RunError> {
         self.world.resource_mut::<Clock>().tick = tick;

@@ -364,31 +364,9 @@ fn spawn_operator(
                 ledger.transfer(account, agent.account, principal * share, "starting loan");
             });
         }
-        let mut ledger = world.resource_mut::<Ledger>();
-        ledger.transfer(
-            agent.account,
-            External::Vendor.account(),
-            cost,
-            "starting fleet",
-        );
-        let mut fleet = world.resource_mut::<Fleet>();
-        for _ in 0..lots {
-            let lot = fleet.create(g, agent.id, bought_tick);
-            fleet.get_mut(lot).state = LotState::Installed;
-            fleet.pledge(lot, Some(loan_id));
-        }
+        buy_starting_fleet(world, &agent, g, lots, bought_tick, cost, Some(loan_id));
     } else {
-        world.resource_mut::<Ledger>().transfer(
-            agent.account,
-            External::Vendor.account(),
-            cost,
-            "starting fleet",
-        );
-        let mut fleet = world.resource_mut::<Fleet>();
-        for _ in 0..lots {
-            let lot = fleet.create(g, agent.id, bought_tick);
-            fleet.get_mut(lot).state = LotState::Installed;
-        }
+        buy_starting_fleet(world, &agent, g, lots, bought_tick, cost, None);
     }
     let used_kw =
         f64::from(lots) * w.generations[g.0 as usize].kw_per_gpu * f64::from(w.gpus_per_lot);
@@ -463,18 +441,8 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
     let lots = (gpus / f64::from(w.gpus_per_lot)).round() as u32;
     let cost = price_on(w, g, class.fleet_bought) * f64::from(w.gpus_per_lot) * f64::from(lots);
     let (agent, entity) = register(world, name, AgentKind::Buyer, cash + cost);
-    world.resource_mut::<Ledger>().transfer(
-        agent.account,
-        External::Vendor.account(),
-        cost,
-        "starting fleet",
-    );
     let bought_tick = tick_of(w.start, w.tick_days, class.fleet_bought);
-    let mut fleet = world.resource_mut::<Fleet>();
-    for _ in 0..lots {
-        let lot = fleet.create(g, agent.id, bought_tick);
-        fleet.get_mut(lot).state = LotState::Installed;
-    }
+    buy_starting_fleet(world, &agent, g, lots, bought_tick, cost, None);
     let spec = &w.generations[g.0 as usize];
     let used_kw = f64::from(lots) * spec.kw_per_gpu * f64::from(w.gpus_per_lot);
     // The starting fleet always fits: its racks are added to the drawn free capacity.
@@ -508,6 +476,30 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
         PowerContract { usd_per_kwh: power },
         Dispatch::default(),
     ));
+}
+
+/// The agent pays the vendor for its starting fleet, installed, and pledged to its loan if any.
+fn buy_starting_fleet(
+    world: &mut World,
+    agent: &Agent,
+    generation: GenId,
+    lots: u32,
+    bought_tick: i32,
+    cost: f64,
+    loan: Option<LoanId>,
+) {
+    world.resource_mut::<Ledger>().transfer(
+        agent.account,
+        External::Vendor.account(),
+        cost,
+        "starting fleet",
+    );
+    let mut fleet = world.resource_mut::<Fleet>();
+    for _ in 0..lots {
+        let lot = fleet.create(generation, agent.id, bought_tick);
+        fleet.get_mut(lot).state = LotState::Installed;
+        fleet.pledge(lot, loan);
+    }
 }
 
 fn exogenous_params(w: &WorldFile) -> ExogenousParams {
