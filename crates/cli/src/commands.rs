@@ -37,6 +37,9 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::List => list(),
         Command::Plot { run_dir } => plot(&run_dir, false),
         Command::Compare { runs, seed, out } => compare(&runs, seed, out),
+        Command::Ensemble(args) => crate::batch::ensemble(args),
+        Command::Sweep(args) => crate::batch::sweep(args),
+        Command::Merge(args) => crate::batch::merge_shards(args),
     }
 }
 

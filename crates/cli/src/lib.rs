@@ -4,6 +4,7 @@
 //! arguments).
 #![warn(missing_docs)]
 
+mod batch;
 mod commands;
 mod report;
 
@@ -73,6 +74,12 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run many seeds of a world in parallel; per-tick quantiles, summaries, fan charts.
+    Ensemble(batch::BatchArgs),
+    /// Sweep world fields over values, many seeds each; sweep.csv and charts.
+    Sweep(batch::SweepArgs),
+    /// Combine the shards of an ensemble or sweep into what one machine would write.
+    Merge(batch::MergeArgs),
 }
 
 /// Entry point of the `firesale` binary.

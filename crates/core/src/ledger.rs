@@ -239,7 +239,10 @@ mod tests {
     fn pay_up_to_refuses_a_nan_bill_instead_of_emptying_the_account() {
         let mut ledger = Ledger::new();
         let a = ledger.open("a", 10.0);
-        assert_eq!(ledger.pay_up_to(a, External::Utilities.account(), f64::NAN, "power"), 0.0);
+        assert_eq!(
+            ledger.pay_up_to(a, External::Utilities.account(), f64::NAN, "power"),
+            0.0
+        );
         assert_eq!(ledger.balance(a), 10.0);
         assert_eq!(ledger.take_rejected().len(), 1);
     }

@@ -9,8 +9,12 @@ mod dashboard;
 mod data;
 mod defaults;
 mod error;
+mod fan;
+mod heatmap;
+mod named;
 mod plot;
 mod prices;
+mod sweep;
 
 #[cfg(test)]
 mod tests;
@@ -18,6 +22,9 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use error::ReportError;
+pub use fan::{FanChart, Quantiles, plot_fan};
+pub use heatmap::{Heatmap, plot_heatmap};
+pub use sweep::{SweepChart, SweepLine, plot_sweep};
 
 use data::RunData;
 use plot::write_chart;

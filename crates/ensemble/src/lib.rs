@@ -1,0 +1,104 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod aggregate;
+mod charts;
+mod error;
+mod execute;
+mod key_series;
+mod merge;
+mod plan;
+mod quantiles;
+mod seeds;
+mod shard;
+mod summaries;
+mod vary;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+pub use aggregate::{Aggregates, write_aggregates};
+pub use charts::PLOTS_DIR;
+pub use error::EnsembleError;
+pub use execute::{Batch, BatchStats, RunDone, RunOptions};
+pub use key_series::{KeySeries, MEMORY_BUDGET, SeriesBands, TickBands, key_series, tick_bands};
+pub use merge::{Merged, merge};
+pub use plan::{Kind, PLAN_FILE, Plan, PlannedRun, Point, Study, StudyArgs, is_complete};
+pub use quantiles::{Band, LEVEL_COLUMNS, LEVELS};
+pub use seeds::{SEED_RULE, replicate_seed, splitmix64_mix};
+pub use shard::Shard;
+pub use summaries::{HEADLINES, Headline};
+pub use vary::{Vary, points};
+
+/// The aggregate files of an output directory (everything but `plan.json` and `runs/`).
+pub const AGGREGATE_FILES: [&str; 3] = ["ensemble.csv", "summaries.csv", "sweep.csv"];
+
+/// Removes the aggregates of `out` (tables and charts), so that a directory whose runs
+/// are being (re)done never holds aggregates of another set of runs.
+pub(crate) fn remove_aggregates(out: &Path) -> Result<(), EnsembleError> {
+    for name in AGGREGATE_FILES {
+        let path = out.join(name);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(EnsembleError::io(&path))?;
+        }
+    }
+    let plots = out.join(PLOTS_DIR);
+    if plots.exists() {
+        std::fs::remove_dir_all(&plots).map_err(EnsembleError::io(&plots))?;
+    }
+    Ok(())
+}
+
+/// `<path>.partial.<unique>`: unique per process and call, so that shards sharing an
+/// output directory never write into each other's partial file.
+fn partial_path(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(
+        ".partial.{}.{}",
+        std::process::id(),
+        CALLS.fetch_add(1, Ordering::Relaxed)
+    ));
+    PathBuf::from(name)
+}
+
+/// Writes a file whole or not at all: into a partial file, then renamed into place.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EnsembleError> {
+    let partial = partial_path(path);
+    std::fs::write(&partial, bytes).map_err(EnsembleError::io(&partial))?;
+    std::fs::rename(&partial, path).map_err(EnsembleError::io(path))
+}
+
+/// A CSV file streamed to a partial file and renamed into place when finished.
+pub(crate) struct AtomicCsv {
+    path: PathBuf,
+    partial: PathBuf,
+    writer: csv::Writer<File>,
+}
+
+impl AtomicCsv {
+    pub(crate) fn create(path: &Path) -> Result<AtomicCsv, EnsembleError> {
+        let partial = partial_path(path);
+        let writer = csv::Writer::from_path(&partial).map_err(EnsembleError::csv(&partial))?;
+        Ok(AtomicCsv {
+            path: path.to_path_buf(),
+            partial,
+            writer,
+        })
+    }
+
+    pub(crate) fn row(&mut self, cells: &[String]) -> Result<(), EnsembleError> {
+        self.writer
+            .write_record(cells)
+            .map_err(EnsembleError::csv(&self.partial))
+    }
+
+    pub(crate) fn finish(mut self) -> Result<(), EnsembleError> {
+        self.writer
+            .flush()
+            .map_err(EnsembleError::io(&self.partial))?;
+        drop(self.writer);
+        std::fs::rename(&self.partial, &self.path).map_err(EnsembleError::io(&self.path))
+    }
+}
