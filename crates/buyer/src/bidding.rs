@@ -114,14 +114,6 @@ pub fn post_bids(
             }
         }
         // Draw the line so that every bid could be paid if it filled.
-        let short = (spent - ledger.balance(agent.account)).max(0.0);
-        let draw = short.min(buyer.available_credit(exo.stress));
-        ledger.transfer(
-            External::BondHolders.account(),
-            agent.account,
-            draw,
-            "credit line drawn",
-        );
-        buyer.drawn += draw;
+        buyer.draw_credit_for(&mut ledger, agent.account, spent, exo.stress);
     }
 }

@@ -1,7 +1,7 @@
 //! What a buyer owns and the parameters of its rules.
 
-use firesale_core::RentExpectation;
 use firesale_core::prelude::*;
+use firesale_core::{AccountId, RentExpectation};
 
 /// Parameters of one buyer.
 #[derive(Debug, Clone)]
@@ -55,6 +55,25 @@ impl Buyer {
             weekly_costs: 0.0,
             rack_bound: false,
         }
+    }
+
+    /// Draws on the line (as far as it is available) so that `account` holds `amount`.
+    pub fn draw_credit_for(
+        &mut self,
+        ledger: &mut Ledger,
+        account: AccountId,
+        amount: f64,
+        stress: bool,
+    ) {
+        let short = (amount - ledger.balance(account)).max(0.0);
+        let draw = short.min(self.available_credit(stress));
+        ledger.transfer(
+            External::BondHolders.account(),
+            account,
+            draw,
+            "credit line drawn",
+        );
+        self.drawn += draw;
     }
 
     /// Credit it can still draw today.

@@ -41,15 +41,7 @@ pub fn pay_buyer_costs(
             .sum();
         let interest = buyer.drawn * (exo.rate + CREDIT_LINE_SPREAD) * clock.years_per_tick();
         let due = costs + interest;
-        let short = (due - ledger.balance(agent.account)).max(0.0);
-        let draw = short.min(buyer.available_credit(exo.stress));
-        ledger.transfer(
-            External::BondHolders.account(),
-            agent.account,
-            draw,
-            "credit line drawn",
-        );
-        buyer.drawn += draw;
+        buyer.draw_credit_for(&mut ledger, agent.account, due, exo.stress);
         ledger.pay_up_to(
             agent.account,
             External::Utilities.account(),
