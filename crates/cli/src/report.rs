@@ -33,9 +33,10 @@ pub fn print_summary(s: &Summary, seconds: f64) {
         s.lender_failures
     );
     println!(
-        "  repossessed         {} lots, {} unsold at the end, {} weeks to sell on average",
+        "  repossessed         {} lots, {} unsold at the end (${:.1}M at last trade), {} weeks to sell on average",
         s.repossessed_lots_total,
         s.unsold_inventory_end,
+        s.unsold_inventory_value_usd / 1e6,
         s.weeks_to_clear_repossessed
             .map_or("-".into(), |w| format!("{w:.1}"))
     );

@@ -37,8 +37,11 @@ pub struct Summary {
     pub peak_discount_date: Option<String>,
     /// Recovered / principal at default, over defaulted loans.
     pub recovery_rate: Option<f64>,
-    /// Principal at default less recoveries and the market value of unsold repossessed lots.
+    /// Principal at default not yet recovered in cash (unsold repossessed lots count as
+    /// nothing here; their value at the last trade price is `unsold_inventory_value_usd`).
     pub lender_losses_usd: f64,
+    /// Unsold repossessed lots valued at their generation's last trade price, $.
+    pub unsold_inventory_value_usd: f64,
     /// Lenders that failed.
     pub lender_failures: u32,
     /// Mean weeks from repossession to sale of repossessed lots that sold.
@@ -137,7 +140,11 @@ impl Summary {
             })
             .collect();
         let principal: f64 = defaulted.iter().map(|l| l.defaulted_principal).sum();
-        let recovered: f64 = defaulted.iter().map(|l| l.recovered).sum();
+        // A loan recovers at most what it owed; any surplus is not a negative loss.
+        let recovered: f64 = defaulted
+            .iter()
+            .map(|l| l.recovered.min(l.defaulted_principal))
+            .sum();
         let lenders: Vec<_> = i
             .directory
             .iter()
@@ -173,7 +180,7 @@ impl Summary {
             0.0
         };
         // Proceeds beyond the principal owed are not a recovery rate above 100%.
-        let recovery_rate = (principal > 0.0).then(|| (recovered / principal).min(1.0));
+        let recovery_rate = (principal > 0.0).then(|| recovered / principal);
         let (peak, peak_at) = i.peak;
         Summary {
             world: i.file.name.clone(),
@@ -188,7 +195,8 @@ impl Summary {
             peak_discount_generation: peak_at.as_ref().map(|p| p.0.clone()),
             peak_discount_date: peak_at.as_ref().map(|p| p.1.clone()),
             recovery_rate,
-            lender_losses_usd: (principal - recovered - unsold_value).max(0.0),
+            lender_losses_usd: principal - recovered,
+            unsold_inventory_value_usd: unsold_value,
             lender_failures: m.lender_failures_cum,
             weeks_to_clear_repossessed: (m.repossessed_sold_cum > 0).then(|| {
                 m.repossessed_ticks_to_sale_cum as f64 / m.repossessed_sold_cum as f64
