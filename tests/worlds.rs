@@ -99,6 +99,16 @@ fn lots_are_conserved_every_tick() {
         );
         assert_eq!(fleet.alive() as u64, fleet.created - fleet.scrapped);
     }
+    // Recoveries never exceed what a loan owed: a surplus goes back to the estate.
+    for loan in &sim.world().resource::<firesale_core::LoanBook>().loans {
+        assert!(
+            loan.recovered <= loan.defaulted_principal + 1e-6,
+            "loan {:?} recovered {} of {}",
+            loan.id,
+            loan.recovered,
+            loan.defaulted_principal
+        );
+    }
 }
 
 /// The crisis world produces defaults, repossessions and fire sales at a discount far

@@ -235,7 +235,8 @@ pub fn list_inventory(
     }
 }
 
-/// After the auction: sale proceeds of repossessed lots are recoveries of their loan.
+/// After the auction: sale proceeds of repossessed lots are recoveries of their loan, up
+/// to what it owed; a surplus goes to the borrower's estate (its shareholders).
 pub fn book_recoveries(
     clock: Res<Clock>,
     gens: Res<Generations>,
@@ -244,6 +245,8 @@ pub fn book_recoveries(
     mut book: ResMut<LoanBook>,
     mut metrics: ResMut<Metrics>,
     mut repossessions: ResMut<Repossessions>,
+    mut ledger: ResMut<Ledger>,
+    directory: Res<Directory>,
 ) {
     let gpus = f64::from(gens.gpus_per_lot);
     for sale in &secondary.sales {
@@ -258,8 +261,18 @@ pub fn book_recoveries(
             record.book_at_sale += gens.book_value_per_gpu(g, age) * gpus;
             record.last_sale_tick = Some(clock.tick);
         }
-        if let Some(loan) = lot.recovered_from.take() {
-            book.get_mut(loan).recovered += sale.price_per_lot;
+        if let Some(id) = lot.recovered_from.take() {
+            // Proceeds beyond what the loan owed belong to the borrower's estate.
+            let loan = book.get_mut(id);
+            let surplus = (loan.recovered + sale.price_per_lot - loan.defaulted_principal)
+                .clamp(0.0, sale.price_per_lot);
+            loan.recovered += sale.price_per_lot - surplus;
+            ledger.transfer(
+                directory.account(sale.seller),
+                External::Shareholders.account(),
+                surplus,
+                "surplus to the estate",
+            );
         }
         if let Some(tick) = lot.repossessed_tick.take() {
             metrics.repossessed_sold_cum += 1;
