@@ -334,7 +334,7 @@ fn file_for_bankruptcy(
             directory,
             agent.account,
             loan,
-            posted,
+            posted.min(loan.defaulted_principal),
             "posted BTC recovery",
         );
         loan.recovered += paid;
@@ -352,7 +352,7 @@ fn file_for_bankruptcy(
             directory,
             agent.account,
             loan,
-            cash * share,
+            (cash * share).min(loan.defaulted_principal - loan.recovered),
             "estate cash",
         );
         loan.recovered += paid;
@@ -422,7 +422,12 @@ pub fn apply_sale_proceeds(
         if loan.borrower != sale.seller {
             continue;
         }
-        let owed = loan.principal + loan.arrears;
+        let owed = match loan.status {
+            LoanStatus::Defaulted { .. } | LoanStatus::Resolved => {
+                (loan.defaulted_principal - loan.recovered).max(0.0)
+            }
+            _ => loan.principal + loan.arrears,
+        };
         let seller = directory.account(sale.seller);
         let paid = pay_lenders(
             &mut ledger,
