@@ -98,6 +98,38 @@ pub struct Loan {
 }
 
 impl Loan {
+    /// A new performing loan; its id is set by [`LoanBook::add`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        borrower: AgentId,
+        lenders: Vec<(AgentId, f64)>,
+        principal: f64,
+        spread: f64,
+        amortisation: f64,
+        start_tick: u32,
+        maturity_tick: u32,
+        covenants: Covenants,
+    ) -> Self {
+        Loan {
+            id: LoanId(0),
+            borrower,
+            lenders,
+            principal,
+            original_principal: principal,
+            spread,
+            amortisation,
+            start_tick,
+            maturity_tick,
+            covenants,
+            btc_collateral: 0.0,
+            arrears: 0.0,
+            arrears_since: None,
+            status: LoanStatus::Performing,
+            defaulted_principal: 0.0,
+            recovered: 0.0,
+        }
+    }
+
     /// Whether the borrower still owes payments on it.
     pub fn is_live(&self) -> bool {
         matches!(
@@ -136,6 +168,20 @@ impl LoanBook {
     /// The loan with this id, mutably.
     pub fn get_mut(&mut self, id: LoanId) -> &mut Loan {
         &mut self.loans[id.0 as usize]
+    }
+
+    /// A lender's share of the principal of all live loans, $.
+    pub fn exposure(&self, lender: AgentId) -> f64 {
+        self.loans
+            .iter()
+            .filter(|l| l.is_live())
+            .flat_map(|l| {
+                l.lenders
+                    .iter()
+                    .filter(move |(who, _)| *who == lender)
+                    .map(move |(_, s)| s * l.principal)
+            })
+            .sum()
     }
 
     /// Live loans of a borrower, in id order.

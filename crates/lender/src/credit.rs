@@ -35,17 +35,7 @@ pub fn update_credit_terms(
     offers.offers.clear();
     for (agent, lender) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
         let p = &lender.params;
-        let exposure: f64 = book
-            .loans
-            .iter()
-            .filter(|l| l.is_live())
-            .flat_map(|l| {
-                l.lenders
-                    .iter()
-                    .filter(|(w, _)| *w == agent.id)
-                    .map(move |(_, s)| s * l.principal)
-            })
-            .sum();
+        let exposure = book.exposure(agent.id);
         // Losses of the past year as a share of what was at risk (book plus losses).
         let losses = lender.recent_losses(clock.tick, 52);
         let loss_rate = losses / (exposure + losses).max(1.0);
@@ -127,31 +117,26 @@ fn fund(
         offers.offers[*i].capacity -= take;
     }
     let tenor = lead.tenor_ticks.max(1);
-    let id = book.add(Loan {
-        id: LoanId(0),
-        borrower: request.borrower,
-        lenders: shares
-            .iter()
-            .map(|(i, take)| (offers.offers[*i].lender, take / request.amount))
-            .collect(),
-        principal: request.amount,
-        original_principal: request.amount,
-        spread: lead.spread,
-        amortisation: request.amount * lead.amortising_share / f64::from(tenor),
-        start_tick: clock.tick,
-        maturity_tick: clock.tick + tenor,
-        covenants: Covenants {
-            max_ltv: lead.covenant_ltv,
-            min_dscr: lead.min_dscr,
-            cure_ticks: lead.cure_ticks,
-        },
-        btc_collateral: 0.0,
-        arrears: 0.0,
-        arrears_since: None,
-        status: LoanStatus::Performing,
-        defaulted_principal: 0.0,
-        recovered: 0.0,
-    });
+    let lenders = shares
+        .iter()
+        .map(|(i, take)| (offers.offers[*i].lender, take / request.amount))
+        .collect();
+    let covenants = Covenants {
+        max_ltv: lead.covenant_ltv,
+        min_dscr: lead.min_dscr,
+        cure_ticks: lead.cure_ticks,
+    };
+    let amortisation = request.amount * lead.amortising_share / f64::from(tenor);
+    let id = book.add(Loan::new(
+        request.borrower,
+        lenders,
+        request.amount,
+        lead.spread,
+        amortisation,
+        clock.tick,
+        clock.tick + tenor,
+        covenants,
+    ));
     Some(id)
 }
 

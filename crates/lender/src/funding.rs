@@ -58,17 +58,7 @@ pub fn balance_sheet(
     tick: u32,
     desks: &[&RepoDesk],
 ) -> BalanceSheet {
-    let loans = book
-        .loans
-        .iter()
-        .filter(|l| l.is_live())
-        .flat_map(|l| {
-            l.lenders
-                .iter()
-                .filter(|(who, _)| *who == id)
-                .map(move |(_, s)| s * l.principal)
-        })
-        .sum();
+    let loans = book.exposure(id);
     let inventory = fleet
         .owned_by(id)
         .into_iter()

@@ -330,28 +330,22 @@ fn spawn_operator(
         let tenor = clock.ticks_in_years(tenor_years);
         let maturity = (bought_tick + tenor as i32).max(1) as u32;
         let cure = (f64::from(class.cure_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32;
-        let loan = Loan {
-            id: LoanId(0),
-            borrower: agent.id,
-            lenders: shares.clone(),
-            principal,
-            original_principal: principal,
-            spread,
-            amortisation: principal * class.amortising_share / f64::from(tenor.max(1)),
-            start_tick: 0,
-            maturity_tick: maturity,
-            covenants: Covenants {
-                max_ltv: class.covenant_ltv,
-                min_dscr: class.covenant_dscr,
-                cure_ticks: cure,
-            },
-            btc_collateral: 0.0,
-            arrears: 0.0,
-            arrears_since: None,
-            status: LoanStatus::Performing,
-            defaulted_principal: 0.0,
-            recovered: 0.0,
+        let covenants = Covenants {
+            max_ltv: class.covenant_ltv,
+            min_dscr: class.covenant_dscr,
+            cure_ticks: cure,
         };
+        let amortisation = principal * class.amortising_share / f64::from(tenor.max(1));
+        let loan = Loan::new(
+            agent.id,
+            shares.clone(),
+            principal,
+            spread,
+            amortisation,
+            0,
+            maturity,
+            covenants,
+        );
         let loan_id = world.resource_mut::<LoanBook>().add(loan);
         for (lender, share) in &shares {
             // Lenders draw on their funders for what their cash does not cover.
