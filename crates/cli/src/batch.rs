@@ -44,6 +44,9 @@ pub struct BatchArgs {
     /// No progress bar and no table.
     #[arg(long)]
     pub quiet: bool,
+    /// Most memory one run may be estimated to need (e.g. 8GiB, 500MB).
+    #[arg(long, value_name = "SIZE", value_parser = crate::parse_memory, default_value = "4GiB")]
+    pub max_memory: u64,
 }
 
 /// `firesale sweep`.
@@ -77,6 +80,9 @@ pub struct MergeArgs {
 
 /// Exit code of an error: 2 for bad input, 1 for a failure.
 fn fail(e: &EnsembleError) -> ExitCode {
+    if let EnsembleError::Interrupted { .. } = e {
+        return crate::signals::interrupted(&e.to_string());
+    }
     eprintln!("error: {e}");
     if e.is_bad_input() {
         ExitCode::from(2)
@@ -126,10 +132,16 @@ fn run_batch_inner(
             sets: args.sets.clone(),
             varied,
             paired,
+            limits: firesale_world::Limits {
+                max_memory: args.max_memory,
+            },
         },
     )?;
     let plan = &study.plan;
     let out = args.out.clone().unwrap_or_else(|| plan.default_out_dir());
+    if let Err(message) = crate::commands::writable_dir(&out) {
+        return Ok(crate::commands::bad_out(&message));
+    }
     let options = RunOptions {
         jobs: args.jobs,
         shard,
@@ -207,6 +219,11 @@ fn run_batch_inner(
 
 /// `firesale merge`.
 pub fn merge_shards(args: MergeArgs) -> ExitCode {
+    if let Some(out) = &args.out
+        && let Err(message) = crate::commands::writable_dir(out)
+    {
+        return crate::commands::bad_out(&message);
+    }
     match merge(&args.dirs, args.out.as_deref()) {
         Ok(merged) => {
             if !args.quiet {

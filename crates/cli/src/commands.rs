@@ -3,7 +3,7 @@
 use crate::Command;
 use crate::report::print_summary;
 use firesale_sim::{RunError, default_output_dir, run_world};
-use firesale_world::{WorldError, load, shipped_worlds_dir};
+use firesale_world::{Limits, WorldError, estimate, load, load_within, shipped_worlds_dir};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,17 +19,44 @@ pub fn dispatch(command: Command) -> ExitCode {
             sets,
             quiet,
             no_plots,
-        } => run(&world, seed, ticks, out, &sets, quiet, no_plots),
-        Command::Check { world, sets } => match load(&world, None, None, &sets) {
+            max_memory,
+        } => run(
+            &world,
+            RunArgs {
+                seed,
+                ticks,
+                out,
+                sets: &sets,
+                quiet,
+                no_plots,
+                limits: Limits { max_memory },
+            },
+        ),
+        Command::Check {
+            world,
+            sets,
+            max_memory,
+        } => match load_within(&world, None, None, &sets, &Limits { max_memory }) {
             Ok((file, w)) => {
                 println!(
-                    "{}: ok ({} ticks from {}, seed {}, {} generations)",
+                    "{}: ok ({} ticks from {}, seed {}, {} generations; {})",
                     file.display(),
                     w.ticks,
                     w.start,
                     w.seed,
-                    w.generations.len()
+                    w.generations.len(),
+                    estimate(&w).describe()
                 );
+                for (i, g) in w.generations.iter().enumerate() {
+                    let end = w.start
+                        + chrono::Duration::days(i64::from(w.ticks) * i64::from(w.tick_days));
+                    if g.release >= end {
+                        println!(
+                            "  note: generations[{i}] ({}) is released on {}, after the run ends ({end}): it does not ship in this run",
+                            g.name, g.release
+                        );
+                    }
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => bad_input(&e),
@@ -48,20 +75,64 @@ fn bad_input(e: &WorldError) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run(
-    world: &str,
+/// The options of `firesale run`.
+struct RunArgs<'a> {
     seed: Option<u64>,
     ticks: Option<u32>,
     out: Option<PathBuf>,
-    sets: &[String],
+    sets: &'a [String],
     quiet: bool,
     no_plots: bool,
-) -> ExitCode {
-    let (file, w) = match load(world, seed, ticks, sets) {
+    limits: Limits,
+}
+
+/// Makes sure `dir` can hold outputs before any work starts; the error names the path
+/// and what is wrong with it.
+pub(crate) fn writable_dir(dir: &Path) -> Result<(), String> {
+    if let Some(file) = dir.ancestors().find(|a| a.exists() && !a.is_dir()) {
+        return Err(format!(
+            "{}: cannot write outputs there: {} is a file, not a directory",
+            dir.display(),
+            file.display()
+        ));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("{}: cannot create the output directory: {e}", dir.display()))?;
+    let probe = dir.join(format!(".firesale-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| {
+        format!(
+            "{}: cannot write in the output directory: {e}",
+            dir.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Exit code 2 for an output directory that cannot be written.
+pub(crate) fn bad_out(message: &str) -> ExitCode {
+    eprintln!("error: --out {message}");
+    ExitCode::from(2)
+}
+
+fn run(world: &str, args: RunArgs) -> ExitCode {
+    let RunArgs {
+        seed,
+        ticks,
+        out,
+        sets,
+        quiet,
+        no_plots,
+        limits,
+    } = args;
+    let (file, w) = match load_within(world, seed, ticks, sets, &limits) {
         Ok(loaded) => loaded,
         Err(e) => return bad_input(&e),
     };
     let dir = out.unwrap_or_else(|| default_output_dir(&w));
+    if let Err(message) = writable_dir(&dir) {
+        return bad_out(&message);
+    }
     if !quiet {
         eprintln!(
             "firesale: world {} ({}), seed {}, {} ticks -> {}",
@@ -87,6 +158,11 @@ fn run(
     let summary = match result {
         Ok(summary) => summary,
         Err(RunError::World(e)) => return bad_input(&e),
+        Err(RunError::Interrupted { tick, ticks }) => {
+            return crate::signals::interrupted(&format!(
+                "interrupted at tick {tick} of {ticks}: nothing of the run was kept (a run is whole or absent); run the same command again"
+            ));
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
@@ -201,6 +277,9 @@ fn compare(runs: &[String], seed: Option<u64>, out: Option<PathBuf>) -> ExitCode
             .join("compare")
             .join(names.join("-vs-"))
     });
+    if let Err(message) = writable_dir(&out) {
+        return bad_out(&message);
+    }
     match firesale_report::compare_runs(&dirs, &out) {
         Ok(table) => {
             println!("{table}");

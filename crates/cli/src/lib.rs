@@ -7,6 +7,7 @@
 mod batch;
 mod commands;
 mod report;
+mod signals;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -46,6 +47,9 @@ pub enum Command {
         /// Do not draw plots.
         #[arg(long)]
         no_plots: bool,
+        /// Most memory the run may be estimated to need (e.g. 8GiB, 500MB).
+        #[arg(long, value_name = "SIZE", value_parser = parse_memory, default_value = "4GiB")]
+        max_memory: u64,
     },
     /// Validate a world without running it.
     Check {
@@ -54,6 +58,9 @@ pub enum Command {
         /// Override any world field: path.to.field=VALUE (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+        /// Most memory a run may be estimated to need (e.g. 8GiB, 500MB).
+        #[arg(long, value_name = "SIZE", value_parser = parse_memory, default_value = "4GiB")]
+        max_memory: u64,
     },
     /// List the shipped worlds.
     List,
@@ -82,6 +89,11 @@ pub enum Command {
     Merge(batch::MergeArgs),
 }
 
+/// `--max-memory`: a size in bytes, with an optional unit.
+pub(crate) fn parse_memory(text: &str) -> Result<u64, String> {
+    firesale_world::Limits::parse_memory(text)
+}
+
 /// Entry point of the `firesale` binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -95,5 +107,6 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    commands::dispatch(cli.command)
+    signals::install();
+    signals::finish(commands::dispatch(cli.command))
 }

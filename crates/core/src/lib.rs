@@ -7,6 +7,7 @@ mod credit;
 mod events;
 mod fleet;
 mod halt;
+pub mod interrupt;
 mod ledger;
 mod metrics;
 mod phase;

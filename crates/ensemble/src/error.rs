@@ -92,6 +92,19 @@ pub enum EnsembleError {
     /// A chart could not be drawn.
     #[error(transparent)]
     Report(#[from] firesale_report::ReportError),
+    /// A stop was requested (Ctrl-C or SIGTERM): runs in progress were removed, complete
+    /// ones kept for `--resume`.
+    #[error(
+        "interrupted: {complete} of {total} runs are complete in {out}; for ensemble and sweep, run the same command with --resume to finish the rest; for merge, run it again"
+    )]
+    Interrupted {
+        /// Complete runs of the slice, kept.
+        complete: usize,
+        /// Runs in the slice.
+        total: usize,
+        /// The output directory.
+        out: PathBuf,
+    },
     /// The thread pool could not be built.
     #[error("cannot start {jobs} worker threads: {message}")]
     Threads {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use firesale_sim::run_world;
+use firesale_sim::{interrupt, run_world};
 use rayon::prelude::*;
 
 use crate::plan::{Plan, PlannedRun, Study, is_complete};
@@ -40,6 +40,7 @@ pub struct Batch<'s> {
     pending: Vec<usize>,
     kept: usize,
     jobs: usize,
+    shard: Shard,
 }
 
 /// What one finished run reports to the progress callback.
@@ -98,6 +99,7 @@ impl Study {
             pending: pending.iter().map(|r| r.index).collect(),
             kept: kept.len(),
             jobs,
+            shard: options.shard,
         })
     }
 }
@@ -137,6 +139,9 @@ impl Batch<'_> {
                 .with_max_len(1)
                 .map(|&index| {
                     let run = &self.study.plan.runs[index];
+                    if interrupt::stop_requested() {
+                        return Err(String::new());
+                    }
                     let result = self.run_one(run);
                     on_done(&RunDone {
                         index,
@@ -147,6 +152,23 @@ impl Batch<'_> {
                 })
                 .collect()
         });
+        if interrupt::stop_requested() {
+            let slice: Vec<&PlannedRun> = self
+                .study
+                .plan
+                .runs
+                .iter()
+                .filter(|r| self.shard.contains(r.index))
+                .collect();
+            return Err(EnsembleError::Interrupted {
+                complete: slice
+                    .iter()
+                    .filter(|r| is_complete(&self.out.join(&r.dir)))
+                    .count(),
+                total: slice.len(),
+                out: self.out.clone(),
+            });
+        }
         let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
         if !failures.is_empty() {
             return Err(EnsembleError::RunsFailed { failures });
@@ -164,8 +186,14 @@ impl Batch<'_> {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot clear it: {e}"))?;
         }
-        run_world(&self.study.world_of(run), &dir, |_| {})
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        match run_world(&self.study.world_of(run), &dir, |_| {}) {
+            Ok(_) => Ok(()),
+            Err(e @ firesale_sim::RunError::Interrupted { .. }) => {
+                // Nothing of an interrupted run is kept: it is redone on --resume.
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

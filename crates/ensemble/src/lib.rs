@@ -14,6 +14,7 @@ mod shard;
 mod summaries;
 mod vary;
 
+use firesale_sim::interrupt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -49,25 +50,10 @@ pub(crate) fn remove_aggregates(out: &Path) -> Result<(), EnsembleError> {
     Ok(())
 }
 
-/// `<path>.partial.<unique>`: unique per process and call, so that shards sharing an
-/// output directory never write into each other's partial file.
-fn partial_path(path: &Path) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(
-        ".partial.{}.{}",
-        std::process::id(),
-        CALLS.fetch_add(1, Ordering::Relaxed)
-    ));
-    PathBuf::from(name)
-}
-
 /// Writes a file whole or not at all: into a partial file, then renamed into place.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EnsembleError> {
-    let partial = partial_path(path);
-    std::fs::write(&partial, bytes).map_err(EnsembleError::io(&partial))?;
-    std::fs::rename(&partial, path).map_err(EnsembleError::io(path))
+    interrupt::write_atomic(path, bytes)
+        .map_err(|(path, source)| EnsembleError::Io { path, source })
 }
 
 /// A CSV file streamed to a partial file and renamed into place when finished.
@@ -79,8 +65,11 @@ pub(crate) struct AtomicCsv {
 
 impl AtomicCsv {
     pub(crate) fn create(path: &Path) -> Result<AtomicCsv, EnsembleError> {
-        let partial = partial_path(path);
-        let writer = csv::Writer::from_path(&partial).map_err(EnsembleError::csv(&partial))?;
+        let partial = interrupt::partial_path(path);
+        let file = interrupt::partials()
+            .create(&partial)
+            .map_err(EnsembleError::io(&partial))?;
+        let writer = csv::Writer::from_writer(file);
         Ok(AtomicCsv {
             path: path.to_path_buf(),
             partial,
@@ -99,6 +88,8 @@ impl AtomicCsv {
             .flush()
             .map_err(EnsembleError::io(&self.partial))?;
         drop(self.writer);
-        std::fs::rename(&self.partial, &self.path).map_err(EnsembleError::io(&self.path))
+        interrupt::partials()
+            .commit(&self.partial, &self.path)
+            .map_err(EnsembleError::io(&self.path))
     }
 }

@@ -51,6 +51,18 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>) -> Result<Merged, EnsembleErr
     let sources: Vec<&PathBuf> = dirs.iter().filter(|d| !same_as_out(d)).collect();
     let mut copied = 0;
     for run in &plan.runs {
+        if firesale_sim::interrupt::stop_requested() {
+            let complete = plan
+                .runs
+                .iter()
+                .filter(|r| is_complete(&out.join(&r.dir)))
+                .count();
+            return Err(EnsembleError::Interrupted {
+                complete,
+                total: plan.runs.len(),
+                out,
+            });
+        }
         let target = out.join(&run.dir);
         if is_complete(&target) {
             continue;

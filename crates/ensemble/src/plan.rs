@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use firesale_world::{WorldError, WorldFile, load, to_ron};
+use firesale_world::{Limits, WorldError, WorldFile, load_within, to_ron};
 use serde::{Deserialize, Serialize};
 
 use crate::seeds::{SEED_RULE, replicate_seed};
@@ -96,6 +96,8 @@ pub struct StudyArgs {
     pub varied: Vec<Vary>,
     /// `--paired`.
     pub paired: bool,
+    /// What one run may cost (`--max-memory`).
+    pub limits: Limits,
 }
 
 /// A plan with the resolved world of each point, ready to run.
@@ -120,7 +122,7 @@ impl Study {
                 "a sweep needs at least one --vary path.to.field=VALUES".into(),
             ));
         }
-        let (_, base) = load(&args.world, args.seed, args.ticks, &args.sets)?;
+        let (_, base) = load_within(&args.world, args.seed, args.ticks, &args.sets, &args.limits)?;
         let base_seed = base.seed;
         let mut worlds = Vec::new();
         let mut plan_points = Vec::new();
@@ -132,8 +134,14 @@ impl Study {
                 .map(|(v, value)| format!("{}={value}", v.path))
                 .collect();
             let sets = [args.sets.clone(), varied_sets.clone()].concat();
-            let (_, world) = load(&args.world, Some(base_seed), args.ticks, &sets)
-                .map_err(|e| blame_vary(e, &varied_sets))?;
+            let (_, world) = load_within(
+                &args.world,
+                Some(base_seed),
+                args.ticks,
+                &sets,
+                &args.limits,
+            )
+            .map_err(|e| blame_vary(e, &varied_sets))?;
             plan_points.push(Point {
                 values,
                 world_digest: format!("{:016x}", fnv1a64(to_ron(&world).as_bytes())),

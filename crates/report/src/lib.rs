@@ -76,9 +76,6 @@ pub fn compare_runs(run_dirs: &[PathBuf], out_dir: &Path) -> Result<String, Repo
 
 /// Writes `<path>.partial`, then renames it to `path`, so readers never see half a file.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, bytes).map_err(|e| ReportError::io(&partial, e))?;
-    std::fs::rename(&partial, path).map_err(|e| ReportError::io(path, e))
+    firesale_core::interrupt::write_atomic(path, bytes)
+        .map_err(|(path, e)| ReportError::io(&path, e))
 }

@@ -10,6 +10,7 @@ mod schedule;
 mod summary;
 
 pub use answers::*;
+pub use firesale_core::interrupt;
 pub use output::*;
 pub use run::*;
 pub use schedule::*;

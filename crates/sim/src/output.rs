@@ -5,6 +5,7 @@
 //! about to be written stops the run instead.
 
 use csv::Writer;
+use firesale_core::interrupt::partials;
 use firesale_core::{Clock, Event, Generations, Metrics};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -169,10 +170,7 @@ impl RunWriter {
         fs::write(&world_path, world_ron).map_err(io(&world_path))?;
         let csv_writer = |name: &str, header: &[&str]| -> Result<Writer<File>, OutputError> {
             let path = partial(dir, name);
-            let mut w = Writer::from_path(&path).map_err(|source| OutputError::Csv {
-                path: path.clone(),
-                source,
-            })?;
+            let mut w = Writer::from_writer(partials().create(&path).map_err(io(&path))?);
             w.write_record(header)
                 .map_err(|source| OutputError::Csv { path, source })?;
             Ok(w)
@@ -182,7 +180,7 @@ impl RunWriter {
             dir: dir.to_path_buf(),
             timeseries: csv_writer("timeseries.csv", &TIMESERIES_COLUMNS)?,
             generations: csv_writer("generations.csv", &GENERATION_COLUMNS)?,
-            events: BufWriter::new(File::create(&events_path).map_err(io(&events_path))?),
+            events: BufWriter::new(partials().create(&events_path).map_err(io(&events_path))?),
         })
     }
 
@@ -298,12 +296,31 @@ impl RunWriter {
         drop(self);
         for name in ["timeseries.csv", "generations.csv", "events.jsonl"] {
             let from = partial(&dir, name);
-            fs::rename(&from, dir.join(name)).map_err(io(&from))?;
+            partials()
+                .commit(&from, &dir.join(name))
+                .map_err(io(&from))?;
         }
         let summary = partial(&dir, "summary.json");
-        fs::write(&summary, summary_json).map_err(io(&summary))?;
-        fs::rename(&summary, dir.join("summary.json")).map_err(io(&summary))?;
+        partials()
+            .create(&summary)
+            .and_then(|mut f| f.write_all(summary_json.as_bytes()))
+            .map_err(io(&summary))?;
+        partials()
+            .commit(&summary, &dir.join("summary.json"))
+            .map_err(io(&summary))?;
         Ok(dir)
+    }
+
+    /// Gives the run up (it was interrupted): deletes its partial files and its
+    /// `world.ron`, and the directory itself if nothing else is in it.
+    pub fn abandon(self) {
+        let dir = self.dir.clone();
+        drop(self);
+        for name in ["timeseries.csv", "generations.csv", "events.jsonl"] {
+            partials().remove(&partial(&dir, name));
+        }
+        let _ = fs::remove_file(dir.join("world.ron"));
+        let _ = fs::remove_dir(&dir);
     }
 }
 

@@ -25,6 +25,14 @@ pub enum RunError {
     /// Outputs could not be written.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A stop was requested (Ctrl-C or SIGTERM); nothing of the run was kept.
+    #[error("interrupted at tick {tick} of {ticks}: the run's files were removed")]
+    Interrupted {
+        /// The tick about to run.
+        tick: u32,
+        /// Ticks in the run.
+        ticks: u32,
+    },
 }
 
 /// A world ready to run.
@@ -113,6 +121,13 @@ impl Simulation {
     pub fn run_to(mut self, dir: &Path, mut on_tick: impl FnMut(u32)) -> Result<Summary, RunError> {
         let mut writer = RunWriter::create(dir, &to_ron(&self.file))?;
         for tick in 0..self.file.ticks {
+            if crate::interrupt::stop_requested() {
+                writer.abandon();
+                return Err(RunError::Interrupted {
+                    tick,
+                    ticks: self.file.ticks,
+                });
+            }
             let events = self.step(tick)?;
             let world = &self.world;
             writer.record(

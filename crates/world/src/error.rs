@@ -33,6 +33,14 @@ pub enum WorldError {
     /// A value outside its valid range, or an inconsistent world.
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Invalid>),
+    /// A world whose run would pass a resource limit (memory).
+    #[error("{file}: {message}")]
+    TooLarge {
+        /// File.
+        file: String,
+        /// The estimate, the fields that drive it and how to raise the limit.
+        message: String,
+    },
     /// A `--set` override that does not fit the schema.
     #[error("--set {arg}: {message}")]
     Override {

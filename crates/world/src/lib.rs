@@ -2,6 +2,7 @@
 //! overrides, and spawning a world's agents into a bevy `World`.
 #![warn(missing_docs)]
 
+mod cost;
 mod dist;
 mod error;
 mod load;
@@ -9,6 +10,7 @@ mod schema;
 mod spawn;
 mod validate;
 
+pub use cost::*;
 pub use error::*;
 pub use load::*;
 pub use schema::*;

@@ -1,5 +1,6 @@
 //! Reading a world: finding the file, parsing with positions, overrides, validation.
 
+use crate::cost::{Limits, check_cost};
 use crate::error::{Invalid, WorldError};
 use crate::schema::WorldFile;
 use crate::validate::validate;
@@ -65,18 +66,27 @@ pub fn parse(text: &str, file: &Path) -> Result<WorldFile, WorldError> {
     Ok(world)
 }
 
-/// Reads, parses, overrides and validates a world.
+/// Reads, parses, overrides and validates a world, within the default [`Limits`].
 pub fn load(
     name_or_path: &str,
     seed: Option<u64>,
     ticks: Option<u32>,
     sets: &[String],
 ) -> Result<(PathBuf, WorldFile), WorldError> {
+    load_within(name_or_path, seed, ticks, sets, &Limits::default())
+}
+
+/// Reads, parses, overrides and validates a world, and refuses one whose run would
+/// pass `limits`.
+pub fn load_within(
+    name_or_path: &str,
+    seed: Option<u64>,
+    ticks: Option<u32>,
+    sets: &[String],
+    limits: &Limits,
+) -> Result<(PathBuf, WorldFile), WorldError> {
     let file = resolve(name_or_path)?;
-    let text = std::fs::read_to_string(&file).map_err(|source| WorldError::Io {
-        file: file.clone(),
-        source,
-    })?;
+    let text = read_text(&file)?;
     let mut world = parse(&text, &file)?;
     if let Some(seed) = seed {
         world.seed = seed;
@@ -87,7 +97,29 @@ pub fn load(
     let world = apply_overrides(world, sets)?;
     let shown = file.display().to_string();
     validate(&world, &shown).map_err(WorldError::Invalid)?;
+    check_cost(&world, &shown, limits)?;
     Ok((file, world))
+}
+
+/// A world file's text; a file that is not UTF-8 is named with the line and column of
+/// its first bad byte.
+fn read_text(file: &Path) -> Result<String, WorldError> {
+    let bytes = std::fs::read(file).map_err(|source| WorldError::Io {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        WorldError::Parse {
+            file: file.to_path_buf(),
+            line,
+            column,
+            path: "(file)".into(),
+            message: "not UTF-8 text: a world file is RON, saved as UTF-8".into(),
+        }
+    })
 }
 
 /// Applies `path.to.field=VALUE` overrides; each is checked against the schema.

@@ -5,6 +5,12 @@
 
 use crate::error::Invalid;
 use crate::schema::*;
+use chrono::NaiveDate;
+
+/// The date of `(year, month, day)`; the limits above are valid dates.
+fn date_of((y, m, d): (i32, u32, u32)) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
 
 /// Valid ranges shared by validation and sampling (a drawn value is clamped to them).
 pub mod range {
@@ -24,6 +30,37 @@ pub mod range {
     pub const TENOR: (f64, f64) = (0.1, 30.0);
     /// A leverage multiple.
     pub const LEVERAGE: (f64, f64) = (0.0, 50.0);
+}
+
+/// Plausible bounds on counts and sizes: far beyond any real market, but small enough
+/// that no arithmetic on them overflows and no run is started that cannot finish.
+pub mod limit {
+    /// Ticks in a run.
+    pub const TICKS: u32 = 5_000;
+    /// GPUs in one lot.
+    pub const GPUS_PER_LOT: u32 = 100_000;
+    /// GPU generations in a world.
+    pub const GENERATIONS: usize = 100;
+    /// Agents in one class.
+    pub const AGENTS_PER_CLASS: u32 = 1_000_000;
+    /// Classes of one kind of agent.
+    pub const CLASSES: usize = 1_000;
+    /// Scheduled shocks or moves of one process.
+    pub const SHOCKS: usize = 1_000;
+    /// Lots per tick (vendor deliveries, a buyer's bids).
+    pub const LOTS_PER_TICK: u32 = 1_000_000;
+    /// Weeks of any delay (cure periods, rack builds, shocks).
+    pub const WEEKS: u32 = 5_200;
+    /// GPUs one agent owns at the start (the world's whole fleet is a few million).
+    pub const GPUS: f64 = 1e7;
+    /// Rack power of one agent, kW (100 GW).
+    pub const KW: f64 = 1e8;
+    /// Tranches of a bid ladder.
+    pub const LADDER: usize = 100;
+    /// The earliest date a world may name.
+    pub const FIRST_DATE: (i32, u32, u32) = (1900, 1, 1);
+    /// The latest date a world may name.
+    pub const LAST_DATE: (i32, u32, u32) = (2200, 12, 31);
 }
 
 struct Checker<'a> {
@@ -49,9 +86,13 @@ impl Checker<'_> {
         }
     }
 
-    fn above(&mut self, path: impl Into<String>, value: f64, lo: f64) {
-        if !(value.is_finite() && value > lo) {
-            self.fail(path, format!("expected a value above {lo}, found {value}"));
+    /// A value above zero and at most `hi`.
+    fn positive(&mut self, path: impl Into<String>, value: f64, hi: f64) {
+        if !(value.is_finite() && value > 0.0 && value <= hi) {
+            self.fail(
+                path,
+                format!("expected a value above 0 and at most {hi}, found {value}"),
+            );
         }
     }
 
@@ -62,12 +103,114 @@ impl Checker<'_> {
     }
 
     fn shocks(&mut self, path: &str, shocks: &[Shock]) {
+        self.length(path, shocks.len(), limit::SHOCKS);
         for (i, s) in shocks.iter().enumerate() {
             let p = format!("{path}[{i}]");
-            self.above(format!("{p}.change"), s.change, -1.0);
-            if s.weeks == 0 {
-                self.fail(format!("{p}.weeks"), "expected at least 1 week, found 0");
+            self.range(format!("{p}.change"), s.change, (-0.999, 100.0));
+            self.whole(format!("{p}.weeks"), s.weeks, 1, limit::WEEKS);
+        }
+    }
+
+    /// A whole number in `[lo, hi]`.
+    fn whole(&mut self, path: impl Into<String>, value: u32, lo: u32, hi: u32) {
+        if value < lo || value > hi {
+            self.fail(path, format!("expected {lo} to {hi}, found {value}"));
+        }
+    }
+
+    /// A list of at most `most` entries.
+    fn length(&mut self, path: &str, len: usize, most: usize) {
+        if len > most {
+            self.fail(
+                path,
+                format!("expected at most {most} entries, found {len}"),
+            );
+        }
+    }
+
+    /// A date inside the calendar firesale works in.
+    fn date(&mut self, path: impl Into<String>, date: NaiveDate) {
+        let (first, last) = (date_of(limit::FIRST_DATE), date_of(limit::LAST_DATE));
+        if date < first || date > last {
+            self.fail(
+                path,
+                format!("expected a date from {first} to {last}, found {date}"),
+            );
+        }
+    }
+
+    /// Every date of the world besides `start`.
+    fn dates(&mut self, world: &WorldFile) {
+        for (i, g) in world.generations.iter().enumerate() {
+            self.date(format!("generations[{i}].release"), g.release);
+        }
+        for (path, shocks) in [
+            ("demand.shocks", &world.demand.shocks),
+            ("btc.shocks", &world.btc.shocks),
+            ("power.shocks", &world.power.shocks),
+        ] {
+            for (i, s) in shocks.iter().enumerate() {
+                self.date(format!("{path}[{i}].date"), s.date);
             }
+        }
+        self.length("btc.halvings", world.btc.halvings.len(), limit::SHOCKS);
+        for (i, h) in world.btc.halvings.iter().enumerate() {
+            self.date(format!("btc.halvings[{i}]"), *h);
+        }
+        self.length("rates.moves", world.rates.moves.len(), limit::SHOCKS);
+        for (i, m) in world.rates.moves.iter().enumerate() {
+            self.date(format!("rates.moves[{i}].date"), m.date);
+            self.range(format!("rates.moves[{i}].change"), m.change, (-1.0, 1.0));
+        }
+        for (i, o) in world.operators.iter().enumerate() {
+            self.date(format!("operators[{i}].fleet_bought"), o.fleet_bought);
+        }
+        for (i, b) in world.buyers.iter().enumerate() {
+            self.date(format!("buyers[{i}].fleet_bought"), b.fleet_bought);
+        }
+    }
+
+    /// Class and generation names: present, and each used once (agents are named
+    /// `<class>-<n>` and draw from streams keyed by that name, so two classes with one
+    /// name would share random streams).
+    fn names(&mut self, world: &WorldFile) {
+        let classes = world
+            .operators
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (format!("operators[{i}]"), o.name.as_str(), o.count))
+            .chain(
+                world
+                    .lenders
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (format!("lenders[{i}]"), l.name.as_str(), l.count)),
+            )
+            .chain(
+                world
+                    .buyers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (format!("buyers[{i}]"), b.name.as_str(), b.count)),
+            )
+            .collect::<Vec<_>>();
+        self.length("operators", world.operators.len(), limit::CLASSES);
+        self.length("lenders", world.lenders.len(), limit::CLASSES);
+        self.length("buyers", world.buyers.len(), limit::CLASSES);
+        for (k, (path, name, count)) in classes.iter().enumerate() {
+            if name.is_empty() || name.chars().any(|ch| ch.is_control() || ch == '/') {
+                self.fail(
+                    format!("{path}.name"),
+                    format!("expected a name without `/` or control characters, found {name:?}"),
+                );
+            }
+            if let Some((first, _, _)) = classes[..k].iter().find(|(_, n, _)| n == name) {
+                self.fail(
+                    format!("{path}.name"),
+                    format!("class name {name:?} is already used by {first}: agents of both would share names and random streams"),
+                );
+            }
+            self.whole(format!("{path}.count"), *count, 0, limit::AGENTS_PER_CLASS);
         }
     }
 }
@@ -92,10 +235,14 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             ),
         );
     }
-    if world.ticks == 0 || world.ticks > 5_000 {
+    if world.ticks == 0 || world.ticks > limit::TICKS {
         c.fail(
             "ticks",
-            format!("expected 1 to 5000 ticks, found {}", world.ticks),
+            format!(
+                "expected 1 to {} ticks, found {}",
+                limit::TICKS,
+                world.ticks
+            ),
         );
     }
     if world.tick_days == 0 || world.tick_days > 31 {
@@ -104,15 +251,27 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             format!("expected 1 to 31 days, found {}", world.tick_days),
         );
     }
-    if world.gpus_per_lot == 0 {
-        c.fail("gpus_per_lot", "expected at least 1 GPU per lot, found 0");
+    if world.gpus_per_lot == 0 || world.gpus_per_lot > limit::GPUS_PER_LOT {
+        c.fail(
+            "gpus_per_lot",
+            format!(
+                "expected 1 to {} GPUs per lot, found {}",
+                limit::GPUS_PER_LOT,
+                world.gpus_per_lot
+            ),
+        );
     }
-    let end =
-        world.start + chrono::Duration::days(i64::from(world.ticks) * i64::from(world.tick_days));
-    if world.generations.is_empty() {
+    c.date("start", world.start);
+    c.dates(world);
+    c.names(world);
+    if world.generations.is_empty() || world.generations.len() > limit::GENERATIONS {
         c.fail(
             "generations",
-            "expected at least one GPU generation, found none",
+            format!(
+                "expected 1 to {} generations, found {}",
+                limit::GENERATIONS,
+                world.generations.len()
+            ),
         );
     }
     for (i, g) in world.generations.iter().enumerate() {
@@ -123,35 +282,38 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
                 format!("generation name {:?} is used twice", g.name),
             );
         }
-        if g.release >= end {
-            c.fail(
-                format!("{p}.release"),
-                format!(
-                    "release date {} is after the end of the run ({end})",
-                    g.release
-                ),
-            );
-        }
-        c.above(format!("{p}.perf"), g.perf, 0.0);
-        c.above(format!("{p}.kw_per_gpu"), g.kw_per_gpu, 0.0);
-        c.above(format!("{p}.list_price"), g.list_price, 0.0);
+        c.positive(format!("{p}.perf"), g.perf, 1e4);
+        c.positive(format!("{p}.kw_per_gpu"), g.kw_per_gpu, 1e3);
+        c.positive(format!("{p}.list_price"), g.list_price, 1e9);
         c.range(
             format!("{p}.list_price_decline"),
             g.list_price_decline,
             (0.0, 0.95),
         );
-        c.above(format!("{p}.rack_kw"), g.rack_kw, 0.0);
-        c.above(format!("{p}.useful_life_years"), g.useful_life_years, 0.0);
-        c.above(format!("{p}.max_age_years"), g.max_age_years, 0.0);
+        c.positive(format!("{p}.rack_kw"), g.rack_kw, 1e5);
+        c.range(
+            format!("{p}.useful_life_years"),
+            g.useful_life_years,
+            (0.01, 100.0),
+        );
+        c.range(format!("{p}.max_age_years"), g.max_age_years, (0.01, 100.0));
+        if let Some(lots) = g.vendor_lots_per_tick {
+            c.whole(
+                format!("{p}.vendor_lots_per_tick"),
+                lots,
+                0,
+                limit::LOTS_PER_TICK,
+            );
+        }
     }
     let m = &world.compute;
-    c.above("compute.reference_price", m.reference_price, 0.0);
-    c.above("compute.elasticity", m.elasticity, 0.0);
-    if !(m.price_cap.is_finite() && m.price_cap > m.reference_price) {
+    c.positive("compute.reference_price", m.reference_price, 1e4);
+    c.positive("compute.elasticity", m.elasticity, 100.0);
+    if !(m.price_cap.is_finite() && m.price_cap > m.reference_price && m.price_cap <= 1e6) {
         c.fail(
             "compute.price_cap",
             format!(
-                "expected a cap above the reference price {}, found {}",
+                "expected a cap above the reference price {} and at most 1e6, found {}",
                 m.reference_price, m.price_cap
             ),
         );
@@ -174,13 +336,13 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         range::POWER,
     );
     let d = &world.demand;
-    c.above("demand.initial", d.initial, 0.0);
+    c.positive("demand.initial", d.initial, 1e12);
     c.range("demand.growth", d.growth, (-0.95, 20.0));
     c.range("demand.efficiency_drift", d.efficiency_drift, (0.0, 0.95));
     c.range("demand.volatility", d.volatility, (0.0, 5.0));
     c.shocks("demand.shocks", &d.shocks);
     let b = &world.btc;
-    c.above("btc.initial_price", b.initial_price, 0.0);
+    c.positive("btc.initial_price", b.initial_price, 1e9);
     c.range("btc.drift", b.drift, (-5.0, 5.0));
     c.range("btc.volatility", b.volatility, (0.0, 5.0));
     c.range("btc.jump_intensity", b.jump_intensity, (0.0, 52.0));
@@ -190,14 +352,14 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
     c.range("btc.correlation_stress", b.correlation_stress, (-1.0, 1.0));
     c.range("btc.stress_drawdown", b.stress_drawdown, (0.001, 1.0));
     c.shocks("btc.shocks", &b.shocks);
-    c.above("btc.network_hashrate_eh", b.network_hashrate_eh, 0.0);
+    c.positive("btc.network_hashrate_eh", b.network_hashrate_eh, 1e9);
     c.range("btc.hashrate_growth", b.hashrate_growth, (-0.95, 10.0));
     c.range("btc.block_subsidy", b.block_subsidy, (0.0, 50.0));
     c.range("btc.fees_per_block", b.fees_per_block, (0.0, 50.0));
     c.range("rates.initial", world.rates.initial, (-0.05, 1.0));
     c.shocks("power.shocks", &world.power.shocks);
     let gen_names: Vec<&str> = world.generations.iter().map(|g| g.name.as_str()).collect();
-    if world.operators.iter().map(|o| o.count).sum::<u32>() == 0 {
+    if world.operators.iter().all(|o| o.count == 0) {
         c.fail(
             "operators",
             "expected at least one operator (some class with count > 0), found none",
@@ -215,7 +377,14 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             );
         }
         c.dist(format!("{p}.cash"), &o.cash, range::AMOUNT);
-        c.dist(format!("{p}.gpus"), &o.gpus, range::AMOUNT);
+        c.dist(format!("{p}.gpus"), &o.gpus, (0.0, limit::GPUS));
+        c.whole(format!("{p}.cure_weeks"), o.cure_weeks, 0, limit::WEEKS);
+        c.whole(
+            format!("{p}.rack_build_weeks"),
+            o.rack_build_weeks,
+            0,
+            limit::WEEKS,
+        );
         c.dist(format!("{p}.leverage"), &o.leverage, range::LTV);
         c.dist(format!("{p}.spread"), &o.spread, range::RATE);
         c.dist(format!("{p}.tenor_years"), &o.tenor_years, range::TENOR);
@@ -235,7 +404,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         );
         c.dist(format!("{p}.term_share"), &o.term_share, range::SHARE);
         c.range(format!("{p}.term_premium"), o.term_premium, (0.0, 10.0));
-        c.above(format!("{p}.term_years"), o.term_years, 0.0);
+        c.positive(format!("{p}.term_years"), o.term_years, 100.0);
         c.range(format!("{p}.tenant_hazard"), o.tenant_hazard, (0.0, 52.0));
         c.range(
             format!("{p}.tenant_sensitivity"),
@@ -281,13 +450,12 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             );
         }
     }
-    let credit_lenders: u32 = world
+    if world
         .lenders
         .iter()
         .filter(|l| !matches!(l.kind, LenderKind::RepoDesk(_)))
-        .map(|l| l.count)
-        .sum();
-    if credit_lenders == 0 {
+        .all(|l| l.count == 0)
+    {
         c.fail("lenders", "expected at least one bank, private credit fund or crypto lender with count > 0, found none");
     }
     for (i, l) in world.lenders.iter().enumerate() {
@@ -313,10 +481,10 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
                             "expected at least 1 week, found 0",
                         );
                     }
-                    c.above(
+                    c.positive(
                         format!("{p}.kind.max_position_to_depth"),
                         max_position_to_depth,
-                        0.0,
+                        1e6,
                     );
                 }
             }
@@ -334,7 +502,8 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         c.range(format!("{p}.base_max_ltv"), l.base_max_ltv, range::LTV);
         c.range(format!("{p}.covenant_ltv"), l.covenant_ltv, (0.01, 1.0));
         c.range(format!("{p}.covenant_dscr"), l.covenant_dscr, (0.0, 10.0));
-        c.above(format!("{p}.tenor_years"), l.tenor_years, 0.0);
+        c.positive(format!("{p}.tenor_years"), l.tenor_years, 100.0);
+        c.whole(format!("{p}.cure_weeks"), l.cure_weeks, 0, limit::WEEKS);
         c.range(
             format!("{p}.amortising_share"),
             l.amortising_share,
@@ -371,7 +540,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             (0.0, 1e6),
         );
     }
-    if world.buyers.iter().map(|b| b.count).sum::<u32>() == 0 {
+    if world.buyers.iter().all(|b| b.count == 0) {
         c.fail(
             "buyers",
             "expected at least one GPU buyer (some class with count > 0), found none",
@@ -400,11 +569,28 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             &b.cost_of_capital,
             range::RATE,
         );
-        c.above(format!("{p}.horizon_years"), b.horizon_years, 0.0);
+        c.positive(format!("{p}.horizon_years"), b.horizon_years, 100.0);
         c.dist(format!("{p}.power_price"), &b.power_price, range::POWER);
-        c.dist(format!("{p}.air_kw"), &b.air_kw, range::AMOUNT);
-        c.dist(format!("{p}.liquid_kw"), &b.liquid_kw, range::AMOUNT);
-        c.dist(format!("{p}.gpus"), &b.gpus, range::AMOUNT);
+        c.dist(format!("{p}.air_kw"), &b.air_kw, (0.0, limit::KW));
+        c.dist(format!("{p}.liquid_kw"), &b.liquid_kw, (0.0, limit::KW));
+        c.dist(format!("{p}.gpus"), &b.gpus, (0.0, limit::GPUS));
+        c.whole(
+            format!("{p}.rack_build_weeks"),
+            b.rack_build_weeks,
+            0,
+            limit::WEEKS,
+        );
+        c.whole(
+            format!("{p}.max_lots_per_tick"),
+            b.max_lots_per_tick,
+            0,
+            limit::LOTS_PER_TICK,
+        );
+        c.length(
+            &format!("{p}.bid_ladder"),
+            b.bid_ladder.len(),
+            limit::LADDER,
+        );
         c.range(
             format!("{p}.rack_cost_per_kw"),
             b.rack_cost_per_kw,
