@@ -34,7 +34,10 @@ impl Dist {
             Dist::Fixed(x) if !finite(x) || !in_range(x) => {
                 Some(format!("expected a value in {range}, found {x}"))
             }
-            Dist::Uniform(a, b) if !finite(a) || !finite(b) || a > b => Some(format!(
+            Dist::Uniform(a, b) if !finite(a) || !finite(b) => Some(format!(
+                "Uniform(low, high) needs finite bounds, found ({a}, {b})"
+            )),
+            Dist::Uniform(a, b) if a > b => Some(format!(
                 "Uniform(low, high) needs low <= high, found ({a}, {b})"
             )),
             Dist::Uniform(a, b) if !in_range(a) || !in_range(b) => Some(format!(
@@ -53,6 +56,9 @@ impl Dist {
                     "LogNormal(median, sigma) needs median > 0 and sigma >= 0, found ({median}, {sigma})"
                 ))
             }
+            Dist::LogNormal(_, sigma) if sigma > 5.0 => Some(format!(
+                "LogNormal sigma above 5 spreads draws over more than ten orders of magnitude, found {sigma}"
+            )),
             Dist::LogNormal(median, _) if !in_range(median) => {
                 Some(format!("expected a median in {range}, found {median}"))
             }

@@ -28,14 +28,47 @@ pub fn resolve(name_or_path: &str) -> Result<PathBuf, WorldError> {
     Err(WorldError::NotFound(name_or_path.to_string()))
 }
 
+/// The parser's message, with what was expected where the parser's own words do not
+/// say it (dates, whole numbers, an empty file).
+fn explain(message: &str) -> String {
+    let hint = match message {
+        "input contains invalid characters"
+        | "input is out of range"
+        | "premature end of input"
+        | "trailing input"
+        | "input is not enough for unique date and time" => {
+            "; expected a date \"YYYY-MM-DD\" naming a real day"
+        }
+        m if m.starts_with("Integer is out of bounds") => {
+            "; expected a whole number from 0 to 4294967295 (see the field's bounds)"
+        }
+        m if m.starts_with("Found invalid std identifier") => {
+            "; a distribution is written Fixed(x), Uniform(low, high), Normal(mean, sd) or LogNormal(median, sigma)"
+        }
+        _ => "",
+    };
+    format!("{message}{hint}")
+}
+
 /// Parses RON text; errors carry line, column and the field path.
 pub fn parse(text: &str, file: &Path) -> Result<WorldFile, WorldError> {
+    if text.trim().is_empty() {
+        return Err(WorldError::Parse {
+            file: file.to_path_buf(),
+            line: 1,
+            column: 1,
+            path: "(top level)".into(),
+            message: "Expected opening `(` for struct `World`: the file is empty".into(),
+        });
+    }
+    // A byte-order mark is invisible in most editors; it is not part of the world.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut de = ron::Deserializer::from_str(text).map_err(|e| WorldError::Parse {
         file: file.to_path_buf(),
         line: e.span.start.line,
         column: e.span.start.col,
         path: "(file)".into(),
-        message: e.code.to_string(),
+        message: explain(&e.code.to_string()),
     })?;
     let result: Result<WorldFile, _> = serde_path_to_error::deserialize(&mut de);
     let world = result.map_err(|e| {
@@ -50,7 +83,7 @@ pub fn parse(text: &str, file: &Path) -> Result<WorldFile, WorldError> {
             } else {
                 path
             },
-            message: spanned.code.to_string(),
+            message: explain(&spanned.code.to_string()),
         }
     })?;
     de.end().map_err(|e| {
@@ -60,7 +93,7 @@ pub fn parse(text: &str, file: &Path) -> Result<WorldFile, WorldError> {
             line: spanned.span.start.line,
             column: spanned.span.start.col,
             path: "(after the world)".into(),
-            message: spanned.code.to_string(),
+            message: explain(&spanned.code.to_string()),
         }
     })?;
     Ok(world)

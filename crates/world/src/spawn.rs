@@ -6,7 +6,7 @@
 use crate::error::WorldError;
 use crate::load::invalid;
 use crate::schema::*;
-use crate::validate::range;
+use crate::validate::{limit, range};
 use bevy_ecs::prelude::*;
 use chrono::NaiveDate;
 use firesale_buyer::{Buyer, BuyerParams};
@@ -262,7 +262,7 @@ fn spawn_operator(
         .stream(&format!("params/{name}"));
     let (a0, a1) = range::AMOUNT;
     let cash = class.cash.sample(&mut rng, a0, a1);
-    let gpus = class.gpus.sample(&mut rng, a0, a1);
+    let gpus = class.gpus.sample(&mut rng, 0.0, limit::GPUS);
     let leverage = class.leverage.sample(&mut rng, range::LTV.0, range::LTV.1);
     let spread = class.spread.sample(&mut rng, range::RATE.0, range::RATE.1);
     let power = class
@@ -426,9 +426,9 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
     let power = class
         .power_price
         .sample(&mut rng, range::POWER.0, range::POWER.1);
-    let air_kw = class.air_kw.sample(&mut rng, a0, a1);
-    let liquid_kw = class.liquid_kw.sample(&mut rng, a0, a1);
-    let gpus = class.gpus.sample(&mut rng, a0, a1);
+    let air_kw = class.air_kw.sample(&mut rng, 0.0, limit::KW);
+    let liquid_kw = class.liquid_kw.sample(&mut rng, 0.0, limit::KW);
+    let gpus = class.gpus.sample(&mut rng, 0.0, limit::GPUS);
     let income = class.outside_income_per_week.sample(&mut rng, a0, a1);
 
     let g = gen_id(w, &class.fleet_generation);
