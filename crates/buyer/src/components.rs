@@ -28,6 +28,8 @@ pub struct BuyerParams {
     pub buys_primary: bool,
     /// Corporate income per week at the starting demand index, $.
     pub outside_income_per_week: f64,
+    /// When it sells lots voluntarily.
+    pub resale: firesale_markets::ResaleParams,
 }
 
 /// A GPU buyer.

@@ -5,8 +5,10 @@ mod bidding;
 mod components;
 mod operations;
 mod plugin;
+mod resale;
 
 pub use bidding::*;
 pub use components::*;
 pub use operations::*;
 pub use plugin::*;
+pub use resale::*;

@@ -35,6 +35,21 @@ pub struct GenerationMetrics {
     pub book_value: f64,
     /// Haircut the market repo desks would apply.
     pub repo_haircut: Option<f64>,
+    /// Lots sold this tick by a distressed seller (a borrower under a call or in
+    /// bankruptcy, a lender liquidating collateral, a failed lender).
+    pub distressed_volume: u64,
+    /// Clearing price of a tick in which distressed lots traded, $/GPU.
+    pub distressed_price: Option<f64>,
+    /// Clearing price of a tick in which only voluntary sellers' lots traded, $/GPU.
+    pub voluntary_price: Option<f64>,
+    /// Where this tick's book would clear without the distressed asks, $/GPU (None when
+    /// no voluntary ask would trade).
+    pub counterfactual_price: Option<f64>,
+    /// The non-distressed price of the generation this tick: the volume-weighted
+    /// voluntary price over the recent window, else the counterfactual price, $/GPU.
+    pub reference_price: Option<f64>,
+    /// 1 - distressed price / reference price, when both exist.
+    pub distressed_discount: Option<f64>,
 }
 
 /// The figures of one tick (per-tick counts are reset at the start of each tick).
@@ -107,6 +122,12 @@ impl Metrics {
         self.listed_unsold_lots = 0;
         for g in &mut self.generations {
             g.secondary_price = None;
+            g.distressed_volume = 0;
+            g.distressed_price = None;
+            g.voluntary_price = None;
+            g.counterfactual_price = None;
+            g.reference_price = None;
+            g.distressed_discount = None;
             g.volume = 0;
             g.listed = 0;
             g.unsold = 0;

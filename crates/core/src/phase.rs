@@ -101,6 +101,10 @@ pub enum Step {
     RespondToCalls,
     /// lender: declare defaults, repossess, decide liquidation, repo financing.
     ResolveDefaults,
+    /// miner: operators list lots whose resale beats their value in place, or to free racks.
+    ListOperatorResales,
+    /// buyer: buyers list lots whose resale beats their value in place.
+    ListBuyerResales,
     /// buyer: post bids for secondary lots.
     PostBids,
     /// markets: clear each generation's call auction; lots and cash change hands.
@@ -127,7 +131,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in execution order, with the phase it belongs to.
-    pub const ALL: [(Step, Phase); 23] = [
+    pub const ALL: [(Step, Phase); 25] = [
         (Step::AdvanceExogenous, Phase::Exogenous),
         (Step::ClearComputeMarket, Phase::ComputeMarket),
         (Step::ServeTermContracts, Phase::ComputeMarket),
@@ -140,6 +144,8 @@ impl Step {
         (Step::MarkCollateral, Phase::Marking),
         (Step::RespondToCalls, Phase::LiquidityResponse),
         (Step::ResolveDefaults, Phase::DefaultResolution),
+        (Step::ListOperatorResales, Phase::Auction),
+        (Step::ListBuyerResales, Phase::Auction),
         (Step::PostBids, Phase::Auction),
         (Step::ClearAuctions, Phase::Auction),
         (Step::ApplySaleProceeds, Phase::Auction),

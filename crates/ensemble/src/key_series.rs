@@ -110,11 +110,11 @@ pub fn key_series(generations: &[String]) -> Vec<KeySeries> {
     }
     for (g, name) in generations.iter().enumerate() {
         list.push(KeySeries {
-            name: "discount",
+            name: "distressed_discount",
             generation: Some(name.clone()),
             percent: true,
             title: format!(
-                "{name} fire-sale discount to fundamental (runs with a trade that week)"
+                "{name} fire-sale discount: distressed vs non-distressed price (runs with a distressed trade that week)"
             ),
             y_desc: "discount (%)",
             source: Source::Discount(g),
@@ -247,7 +247,12 @@ impl Sink<'_> {
             return Ok(());
         }
         let mut table = Table::open(&dir.join("generations.csv"))?;
-        let cols = table.columns(&["tick", "generation", "secondary_price", "discount"])?;
+        let cols = table.columns(&[
+            "tick",
+            "generation",
+            "secondary_price",
+            "distressed_discount",
+        ])?;
         let names: Vec<Option<String>> = self
             .chunk
             .iter()

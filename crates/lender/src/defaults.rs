@@ -5,7 +5,7 @@ use crate::funding::balance_sheet;
 use crate::marking::MarkContext;
 use firesale_core::prelude::*;
 use firesale_core::{LoanStatus, Repossession, Repossessions};
-use firesale_markets::{ComputeMarket, SecondaryMarket};
+use firesale_markets::{ComputeMarket, SaleMotive, SecondaryMarket};
 
 /// Ticks a lender may leave its funders' withdrawals unpaid before it fails.
 pub const ILLIQUIDITY_GRACE_TICKS: u32 = 8;
@@ -230,7 +230,12 @@ pub fn list_inventory(
                 ctx.own_mark(lender.params.marking, fleet.get(lot)) / f64::from(gens.gpus_per_lot)
                     * reserve_share
             };
-            secondary.list(&mut fleet, agent.id, lot, reserve);
+            let motive = if lender.failed.is_some() {
+                SaleMotive::FailedLender
+            } else {
+                SaleMotive::LenderLiquidation
+            };
+            secondary.list(&mut fleet, agent.id, lot, reserve, motive);
         }
     }
 }

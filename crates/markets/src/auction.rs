@@ -11,6 +11,38 @@
 use firesale_core::prelude::*;
 use std::collections::VecDeque;
 
+/// Why a seller offers a lot: the distinction Pulvino (1998) draws between distressed
+/// and non-distressed sellers, kept on every ask and every trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SaleMotive {
+    /// An owner selling because resale beats the lot's value in place, or to free racks.
+    Voluntary,
+    /// A borrower raising cash under a margin call, a cure deadline or arrears, or its
+    /// trustee in bankruptcy.
+    BorrowerDistress,
+    /// A lender liquidating repossessed collateral.
+    LenderLiquidation,
+    /// A failed lender dumping its inventory.
+    FailedLender,
+}
+
+impl SaleMotive {
+    /// Whether the seller is forced (everything but a voluntary sale).
+    pub fn is_distressed(self) -> bool {
+        self != SaleMotive::Voluntary
+    }
+
+    /// The name used in the event log.
+    pub fn name(self) -> &'static str {
+        match self {
+            SaleMotive::Voluntary => "voluntary",
+            SaleMotive::BorrowerDistress => "borrower_distress",
+            SaleMotive::LenderLiquidation => "lender_liquidation",
+            SaleMotive::FailedLender => "failed_lender",
+        }
+    }
+}
+
 /// A lot offered for sale.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ask {
@@ -20,6 +52,8 @@ pub struct Ask {
     pub lot: LotId,
     /// Lowest acceptable price, $/GPU.
     pub reserve: f64,
+    /// Why it is offered.
+    pub motive: SaleMotive,
 }
 
 /// A bid for lots of one generation.
@@ -44,6 +78,8 @@ pub struct Sale {
     pub buyer: AgentId,
     /// Price paid for the whole lot, $.
     pub price_per_lot: f64,
+    /// Why the seller sold.
+    pub motive: SaleMotive,
 }
 
 /// What market participants can observe about one generation's secondary market.
@@ -57,6 +93,8 @@ pub struct GenerationMarket {
     pub trades: VecDeque<(u32, f64, u32)>,
     /// Last tick's bids as (limit $/GPU, lots), dearest first.
     pub bid_book: Vec<(f64, u32)>,
+    /// Recent ticks in which only voluntary lots traded: (tick, price $/GPU, lots).
+    pub voluntary_trades: VecDeque<(u32, f64, u32)>,
 }
 
 impl GenerationMarket {
@@ -162,7 +200,14 @@ impl SecondaryMarket {
     }
 
     /// Offers a lot (marks it listed; a lot already listed is not offered twice).
-    pub fn list(&mut self, fleet: &mut Fleet, seller: AgentId, lot: LotId, reserve: f64) {
+    pub fn list(
+        &mut self,
+        fleet: &mut Fleet,
+        seller: AgentId,
+        lot: LotId,
+        reserve: f64,
+        motive: SaleMotive,
+    ) {
         let l = fleet.get_mut(lot);
         if l.listed || l.state == LotState::Scrapped {
             return;
@@ -173,6 +218,7 @@ impl SecondaryMarket {
             seller,
             lot,
             reserve: reserve.max(0.0),
+            motive,
         });
     }
 
@@ -181,6 +227,14 @@ impl SecondaryMarket {
         if bid.lots > 0 && bid.limit.is_finite() && bid.limit > 0.0 {
             self.bids[generation.0 as usize].push(bid);
         }
+    }
+
+    /// The best bid of last tick's book for `generation`, $/GPU.
+    pub fn best_bid(&self, generation: GenId) -> Option<f64> {
+        self.generations[generation.0 as usize]
+            .bid_book
+            .first()
+            .map(|(limit, _)| *limit)
     }
 
     /// Last clearing price, stale or not.
@@ -215,8 +269,40 @@ pub fn uniform_price(asks: &[Ask], bids: &[Bid]) -> Option<(usize, f64)> {
     price.map(|p| (traded, p))
 }
 
+/// How the fire-sale discount is measured: the analyst's conventions, from the world.
+#[derive(Resource, Debug, Clone, Copy, PartialEq)]
+pub struct DiscountMeasure {
+    /// Ticks over which voluntary prices form the non-distressed reference (at least 1).
+    pub reference_window: u32,
+}
+
+/// The non-distressed reference of one generation this tick: the volume-weighted
+/// voluntary price of the recent window, else where the book clears without
+/// distressed asks.
+fn reference_price(
+    voluntary: &VecDeque<(u32, f64, u32)>,
+    tick: u32,
+    window: u32,
+    counterfactual: Option<f64>,
+) -> Option<f64> {
+    let since = tick.saturating_sub(window);
+    let (lots, value) = voluntary
+        .iter()
+        .filter(|(t, ..)| *t > since)
+        .fold((0.0, 0.0), |(l, v), (_, p, q)| {
+            (l + f64::from(*q), v + p * f64::from(*q))
+        });
+    if lots > 0.0 {
+        Some(value / lots)
+    } else {
+        counterfactual
+    }
+}
+
 /// Phase 9: clear every generation's auction; lots and cash change hands.
+#[allow(clippy::too_many_arguments)]
 pub fn clear_auctions(
+    measure: Res<DiscountMeasure>,
     clock: Res<Clock>,
     gens: Res<Generations>,
     mut market: ResMut<SecondaryMarket>,
@@ -256,10 +342,25 @@ pub fn clear_auctions(
 
         let cleared = uniform_price(&asks, &bids);
         let (traded, price) = cleared.unwrap_or((0, 0.0));
+        let distressed = asks
+            .iter()
+            .take(traded)
+            .filter(|a| a.motive.is_distressed())
+            .count();
+        let counterfactual = if asks.iter().any(|a| a.motive.is_distressed()) {
+            let calm: Vec<Ask> = asks
+                .iter()
+                .filter(|a| !a.motive.is_distressed())
+                .cloned()
+                .collect();
+            uniform_price(&calm, &bids).map(|(_, p)| p)
+        } else {
+            cleared.map(|(_, p)| p)
+        };
         // Allocate lots to bids in order.
         let mut bid_index = 0;
         let mut filled_from_bid = 0;
-        let mut by_pair: Vec<(AgentId, AgentId, u32)> = Vec::new();
+        let mut by_pair: Vec<(AgentId, AgentId, SaleMotive, u32)> = Vec::new();
         for ask in asks.iter().take(traded) {
             while filled_from_bid >= bids[bid_index].lots {
                 bid_index += 1;
@@ -280,16 +381,19 @@ pub fn clear_auctions(
                 seller: ask.seller,
                 buyer,
                 price_per_lot: paid,
+                motive: ask.motive,
             });
             match by_pair.last_mut() {
-                Some((s, b, n)) if *s == ask.seller && *b == buyer => *n += 1,
-                _ => by_pair.push((ask.seller, buyer, 1)),
+                Some((s, b, m, n)) if *s == ask.seller && *b == buyer && *m == ask.motive => {
+                    *n += 1
+                }
+                _ => by_pair.push((ask.seller, buyer, ask.motive, 1)),
             }
         }
         for ask in asks.iter().skip(traded) {
             fleet.get_mut(ask.lot).listed = false;
         }
-        for (seller, buyer, lots) in by_pair {
+        for (seller, buyer, motive, lots) in by_pair {
             log.push(
                 &clock,
                 EventKind::Trade,
@@ -300,7 +404,7 @@ pub fn clear_auctions(
                 price * gpus * f64::from(lots),
                 lots,
                 Some(gens.get(id).name.clone()),
-                format!("${price:.0}/GPU"),
+                format!("${price:.0}/GPU {}", motive.name()),
             );
         }
         let unsold = (asks.len() - traded) as u64;
@@ -316,11 +420,40 @@ pub fn clear_auctions(
             while observed.trades.len() > GenerationMarket::HISTORY {
                 observed.trades.pop_front();
             }
+            if distressed == 0 {
+                observed
+                    .voluntary_trades
+                    .push_back((clock.tick, price, traded as u32));
+            }
         }
+        let since = clock.tick.saturating_sub(measure.reference_window);
+        while observed
+            .voluntary_trades
+            .front()
+            .is_some_and(|(t, ..)| *t <= since)
+        {
+            observed.voluntary_trades.pop_front();
+        }
+        let reference = reference_price(
+            &observed.voluntary_trades,
+            clock.tick,
+            measure.reference_window,
+            counterfactual,
+        );
         let m = &mut metrics.generations[g];
         m.volume = traded as u64;
         m.unsold = unsold;
         m.secondary_price = (traded > 0).then_some(price);
+        m.distressed_volume = distressed as u64;
+        m.distressed_price = (distressed > 0).then_some(price);
+        m.voluntary_price = (traded > 0 && distressed == 0).then_some(price);
+        m.counterfactual_price = counterfactual;
+        m.reference_price = reference;
+        m.distressed_discount = m
+            .distressed_price
+            .zip(reference)
+            .filter(|(_, r)| *r > 0.0)
+            .map(|(p, r)| 1.0 - p / r);
         m.last_trade_price = observed.last_price;
         m.weeks_since_trade = observed.weeks_since_trade(clock.tick);
     }
@@ -337,6 +470,7 @@ mod tests {
             seller: AgentId(seller),
             lot: LotId(lot),
             reserve,
+            motive: SaleMotive::Voluntary,
         }
     }
 

@@ -6,9 +6,11 @@ mod compute;
 mod exogenous;
 mod plugin;
 mod primary;
+mod resale;
 
 pub use auction::*;
 pub use compute::*;
 pub use exogenous::*;
 pub use plugin::*;
 pub use primary::*;
+pub use resale::*;

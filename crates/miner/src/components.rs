@@ -30,6 +30,8 @@ pub struct OperatorParams {
     pub max_growth: f64,
     /// Corporate overhead per GPU per year, $.
     pub overhead_per_gpu_year: f64,
+    /// When it sells lots voluntarily.
+    pub resale: firesale_markets::ResaleParams,
 }
 
 /// Whether an operator is still in business.

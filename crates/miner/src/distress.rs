@@ -8,7 +8,7 @@ use crate::components::{Bitcoin, Operator, OperatorStatus, TermLeases};
 use crate::costs::pay_lenders;
 use firesale_core::prelude::*;
 use firesale_core::{CallReason, LoanStatus};
-use firesale_markets::{ComputeMarket, Exogenous, LeasedShare, SecondaryMarket};
+use firesale_markets::{ComputeMarket, Exogenous, LeasedShare, SaleMotive, SecondaryMarket};
 
 /// Ticks an operator may leave its power bills unpaid before it must file.
 pub const BILL_GRACE_TICKS: u32 = 4;
@@ -44,7 +44,7 @@ pub fn respond_to_calls(
         if !op.is_active() {
             // A bankrupt operator without lenders has its lots sold by the trustee.
             for lot in fleet.owned_by(agent.id) {
-                secondary.list(&mut fleet, agent.id, lot, 0.0);
+                secondary.list(&mut fleet, agent.id, lot, 0.0, SaleMotive::BorrowerDistress);
             }
             continue;
         }
@@ -267,7 +267,7 @@ fn list_lots_for_cash(
         let value = value_of(g);
         let expected = secondary.last_price(g).unwrap_or(value).max(value * 0.3);
         let reserve = value * if urgent { URGENT_RESERVE } else { CALM_RESERVE };
-        secondary.list(fleet, agent.id, lot, reserve);
+        secondary.list(fleet, agent.id, lot, reserve, SaleMotive::BorrowerDistress);
         raised += expected * gpus;
     }
 }

@@ -6,6 +6,7 @@ mod costs;
 mod distress;
 mod growth;
 mod plugin;
+mod resale;
 mod revenue;
 
 pub use components::*;
@@ -13,4 +14,5 @@ pub use costs::*;
 pub use distress::*;
 pub use growth::*;
 pub use plugin::*;
+pub use resale::*;
 pub use revenue::*;

@@ -172,7 +172,12 @@ pub(crate) struct Generation {
     pub secondary_price: Series,
     pub fundamental: Series,
     pub book_value: Series,
+    /// Distressed sale price against the non-distressed reference.
     pub discount: Series,
+    /// Clearing price of ticks where distressed lots traded.
+    pub distressed_price: Series,
+    /// Clearing price of ticks where only voluntary lots traded.
+    pub voluntary_price: Series,
     pub repo_haircut: Series,
 }
 
@@ -195,13 +200,26 @@ fn load_generations(path: &Path) -> Result<Vec<Generation>, ReportError> {
         "secondary_price",
         "fundamental",
         "book_value",
-        "discount",
+        "distressed_discount",
         "repo_haircut",
+        "distressed_price",
+        "voluntary_price",
     ]
     .map(|c| t.numbers(c));
-    let [rent, util, price, fund, book, disc, haircut] = cols;
+    let [
+        rent,
+        util,
+        price,
+        fund,
+        book,
+        disc,
+        haircut,
+        distressed,
+        voluntary,
+    ] = cols;
     let (rent, util, price, fund, book, disc, haircut) =
         (rent?, util?, price?, fund?, book?, disc?, haircut?);
+    let (distressed, voluntary) = (distressed?, voluntary?);
 
     // Row indices per generation, in order of first appearance.
     let mut order: Vec<String> = Vec::new();
@@ -227,6 +245,8 @@ fn load_generations(path: &Path) -> Result<Vec<Generation>, ReportError> {
                 fundamental: pick(&fund, &idx),
                 book_value: pick(&book, &idx),
                 discount: pick(&disc, &idx),
+                distressed_price: pick(&distressed, &idx),
+                voluntary_price: pick(&voluntary, &idx),
                 repo_haircut: pick(&haircut, &idx),
             }
         })

@@ -37,7 +37,7 @@ where
             .flat_map(|g| [&g.secondary_price, &g.fundamental, &g.book_value]),
     );
     let spec = PanelSpec {
-        caption: "Secondary GPU prices vs fundamental and book value",
+        caption: "Secondary GPU prices vs fundamental (reference) and book value",
         y_desc: "USD per GPU (log scale)",
         scale,
     };
@@ -51,21 +51,43 @@ where
         draw_points(
             &mut chart,
             &g.x,
-            &g.secondary_price,
+            &g.voluntary_price,
+            lighter(colour),
+            scale.point.saturating_sub(1).max(2),
+            true,
+        )?;
+        draw_points(
+            &mut chart,
+            &g.x,
+            &g.distressed_price,
             colour,
-            scale.point,
+            scale.point + 1,
             true,
         )?;
         legend_entry(&mut chart, &g.name, Key::Patch, colour.to_rgba(), 1)?;
     }
     let ink = INK.to_rgba();
-    legend_entry(&mut chart, "secondary clearing price", Key::Dot, ink, 2)?;
+    legend_entry(&mut chart, "distressed sale (large dot)", Key::Dot, ink, 2)?;
+    legend_entry(
+        &mut chart,
+        "voluntary sale only (small, pale dot)",
+        Key::Dot,
+        lighter(INK).to_rgba(),
+        2,
+    )?;
     legend_entry(&mut chart, "fundamental", Key::Line(Stroke::Solid), ink, 2)?;
     legend_entry(&mut chart, "book value", Key::Line(Stroke::Dashed), ink, 2)?;
     draw_legend(&mut chart, SeriesLabelPosition::LowerLeft, scale)
 }
 
-/// The fire-sale discount `1 - price / fundamental` per generation, where trades happened.
+/// A colour blended halfway-plus toward white, for voluntary trades.
+fn lighter(c: RGBColor) -> RGBColor {
+    let up = |v: u8| v + ((255 - v) as f64 * 0.55) as u8;
+    RGBColor(up(c.0), up(c.1), up(c.2))
+}
+
+/// The fire-sale discount per generation: `1 - distressed price / non-distressed
+/// reference` (Pulvino 1998), where distressed lots traded.
 pub(crate) fn draw_discount_panel<DB>(
     area: &DrawingArea<DB, Shift>,
     run: &RunData,
@@ -79,8 +101,8 @@ where
     let discounts: Vec<_> = run.gens.iter().map(|g| pct(&g.discount)).collect();
     let y = plot::linear_range(&discounts, true);
     let spec = PanelSpec {
-        caption: "Fire-sale discount",
-        y_desc: "% below fundamental",
+        caption: "Fire-sale discount (distressed vs non-distressed price)",
+        y_desc: "% below the non-distressed price",
         scale,
     };
     let (mut chart, axis) = plot::time_chart(area, span, y, &spec)?;

@@ -26,7 +26,8 @@ new_loan_spread,new_loan_max_ltv,ltv_paper,ltv_market,dscr,repo_volume,operators
 
 const GEN_HEADER: &str = "tick,date,generation,rent,utilisation,installed_lots,\
 secondary_price,last_trade_price,weeks_since_trade,volume,listed_lots,unsold_lots,\
-bid_depth_10,bid_depth_25,bid_depth_50,fundamental,book_value,discount,repo_haircut";
+bid_depth_10,bid_depth_25,bid_depth_50,fundamental,book_value,distressed_discount,repo_haircut,\
+distressed_price,voluntary_price";
 
 /// (name, release tick, list price $/GPU, performance vs H100)
 const GENERATIONS: [(&str, usize, f64, f64); 3] = [
@@ -98,7 +99,7 @@ fn write_run(dir: &Path, world: &str, seed: u64, shock: f64) {
             };
             writeln!(
                 gens,
-                "{t},{},{name},{},{},100,{sec},{},{},{},5,{},1,2,4,{fundamental},{book},{discount},{}",
+                "{t},{},{name},{},{},100,{sec},{},{},{},5,{},1,2,4,{fundamental},{book},{discount},{},{sec},",
                 date(t),
                 price * perf,
                 0.95 - 0.4 * s * (1.0 - perf / 3.0),
@@ -197,7 +198,7 @@ fn svg_carries_axis_titles_and_dashboard_title_as_text() {
     plot_run(&dir).unwrap();
     let svg = |name: &str| String::from_utf8(read(&dir.join("plots").join(name))).unwrap();
     assert!(svg("price_paths.svg").contains("USD per GPU"));
-    assert!(svg("price_paths.svg").contains("% below fundamental"));
+    assert!(svg("price_paths.svg").contains("% below the non-distressed price"));
     assert!(svg("compute.svg").contains("USD per GPU-hour"));
     assert!(svg("collateral.svg").contains("LTV (% of collateral value)"));
     let dashboard = svg("dashboard.svg");

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod answers;
+mod firesales;
 mod guards;
 mod output;
 mod run;
@@ -11,6 +12,7 @@ mod summary;
 
 pub use answers::*;
 pub use firesale_core::interrupt;
+pub use firesales::*;
 pub use output::*;
 pub use run::*;
 pub use schedule::*;

@@ -72,7 +72,7 @@ pub const TIMESERIES_COLUMNS: [&str; 25] = [
 ];
 
 /// Columns of `generations.csv`.
-pub const GENERATION_COLUMNS: [&str; 20] = [
+pub const GENERATION_COLUMNS: [&str; 26] = [
     "tick",
     "date",
     "generation",
@@ -83,6 +83,12 @@ pub const GENERATION_COLUMNS: [&str; 20] = [
     "last_trade_price",
     "weeks_since_trade",
     "volume",
+    "distressed_volume",
+    "distressed_price",
+    "voluntary_price",
+    "counterfactual_price",
+    "reference_price",
+    "distressed_discount",
     "listed_lots",
     "unsold_lots",
     "bid_depth_10",
@@ -90,7 +96,7 @@ pub const GENERATION_COLUMNS: [&str; 20] = [
     "bid_depth_50",
     "fundamental",
     "book_value",
-    "discount",
+    "discount_to_fundamental",
     "repo_haircut",
     "released",
 ];
@@ -235,7 +241,7 @@ impl RunWriter {
             }
             let mut row = Row {
                 tick: clock.tick,
-                cells: Vec::with_capacity(20),
+                cells: Vec::with_capacity(GENERATION_COLUMNS.len()),
                 columns: &GENERATION_COLUMNS,
             };
             row.int(clock.tick);
@@ -252,6 +258,12 @@ impl RunWriter {
                     .unwrap_or_default(),
             );
             row.int(gm.volume);
+            row.int(gm.distressed_volume);
+            row.opt(gm.distressed_price)?;
+            row.opt(gm.voluntary_price)?;
+            row.opt(gm.counterfactual_price)?;
+            row.opt(gm.reference_price)?;
+            row.opt(gm.distressed_discount)?;
             row.int(gm.listed);
             row.int(gm.unsold);
             row.int(gm.bid_depth_10);
@@ -324,7 +336,8 @@ impl RunWriter {
     }
 }
 
-/// The fire-sale discount: `1 - price / fundamental`, when both exist.
+/// The gap to the benchmark valuation, `1 - price / fundamental`, when both exist (a
+/// reference line: no agent holds that valuation, so this is not the fire-sale discount).
 pub fn discount(price: Option<f64>, fundamental: f64) -> Option<f64> {
     price
         .filter(|_| fundamental > 0.0)

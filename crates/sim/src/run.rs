@@ -1,13 +1,14 @@
 //! Running a world tick by tick.
 
 use crate::answers::AnswerTracker;
+use crate::firesales::FireSaleTracker;
 use crate::guards::AccountChecks;
-use crate::output::{OutputError, RunWriter, discount};
+use crate::output::{OutputError, RunWriter};
 use crate::schedule::build_schedule;
 use crate::summary::{Summary, SummaryInputs};
 use bevy_ecs::prelude::*;
 use firesale_core::{Clock, EventLog, Generations, Halt, InvalidState, Metrics};
-use firesale_world::{WorldError, WorldFile, build_world, to_ron};
+use firesale_world::{WorldError, WorldFile, build_world, to_ron, weeks_to_ticks};
 use std::path::{Path, PathBuf};
 
 /// Why a run failed.
@@ -40,15 +41,9 @@ pub struct Simulation {
     world: World,
     schedule: Schedule,
     file: WorldFile,
-    peak: (f64, Option<(String, String)>),
-    /// Per generation, the last ticks' (lots traded, discount × lots).
-    recent_trades: Vec<std::collections::VecDeque<(f64, f64)>>,
+    fire_sales: FireSaleTracker,
     answers: AnswerTracker,
 }
-
-/// Ticks over which the peak discount is volume-weighted, so that one odd lot on a quiet
-/// tick does not make the headline.
-pub const PEAK_DISCOUNT_WINDOW: usize = 4;
 
 impl Simulation {
     /// Builds the world and its schedule; fails if the schedule has ambiguities.
@@ -59,13 +54,17 @@ impl Simulation {
         if let Err(e) = schedule.initialize(&mut world) {
             return Err(RunError::Schedule(e.to_string(schedule.graph(), &world)));
         }
-        let n = file.generations.len();
+        let measures = &file.measures;
+        let fire_sales = FireSaleTracker::new(
+            file.generations.len(),
+            weeks_to_ticks(measures.peak_window_weeks, file.tick_days),
+            measures.peak_min_lots,
+        );
         Ok(Simulation {
             world,
             schedule,
             file: file.clone(),
-            peak: (f64::NEG_INFINITY, None),
-            recent_trades: vec![Default::default(); n],
+            fire_sales,
             answers: AnswerTracker::default(),
         })
     }
@@ -93,25 +92,7 @@ impl Simulation {
         let exo = self.world.resource::<firesale_markets::Exogenous>();
         self.answers
             .observe(clock, metrics, exo.btc_return, exo.demand_return);
-        for (g, m) in metrics.generations.iter().enumerate() {
-            let window = &mut self.recent_trades[g];
-            let lots = m.volume as f64;
-            window.push_back(
-                discount(m.secondary_price, m.fundamental).map_or((0.0, 0.0), |d| (lots, d * lots)),
-            );
-            if window.len() > PEAK_DISCOUNT_WINDOW {
-                window.pop_front();
-            }
-            let (lots, weighted): (f64, f64) = window
-                .iter()
-                .fold((0.0, 0.0), |(a, b), (l, w)| (a + l, b + w));
-            if m.volume > 0 && lots > 0.0 && weighted / lots > self.peak.0 {
-                self.peak = (
-                    weighted / lots,
-                    Some((gens.list[g].name.clone(), clock.today_str())),
-                );
-            }
-        }
+        self.fire_sales.observe(clock, gens, metrics);
         Ok(std::mem::take(
             &mut self.world.resource_mut::<EventLog>().events,
         ))
@@ -157,7 +138,7 @@ impl Simulation {
             secondary: world.resource::<firesale_markets::SecondaryMarket>(),
             directory: world.resource::<firesale_core::Directory>(),
             checks: *world.resource::<AccountChecks>(),
-            peak: &self.peak,
+            fire_sales: &self.fire_sales,
             answers: &self.answers,
             repossessions: &world.resource::<firesale_core::Repossessions>().list,
         })

@@ -28,13 +28,33 @@ pub struct Summary {
     pub defaults_total: u32,
     /// Share of operators that defaulted.
     pub default_rate: f64,
-    /// Largest fire-sale discount (`1 - price / fundamental`), volume-weighted over the
-    /// trades of one generation in a 4-tick window ending on a tick with trades.
+    /// The fire-sale discount of the run: `1 - distressed price / non-distressed
+    /// reference` of the same generation, volume-weighted over every distressed lot sold
+    /// against a reference (None when none was).
+    pub distressed_discount: Option<f64>,
+    /// Largest distressed discount of one generation volume-weighted over the peak
+    /// window (`measures.peak_window_weeks`), counted only where at least
+    /// `measures.peak_min_lots` distressed lots traded in that window.
+    pub peak_distressed_discount: Option<f64>,
+    /// Generation of that peak.
+    pub peak_distressed_discount_generation: Option<String>,
+    /// Date of that peak.
+    pub peak_distressed_discount_date: Option<String>,
+    /// Largest gap of the clearing price below the benchmark fundamental value,
+    /// volume-weighted over the trades of one generation in a 4-tick window (the
+    /// pre-issue-10 measure: no agent holds that valuation, so part of this gap is a
+    /// valuation gap, not a fire sale).
     pub peak_discount: Option<f64>,
-    /// Generation of that trade.
+    /// Generation of that peak.
     pub peak_discount_generation: Option<String>,
-    /// Date of that trade.
+    /// Date of that peak.
     pub peak_discount_date: Option<String>,
+    /// Lots sold by distressed sellers (borrowers under calls, lenders, failed lenders).
+    pub distressed_lots_traded: u64,
+    /// Lots sold by voluntary sellers.
+    pub voluntary_lots_traded: u64,
+    /// Share of weeks in which some voluntary lot traded.
+    pub voluntary_trade_weeks_share: f64,
     /// Recovered / principal at default, over defaulted loans.
     pub recovery_rate: Option<f64>,
     /// Principal at default not yet recovered in cash (unsold repossessed lots count as
@@ -115,7 +135,7 @@ pub struct SummaryInputs<'a> {
     /// Ledger checks.
     pub checks: AccountChecks,
     /// Peak discount and where.
-    pub peak: &'a (f64, Option<(String, String)>),
+    pub fire_sales: &'a crate::firesales::FireSaleTracker,
     /// Running tallies for the analysts' answers.
     pub answers: &'a AnswerTracker,
     /// Every repossession.
@@ -181,7 +201,8 @@ impl Summary {
         };
         // Proceeds beyond the principal owed are not a recovery rate above 100%.
         let recovery_rate = (principal > 0.0).then(|| recovered / principal);
-        let (peak, peak_at) = i.peak;
+        let fire_sales = i.fire_sales;
+        let peak = fire_sales.peak.as_ref();
         Summary {
             world: i.file.name.clone(),
             seed: i.file.seed,
@@ -191,9 +212,16 @@ impl Summary {
             operators,
             defaults_total: m.defaults_cum,
             default_rate,
-            peak_discount: peak_at.as_ref().map(|_| *peak),
-            peak_discount_generation: peak_at.as_ref().map(|p| p.0.clone()),
-            peak_discount_date: peak_at.as_ref().map(|p| p.1.clone()),
+            distressed_discount: fire_sales.distressed_discount(),
+            peak_distressed_discount: peak.map(|p| p.0),
+            peak_distressed_discount_generation: peak.map(|p| p.1.clone()),
+            peak_distressed_discount_date: peak.map(|p| p.2.clone()),
+            peak_discount: fire_sales.fundamental_peak.as_ref().map(|p| p.0),
+            peak_discount_generation: fire_sales.fundamental_peak.as_ref().map(|p| p.1.clone()),
+            peak_discount_date: fire_sales.fundamental_peak.as_ref().map(|p| p.2.clone()),
+            distressed_lots_traded: fire_sales.distressed_lots,
+            voluntary_lots_traded: fire_sales.voluntary_lots,
+            voluntary_trade_weeks_share: fire_sales.voluntary_trade_share(),
             recovery_rate,
             lender_losses_usd: principal - recovered,
             unsold_inventory_value_usd: unsold_value,

@@ -71,6 +71,33 @@ pub struct WorldFile {
     pub lenders: Vec<LenderClass>,
     /// GPU buyers: hyperscalers, tier-2 clouds, start-ups, brokers.
     pub buyers: Vec<BuyerClass>,
+    /// How the run measures fire sales (the analyst's conventions; defaults if absent).
+    #[serde(default)]
+    pub measures: MeasuresSpec,
+}
+
+/// How fire-sale discounts are measured: distressed sale prices against the
+/// non-distressed price of the same generation (Pulvino 1998).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeasuresSpec {
+    /// Weeks of voluntary (non-distressed) trades that form the reference price.
+    pub reference_window_weeks: u32,
+    /// Weeks over which the peak discount is volume-weighted.
+    pub peak_window_weeks: u32,
+    /// Fewest distressed lots in that window for a peak to count (a guard against one
+    /// odd lot on a quiet week making the headline).
+    pub peak_min_lots: u32,
+}
+
+impl Default for MeasuresSpec {
+    fn default() -> Self {
+        MeasuresSpec {
+            reference_window_weeks: 13,
+            peak_window_weeks: 4,
+            peak_min_lots: 10,
+        }
+    }
 }
 
 /// One GPU generation.
@@ -289,6 +316,31 @@ pub struct OperatorClass {
     pub expectation_weight: f64,
     /// Weight on the observed rent trend when extrapolating (0..1).
     pub trend_weight: f64,
+    /// When it sells lots it no longer wants.
+    #[serde(default)]
+    pub resale: ResaleSpec,
+}
+
+/// The voluntary-sale rule of an owner of lots: it sells when last week's best bid
+/// beats its value of the lot in place by more than the costs of selling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResaleSpec {
+    /// Premium over value in place a sale must clear: de-installing, shipping, testing
+    /// and a broker's fee (used-server brokers quote 5-15% of the price).
+    pub margin: f64,
+    /// Most of its lots of one generation it offers in a week (de-installing takes time);
+    /// 0 (the default until the shipped worlds are recalibrated with it) sells nothing.
+    pub share_per_week: f64,
+}
+
+impl Default for ResaleSpec {
+    fn default() -> Self {
+        ResaleSpec {
+            margin: 0.15,
+            share_per_week: 0.0,
+        }
+    }
 }
 
 /// How a lender marks collateral.
@@ -433,4 +485,7 @@ pub struct BuyerClass {
     pub expectation_weight: f64,
     /// Weight on the observed rent trend.
     pub trend_weight: f64,
+    /// When it sells lots it no longer wants.
+    #[serde(default)]
+    pub resale: ResaleSpec,
 }

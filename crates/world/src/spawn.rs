@@ -29,6 +29,11 @@ fn tick_of(start: NaiveDate, tick_days: u32, date: NaiveDate) -> i32 {
     }) as i32
 }
 
+/// Ticks in `weeks` weeks, rounded.
+pub fn weeks_to_ticks(weeks: u32, tick_days: u32) -> u32 {
+    (f64::from(weeks) * 7.0 / f64::from(tick_days.max(1))).round() as u32
+}
+
 /// Builds the world: every resource and agent, ready for the schedule.
 pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     let mut world = World::new();
@@ -71,6 +76,9 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
         ..Default::default()
     });
     world.insert_resource(SecondaryMarket::new(n_gens));
+    world.insert_resource(DiscountMeasure {
+        reference_window: weeks_to_ticks(w.measures.reference_window_weeks, w.tick_days).max(1),
+    });
     world.insert_resource(Vendor {
         sold_this_tick: vec![0; n_gens],
     });
@@ -388,6 +396,7 @@ fn spawn_operator(
         cash_buffer_weeks: class.cash_buffer_weeks,
         max_growth: class.max_growth,
         overhead_per_gpu_year: class.overhead_per_gpu_year,
+        resale: resale_params(&class.resale, w.tick_days),
     };
     let expectations = RentExpectation::new(n_gens, class.expectation_weight, class.trend_weight);
     let mut entity_mut = world.entity_mut(entity);
@@ -458,6 +467,7 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
         max_lots_per_tick: class.max_lots_per_tick,
         buys_primary: class.buys_primary,
         outside_income_per_week: income,
+        resale: resale_params(&class.resale, w.tick_days),
     };
     let expectations = RentExpectation::new(
         w.generations.len(),
@@ -470,6 +480,14 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
         PowerContract { usd_per_kwh: power },
         Dispatch::default(),
     ));
+}
+
+/// A class's resale rule in ticks.
+fn resale_params(spec: &ResaleSpec, tick_days: u32) -> ResaleParams {
+    ResaleParams {
+        margin: spec.margin,
+        share_per_tick: (spec.share_per_week * f64::from(tick_days) / 7.0).min(1.0),
+    }
 }
 
 /// The agent pays the vendor for its starting fleet, installed, and pledged to its loan if any.

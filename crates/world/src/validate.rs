@@ -111,6 +111,16 @@ impl Checker<'_> {
         }
     }
 
+    /// A class's voluntary-sale rule.
+    fn resale(&mut self, class: &str, r: &ResaleSpec) {
+        self.range(format!("{class}.resale.margin"), r.margin, (0.0, 10.0));
+        self.range(
+            format!("{class}.resale.share_per_week"),
+            r.share_per_week,
+            range::SHARE,
+        );
+    }
+
     /// A whole number in `[lo, hi]`.
     fn whole(&mut self, path: impl Into<String>, value: u32, lo: u32, hi: u32) {
         if value < lo || value > hi {
@@ -441,6 +451,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             range::SHARE,
         );
         c.range(format!("{p}.trend_weight"), o.trend_weight, range::SHARE);
+        c.resale(&p, &o.resale);
         if o.kind == OperatorKind::NeoCloud
             && (o.btc != Dist::Fixed(0.0) || o.hashrate_ph != Dist::Fixed(0.0))
         {
@@ -540,6 +551,25 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             (0.0, 1e6),
         );
     }
+    let ms = &world.measures;
+    c.whole(
+        "measures.reference_window_weeks",
+        ms.reference_window_weeks,
+        1,
+        limit::WEEKS,
+    );
+    c.whole(
+        "measures.peak_window_weeks",
+        ms.peak_window_weeks,
+        1,
+        limit::WEEKS,
+    );
+    c.whole(
+        "measures.peak_min_lots",
+        ms.peak_min_lots,
+        0,
+        limit::LOTS_PER_TICK,
+    );
     if world.buyers.iter().all(|b| b.count == 0) {
         c.fail(
             "buyers",
@@ -621,6 +651,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             range::SHARE,
         );
         c.range(format!("{p}.trend_weight"), b.trend_weight, range::SHARE);
+        c.resale(&p, &b.resale);
     }
     if c.errors.is_empty() {
         Ok(())

@@ -1,0 +1,55 @@
+//! Phase 9 for buyers: voluntary sales of lots whose resale beats their value in place,
+//! by the rule every owner follows (`firesale_markets::voluntary_offer`). A buyer that
+//! values a generation less than another buyer does (a dearer power contract, a higher
+//! cost of capital, a shorter horizon) sells it to the one that values it more.
+
+use crate::bidding::value_per_lot;
+use crate::components::Buyer;
+use firesale_core::prelude::*;
+use firesale_markets::{ComputeMarket, Exogenous, SaleMotive, SecondaryMarket, voluntary_offer};
+
+/// Phase 9: list lots for voluntary sale.
+#[allow(clippy::too_many_arguments)]
+pub fn list_buyer_resales(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    exo: Res<Exogenous>,
+    market: Res<ComputeMarket>,
+    mut fleet: ResMut<Fleet>,
+    mut secondary: ResMut<SecondaryMarket>,
+    buyers: Query<(&Agent, &Buyer, &PowerContract)>,
+) {
+    let gpus = f64::from(gens.gpus_per_lot);
+    for (agent, buyer, power) in buyers.iter().sort_by_key::<&Agent, _>(|a| a.id) {
+        let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
+        let owned = fleet.owned_by(agent.id);
+        for g in gens.ids() {
+            let lots: Vec<LotId> = owned
+                .iter()
+                .copied()
+                .filter(|&l| {
+                    let lot = fleet.get(l);
+                    lot.generation == g && !lot.listed && lot.state != LotState::Scrapped
+                })
+                .collect();
+            if lots.is_empty() {
+                continue;
+            }
+            let value = value_per_lot(buyer, g, &gens, &market, &clock, usd_per_kwh);
+            let best_bid = secondary.best_bid(g).map(|b| b * gpus);
+            if let Some((n, reserve)) =
+                voluntary_offer(&buyer.params.resale, value, best_bid, lots.len())
+            {
+                for &lot in &lots[..n] {
+                    secondary.list(
+                        &mut fleet,
+                        agent.id,
+                        lot,
+                        reserve / gpus,
+                        SaleMotive::Voluntary,
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Voluntary supply: the rule every owner of lots (operator or buyer) follows to sell
+//! lots it no longer wants, so the secondary market trades in calm weeks as real used-GPU
+//! markets do, and a distressed sale has a non-distressed price to be compared with.
+//!
+//! An owner sells when resale beats the lot's value in place: when last tick's best bid
+//! exceeds its own value of the lot by more than the costs of selling (de-installing,
+//! shipping, a broker's fee: `resale_margin`). It offers no more than `resale_share` of
+//! its lots of that generation in a week (de-installing takes time) at a reserve of its
+//! value plus that margin, so it never sells below what the lot is worth to it. Who buys
+//! is whoever values the lot more: heterogeneous costs of capital, power prices and
+//! horizons make the gains from trade.
+
+/// Resale parameters of an owner, from its class in the world file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResaleParams {
+    /// Premium over value in place a sale must clear to be worth doing.
+    pub margin: f64,
+    /// Most of its lots of one generation offered per tick.
+    pub share_per_tick: f64,
+}
+
+/// How many of `held` lots to offer and at what reserve per lot, given the owner's value
+/// in place and last tick's best bid (both per lot); None when resale does not pay.
+pub fn voluntary_offer(
+    params: &ResaleParams,
+    value_in_place: f64,
+    best_bid: Option<f64>,
+    held: usize,
+) -> Option<(usize, f64)> {
+    let reserve = value_in_place.max(0.0) * (1.0 + params.margin);
+    let bid = best_bid?;
+    if held == 0
+        || bid.partial_cmp(&reserve) != Some(std::cmp::Ordering::Greater)
+        || params.share_per_tick <= 0.0
+    {
+        return None;
+    }
+    let lots = ((held as f64) * params.share_per_tick).ceil() as usize;
+    Some((lots.min(held), reserve))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: ResaleParams = ResaleParams {
+        margin: 0.1,
+        share_per_tick: 0.05,
+    };
+
+    #[test]
+    fn an_owner_sells_only_when_the_bid_beats_value_plus_costs() {
+        assert_eq!(voluntary_offer(&P, 100.0, Some(109.0), 40), None);
+        assert_eq!(voluntary_offer(&P, 100.0, None, 40), None);
+        let (lots, reserve) = voluntary_offer(&P, 100.0, Some(111.0), 40).unwrap();
+        assert_eq!(lots, 2);
+        assert!((reserve - 110.0).abs() < 1e-9);
+        assert_eq!(voluntary_offer(&P, 100.0, Some(200.0), 3).unwrap().0, 1);
+        assert_eq!(voluntary_offer(&P, 100.0, Some(200.0), 0), None);
+    }
+}

@@ -1,0 +1,128 @@
+//! Phase 9 for operators: voluntary sales, before the auction clears.
+//!
+//! An operator in good standing sells lots whose resale beats their value in place (the
+//! shared rule of `firesale_markets::voluntary_offer`), and sells its least valuable lots
+//! per kW when it wants racks for the newest generation that it cannot otherwise find
+//! (its expansion's rack shortfall), at no less than their value in place. Sale
+//! proceeds of pledged lots pay down their loan (`apply_sale_proceeds`).
+
+use crate::components::Operator;
+use crate::growth::RackShortfall;
+use firesale_core::prelude::*;
+use firesale_core::{GpuEconomics, LoanStatus};
+use firesale_markets::{ComputeMarket, Exogenous, SaleMotive, SecondaryMarket, voluntary_offer};
+
+/// What one lot of `generation` is worth to the operator where it stands: expected
+/// margin at its power price over the lot's remaining life, at its hurdle rate.
+pub fn value_in_place(
+    op: &Operator,
+    generation: GenId,
+    gens: &Generations,
+    market: &ComputeMarket,
+    clock: &Clock,
+    usd_per_kwh: f64,
+) -> f64 {
+    let g = gens.get(generation);
+    let economics = GpuEconomics {
+        cost_per_gpu_hour: market.gpu_hour_cost(g.kw_per_gpu, usd_per_kwh),
+        utilisation: market.utilisation[generation.0 as usize].unwrap_or(1.0)
+            * market.params.availability,
+        rate: op.params.hurdle_rate,
+        hours_per_tick: clock.hours_per_tick(),
+        years_per_tick: clock.years_per_tick(),
+    };
+    let age = f64::from(gens.age_ticks(generation, clock.tick)) * clock.years_per_tick();
+    let years = (g.max_age_years - age).max(0.0);
+    op.expectations
+        .value_per_gpu(generation.0 as usize, &economics, years)
+        * f64::from(gens.gpus_per_lot)
+}
+
+/// Phase 9: list lots for voluntary sale.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn list_voluntary_sales(
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    exo: Res<Exogenous>,
+    market: Res<ComputeMarket>,
+    book: Res<LoanBook>,
+    mut fleet: ResMut<Fleet>,
+    mut secondary: ResMut<SecondaryMarket>,
+    operators: Query<(&Agent, &Operator, &PowerContract, &RackShortfall)>,
+) {
+    let gpus = f64::from(gens.gpus_per_lot);
+    for (agent, op, power, shortfall) in operators.iter().sort_by_key::<&Agent, _>(|a| a.id) {
+        let troubled = book.live_of(agent.id).iter().any(|&id| {
+            let loan = book.get(id);
+            loan.arrears > 0.0 || matches!(loan.status, LoanStatus::Called { .. })
+        });
+        let sells = op.params.resale.share_per_tick > 0.0;
+        if !sells || !op.is_active() || troubled || op.unpaid_bills > 0.0 {
+            continue;
+        }
+        let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
+        let owned = fleet.owned_by(agent.id);
+        // Per generation held: (value per lot, lots for sale), least value per kW first.
+        let mut held: Vec<(f64, GenId, Vec<LotId>)> = Vec::new();
+        for g in gens.ids() {
+            let mut lots: Vec<LotId> = owned
+                .iter()
+                .copied()
+                .filter(|&l| {
+                    let lot = fleet.get(l);
+                    lot.generation == g && !lot.listed && lot.state != LotState::Scrapped
+                })
+                .collect();
+            if lots.is_empty() {
+                continue;
+            }
+            // Unpledged lots first, then the oldest.
+            lots.sort_by_key(|&l| (fleet.get(l).pledged_to().is_some(), l));
+            let value = value_in_place(op, g, &gens, &market, &clock, usd_per_kwh);
+            held.push((value, g, lots));
+        }
+        held.sort_by(|a, b| {
+            (a.0 / gens.lot_kw(a.1))
+                .total_cmp(&(b.0 / gens.lot_kw(b.1)))
+                .then(a.1.cmp(&b.1))
+        });
+        let newest = gens.newest(clock.tick);
+        let mut rack_kw_wanted = shortfall.0;
+        for (value, g, lots) in held {
+            let mut offered = 0;
+            if let Some((n, reserve)) = voluntary_offer(
+                &op.params.resale,
+                value,
+                secondary.best_bid(g).map(|b| b * gpus),
+                lots.len(),
+            ) {
+                for &lot in &lots[..n] {
+                    secondary.list(
+                        &mut fleet,
+                        agent.id,
+                        lot,
+                        reserve / gpus,
+                        SaleMotive::Voluntary,
+                    );
+                }
+                offered = n;
+            }
+            // Racks for the newest generation: sell the least valuable lots per kW.
+            if rack_kw_wanted > 0.0 && Some(g) != newest {
+                for &lot in &lots[offered..] {
+                    if rack_kw_wanted <= 0.0 {
+                        break;
+                    }
+                    secondary.list(
+                        &mut fleet,
+                        agent.id,
+                        lot,
+                        value / gpus,
+                        SaleMotive::Voluntary,
+                    );
+                    rack_kw_wanted -= gens.lot_kw(g);
+                }
+            }
+        }
+    }
+}
