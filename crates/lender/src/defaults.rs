@@ -61,10 +61,9 @@ pub fn resolve_defaults(
         });
         let allocation = allocate(lots.len(), &lenders_of);
         let mut cursor = 0;
-        let mut market_value = 0.0;
+        let market_value = ctx.market_value(&fleet, &lots);
         for (&(lender, share), &n) in lenders_of.iter().zip(&allocation) {
             for &lot in &lots[cursor..cursor + n] {
-                market_value += ctx.market_mark(fleet.get(lot));
                 fleet.pledge(lot, None);
                 fleet.transfer(lot, lender);
                 fleet.get_mut(lot).recovered_from = Some(id);
@@ -132,7 +131,6 @@ pub fn resolve_defaults(
             &fleet,
             &gens,
             &secondary_res,
-            clock.tick,
             &desk_list,
         );
         lender.equity = sheet.equity();

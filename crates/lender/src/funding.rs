@@ -1,7 +1,7 @@
 //! Phase 4 for lenders: paying outside funding, runs, and the balance sheet.
 
 use crate::components::{Lender, RepoDesk};
-use crate::marking::market_mark;
+use crate::marking::per_generation;
 use firesale_core::prelude::*;
 use firesale_markets::{Exogenous, SecondaryMarket};
 
@@ -12,7 +12,9 @@ pub struct BalanceSheet {
     pub cash: f64,
     /// Its share of live loans' principal, $.
     pub loans: f64,
-    /// Repossessed inventory at market marks, $.
+    /// Repossessed inventory at what it would fetch sold into the standing book, capped
+    /// per defaulted loan at what that loan still owes the lender (the rest would be the
+    /// borrower's estate's), $.
     pub inventory: f64,
     /// Repo lent out (desks only), $.
     pub repo_assets: f64,
@@ -55,17 +57,10 @@ pub fn balance_sheet(
     fleet: &Fleet,
     gens: &Generations,
     secondary: &SecondaryMarket,
-    tick: u32,
     desks: &[&RepoDesk],
 ) -> BalanceSheet {
     let loans = book.exposure(id);
-    let inventory = fleet
-        .owned_by(id)
-        .into_iter()
-        .map(|lot| {
-            market_mark(secondary, fleet.get(lot).generation, tick) * f64::from(gens.gpus_per_lot)
-        })
-        .sum();
+    let inventory = inventory_value(id, book, fleet, gens, secondary);
     let repo_debt = desks
         .iter()
         .flat_map(|d| d.positions.iter())
@@ -80,6 +75,49 @@ pub fn balance_sheet(
         funding,
         repo_debt,
     }
+}
+
+/// A lender's inventory marked to the standing book (the whole inventory of a
+/// generation sold at once), with the value of the lots from each defaulted loan capped
+/// at the lender's share of what that loan still owes: value beyond it belongs to the
+/// borrower's estate, never to the lender's equity.
+pub fn inventory_value(
+    id: AgentId,
+    book: &LoanBook,
+    fleet: &Fleet,
+    gens: &Generations,
+    secondary: &SecondaryMarket,
+) -> f64 {
+    let lots = fleet.owned_by(id);
+    let counts = per_generation(gens, fleet, &lots);
+    let gpus = f64::from(gens.gpus_per_lot);
+    let per_lot: Vec<f64> = counts
+        .iter()
+        .enumerate()
+        .map(|(g, &q)| secondary.generations[g].depth_mark(q) * gpus)
+        .collect();
+    let mut by_loan: std::collections::BTreeMap<Option<LoanId>, f64> = Default::default();
+    for &lot in &lots {
+        let lot = fleet.get(lot);
+        *by_loan.entry(lot.recovered_from).or_default() += per_lot[lot.generation.0 as usize];
+    }
+    by_loan
+        .into_iter()
+        .map(|(loan, value)| match loan {
+            Some(loan) => {
+                let loan = book.get(loan);
+                let share: f64 = loan
+                    .lenders
+                    .iter()
+                    .filter(|(l, _)| *l == id)
+                    .map(|(_, s)| s)
+                    .sum();
+                let owed = (loan.defaulted_principal - loan.recovered).max(0.0) * share;
+                value.min(owed)
+            }
+            None => value,
+        })
+        .sum()
 }
 
 /// Phase 4: lenders earn the risk-free rate on idle cash (held in bills) and pay

@@ -1,28 +1,39 @@
 //! Phase 6: marking collateral, testing covenants, calling loans.
 //!
 //! The same lots carry two values: the lender's own mark (its policy: book, last trade
-//! or model) and the market mark (the last clearing price, or the best standing bid
-//! when the market has not traded for a quarter). The gap
-//! between paper LTV and market LTV is the collateral illusion, reported every tick.
+//! or model) and the market mark: what the whole holding would fetch sold into the
+//! standing bid book this week (depth-aware: a few lots trading at a premium do not mark
+//! thousands up). The gap between paper LTV and market LTV is the collateral illusion,
+//! reported every tick.
 
 use crate::components::{Lender, MarkingPolicy};
 use firesale_core::prelude::*;
 use firesale_core::{BorrowerBooks, CallReason, LoanStatus};
 use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket};
 
-/// Ticks a clearing price stays the market's mark.
-pub const FRESH_TRADE_TICKS: u32 = 13;
+/// What a holding of `lots` would fetch sold into the standing bid book, $: for each
+/// generation in it, the proceeds of selling that many lots at once (zero with no bids).
+pub fn holding_value(
+    secondary: &SecondaryMarket,
+    gens: &Generations,
+    fleet: &Fleet,
+    lots: &[LotId],
+) -> f64 {
+    per_generation(gens, fleet, lots)
+        .iter()
+        .enumerate()
+        .map(|(g, &q)| secondary.generations[g].proceeds_into_book(q))
+        .sum::<f64>()
+        * f64::from(gens.gpus_per_lot)
+}
 
-/// What the market would pay per GPU now: the last clearing price if the generation
-/// traded in the past quarter, else the best standing bid; zero when nobody bids.
-pub fn market_mark(secondary: &SecondaryMarket, generation: GenId, tick: u32) -> f64 {
-    let m = &secondary.generations[generation.0 as usize];
-    if m.weeks_since_trade(tick)
-        .is_some_and(|w| w <= FRESH_TRADE_TICKS)
-    {
-        return m.last_price.unwrap_or(0.0);
+/// Lots of each generation in `lots`.
+pub fn per_generation(gens: &Generations, fleet: &Fleet, lots: &[LotId]) -> Vec<u64> {
+    let mut counts = vec![0u64; gens.list.len()];
+    for &lot in lots {
+        counts[fleet.get(lot).generation.0 as usize] += 1;
     }
-    m.bid_book.first().map_or(0.0, |(limit, _)| *limit)
+    counts
 }
 
 /// Everything a mark needs to know about the market.
@@ -51,10 +62,9 @@ impl MarkContext<'_> {
         per_gpu * f64::from(self.gens.gpus_per_lot)
     }
 
-    /// The market's mark of one lot, $.
-    pub fn market_mark(&self, lot: &firesale_core::Lot) -> f64 {
-        market_mark(self.secondary, lot.generation, self.clock.tick)
-            * f64::from(self.gens.gpus_per_lot)
+    /// The market's mark of a holding, $: what it would fetch sold into the book.
+    pub fn market_value(&self, fleet: &Fleet, lots: &[LotId]) -> f64 {
+        holding_value(self.secondary, self.gens, fleet, lots)
     }
 }
 
@@ -99,11 +109,7 @@ pub fn mark_collateral(
             .map(|&l| ctx.own_mark(MarkingPolicy::Book, fleet.get(l)))
             .sum::<f64>()
             + btc_value;
-        let market_value: f64 = lots
-            .iter()
-            .map(|&l| ctx.market_mark(fleet.get(l)))
-            .sum::<f64>()
-            + btc_value;
+        let market_value = ctx.market_value(&fleet, &lots) + btc_value;
         debt += loan.principal;
         paper += paper_value;
         market += market_value;

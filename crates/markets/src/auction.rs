@@ -95,6 +95,8 @@ pub struct GenerationMarket {
     pub bid_book: Vec<(f64, u32)>,
     /// Recent ticks in which only voluntary lots traded: (tick, price $/GPU, lots).
     pub voluntary_trades: VecDeque<(u32, f64, u32)>,
+    /// The non-distressed reference price of the last auction, $/GPU.
+    pub reference_price: Option<f64>,
 }
 
 impl GenerationMarket {
@@ -146,20 +148,31 @@ impl GenerationMarket {
             .sum()
     }
 
-    /// What one lot is worth when `lots` lots are sold at once into last tick's bids:
-    /// the marginal bid's limit when the book is deep enough, else the lowest bid spread
-    /// over the lots that would find a buyer (the rest fetch nothing). $/GPU.
-    pub fn liquidation_price(&self, lots: u64) -> f64 {
+    /// What a holding of `lots` lots would fetch sold into last tick's standing bids in
+    /// one uniform-price auction, $/GPU summed over the lots sold: the seller sells the
+    /// number `k <= lots` that raises the most, `k` times the `k`-th best bid (every lot
+    /// clears at the lowest accepted bid). A holding larger than the book's depth sells
+    /// only what the book takes; the rest fetches nothing this week.
+    pub fn proceeds_into_book(&self, lots: u64) -> f64 {
+        let mut best = 0.0f64;
+        let mut filled = 0u64;
+        for (limit, q) in &self.bid_book {
+            if filled >= lots {
+                break;
+            }
+            filled = (filled + u64::from(*q)).min(lots);
+            best = best.max(filled as f64 * limit);
+        }
+        best
+    }
+
+    /// The depth-aware mark of a holding of `lots` lots, $/GPU per lot: what it would
+    /// fetch sold into the standing book, spread over the whole holding (0 with no bids).
+    pub fn depth_mark(&self, lots: u64) -> f64 {
         if lots == 0 {
             return self.bid_book.first().map_or(0.0, |(limit, _)| *limit);
         }
-        let depth: u64 = self.bid_book.iter().map(|(_, q)| u64::from(*q)).sum();
-        match self.price_to_sell(lots) {
-            Some(price) => price,
-            None => {
-                self.bid_book.last().map_or(0.0, |(limit, _)| *limit) * depth as f64 / lots as f64
-            }
-        }
+        self.proceeds_into_book(lots) / lots as f64
     }
 
     /// Price at which `lots` lots would clear against last tick's bids (None if too few bids).
@@ -440,6 +453,7 @@ pub fn clear_auctions(
             measure.reference_window,
             counterfactual,
         );
+        observed.reference_price = reference;
         let m = &mut metrics.generations[g];
         m.volume = traded as u64;
         m.unsold = unsold;
@@ -506,6 +520,22 @@ mod tests {
         assert_eq!(uniform_price(&asks, &[bid(2, 1, 9_000.0)]), None);
         assert_eq!(uniform_price(&asks, &[]), None);
         assert_eq!(uniform_price(&[], &[bid(2, 1, 9_000.0)]), None);
+    }
+
+    #[test]
+    fn a_holding_is_marked_at_what_the_book_would_pay_for_all_of_it() {
+        let m = GenerationMarket {
+            bid_book: vec![(100.0, 2), (60.0, 3), (10.0, 10)],
+            ..Default::default()
+        };
+        assert_eq!(m.depth_mark(1), 100.0, "one lot fetches the best bid");
+        // 2 lots: 2 × 100; 5 lots: 5 × 60 = 300 beats 2 × 100.
+        assert_eq!(m.proceeds_into_book(5), 300.0);
+        assert_eq!(m.depth_mark(5), 60.0);
+        // 30 lots: selling 5 at 60 (300) beats selling 15 at 10 (150); 25 fetch nothing.
+        assert_eq!(m.proceeds_into_book(30), 300.0);
+        assert_eq!(m.depth_mark(30), 10.0);
+        assert_eq!(GenerationMarket::default().depth_mark(4), 0.0);
     }
 
     #[test]
