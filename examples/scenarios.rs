@@ -39,8 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          fresh runs at each world's default seed; do not edit by hand. One seed is one draw: \
          the tests in `tests/scenarios.rs` compare each world with its counterfactual over several seeds.\n\n",
     );
-    doc.push_str("| world | seed | defaults | peak discount | recovery | weeks to sell repossessed lots | lender failures | repo funding |\n");
-    doc.push_str("|---|---|---|---|---|---|---|---|\n");
+    doc.push_str("| world | seed | defaults | fire-sale discount (distressed vs non-distressed) | peak gap to fundamental | recovery | weeks to sell repossessed lots | lender failures | repo funding |\n");
+    doc.push_str("|---|---|---|---|---|---|---|---|---|\n");
     doc.push_str(&table);
     doc.push('\n');
     doc.push_str(&sections);
@@ -56,10 +56,15 @@ fn pct(x: Option<f64>) -> String {
 fn row(name: &str, s: &Summary) -> String {
     let peak = match (&s.peak_discount_generation, &s.peak_discount_date) {
         (Some(g), Some(d)) => format!("{} ({g}, {d})", pct(s.peak_discount)),
-        _ => "no fire sale".into(),
+        _ => "no trade".into(),
+    };
+    let fire_sale = match s.distressed_discount {
+        Some(_) => pct(s.distressed_discount),
+        None if s.distressed_lots_traded > 0 => "– (no non-distressed trade to compare)".into(),
+        None => "no distressed sale".into(),
     };
     format!(
-        "| `{name}` | {} | {} of {} | {peak} | {} | {} | {} | ${:.0}M |",
+        "| `{name}` | {} | {} of {} | {fire_sale} | {peak} | {} | {} | {} | ${:.0}M |",
         s.seed,
         s.defaults_total,
         s.operators,

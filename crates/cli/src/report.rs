@@ -16,7 +16,32 @@ pub fn print_summary(s: &Summary, seconds: f64) {
         pct(Some(s.default_rate))
     );
     println!(
-        "  peak discount       {} {}",
+        "  fire-sale discount  {}",
+        match s.distressed_discount {
+            Some(d) => format!(
+                "{:.1}% distressed vs non-distressed price ({} distressed lots){}",
+                d * 100.0,
+                s.distressed_lots_traded,
+                s.peak_distressed_discount
+                    .map(|p| format!(
+                        ", peak {:.1}% ({}, {})",
+                        p * 100.0,
+                        s.peak_distressed_discount_generation
+                            .clone()
+                            .unwrap_or_default(),
+                        s.peak_distressed_discount_date.clone().unwrap_or_default()
+                    ))
+                    .unwrap_or_default()
+            ),
+            None if s.distressed_lots_traded > 0 => format!(
+                "- ({} distressed lots, no non-distressed trade to compare them with)",
+                s.distressed_lots_traded
+            ),
+            None => "- (no distressed sale)".into(),
+        }
+    );
+    println!(
+        "  gap to fundamental  {} {}",
         pct(s.peak_discount),
         s.peak_discount_generation
             .as_ref()

@@ -11,7 +11,8 @@ use crate::plot::{
     draw_hline, draw_legend, draw_line, legend_entry, pct, shade_between,
 };
 
-/// LTV at paper marks (dashed) vs at market prices (solid), gap shaded.
+/// LTV at paper marks (dashed) vs at market prices (solid), gap shaded, on a log axis:
+/// collateral marked to a thin bid book can be worth a small fraction of the debt.
 pub(crate) fn draw_ltv_panel<DB>(
     area: &DrawingArea<DB, Shift>,
     run: &RunData,
@@ -23,13 +24,13 @@ where
     DB::ErrorType: 'static,
 {
     let (paper, market) = (pct(&run.ts.ltv_paper), pct(&run.ts.ltv_market));
-    let y = plot::linear_range([&paper, &market], true);
+    let y = plot::log_range([&paper, &market]);
     let spec = PanelSpec {
         caption: "Collateral illusion: loan-to-value at paper marks vs market prices",
-        y_desc: "LTV (% of collateral value)",
+        y_desc: "LTV (% of collateral value, log scale)",
         scale,
     };
-    let (mut chart, axis) = plot::time_chart(area, span, y.clone(), &spec)?;
+    let (mut chart, axis) = plot::time_chart(area, span, plot::LogAxis::new(y.clone()), &spec)?;
     let xs = &run.ts.x;
     shade_between(&mut chart, xs, &paper, &market, RED.mix(0.18))?;
     if y.end > 100.0 {
@@ -41,7 +42,7 @@ where
         &paper,
         BLUE.stroke_width(scale.line),
         Stroke::Dashed,
-        false,
+        true,
     )?;
     draw_line(
         &mut chart,
@@ -49,7 +50,7 @@ where
         &market,
         RED.stroke_width(scale.line),
         Stroke::Solid,
-        false,
+        true,
     )?;
     legend_entry(
         &mut chart,
