@@ -26,8 +26,8 @@ where
     let (paper, market) = (pct(&run.ts.ltv_paper), pct(&run.ts.ltv_market));
     let y = plot::log_range([&paper, &market]);
     let spec = PanelSpec {
-        caption: "Collateral illusion: loan-to-value at paper marks vs market prices",
-        y_desc: "LTV (% of collateral value, log scale)",
+        caption: "Collateral illusion: loan-to-value at paper marks vs market prices (log scale)",
+        y_desc: "LTV (% of collateral value)",
         scale,
     };
     let (mut chart, axis) = plot::time_chart(area, span, plot::LogAxis::new(y.clone()), &spec)?;
