@@ -5,18 +5,7 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::process::{Command, Output};
-
-fn firesale_cmd(args: &[&str]) -> Output {
-    Command::new(firesale())
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
+use std::process::Output;
 
 /// Writes baseline.ron with one text replaced as `bad.ron` and runs `firesale check` on it.
 fn check_replaced(from: &str, to: &str) -> Output {

@@ -6,19 +6,8 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn firesale_cmd(args: &[&str]) -> Output {
-    Command::new(firesale())
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
 
 /// Every shipped world runs (and draws its charts) with one tick and with fifty, even
 /// though most of their generations are released after the end of such runs.

@@ -55,6 +55,19 @@ pub fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
         .collect()
 }
 
+/// Runs the `firesale` binary with `args` and waits for it.
+pub fn firesale_cmd(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(firesale())
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// What a finished command wrote on stderr.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
 /// The `firesale` binary built for these tests.
 pub fn firesale() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_firesale"))

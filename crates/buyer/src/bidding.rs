@@ -1,7 +1,6 @@
 //! Phase 9 for buyers: valuing each generation and bidding for what they can host and pay.
 
 use crate::components::Buyer;
-use firesale_core::GpuEconomics;
 use firesale_core::prelude::*;
 use firesale_markets::{Bid, ComputeMarket, Exogenous, SecondaryMarket};
 
@@ -18,13 +17,13 @@ pub fn value_per_lot(
 ) -> f64 {
     let g = gens.get(generation);
     let g_index = generation.0 as usize;
-    let economics = GpuEconomics {
-        cost_per_gpu_hour: market.gpu_hour_cost(g.kw_per_gpu, usd_per_kwh),
-        utilisation: market.utilisation[g_index].unwrap_or(1.0) * market.params.availability,
-        rate: buyer.params.cost_of_capital,
-        hours_per_tick: clock.hours_per_tick(),
-        years_per_tick: clock.years_per_tick(),
-    };
+    let economics = market.economics(
+        gens,
+        generation,
+        usd_per_kwh,
+        buyer.params.cost_of_capital,
+        clock,
+    );
     let age = f64::from(gens.age_ticks(generation, clock.tick)) * clock.years_per_tick();
     let years = buyer
         .params

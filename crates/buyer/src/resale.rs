@@ -24,14 +24,7 @@ pub fn list_buyer_resales(
         let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
         let owned = fleet.owned_by(agent.id);
         for g in gens.ids() {
-            let lots: Vec<LotId> = owned
-                .iter()
-                .copied()
-                .filter(|&l| {
-                    let lot = fleet.get(l);
-                    lot.generation == g && !lot.listed && lot.state != LotState::Scrapped
-                })
-                .collect();
+            let lots = fleet.sellable(&owned, g);
             if lots.is_empty() {
                 continue;
             }

@@ -193,6 +193,18 @@ impl Fleet {
         &mut self.lots[id.0 as usize]
     }
 
+    /// The lots among `lots` of `generation` that can be offered: not already listed
+    /// this tick and not scrapped.
+    pub fn sellable(&self, lots: &[LotId], generation: GenId) -> Vec<LotId> {
+        lots.iter()
+            .copied()
+            .filter(|&l| {
+                let lot = self.get(l);
+                lot.generation == generation && !lot.listed && lot.state != LotState::Scrapped
+            })
+            .collect()
+    }
+
     /// Lots owned by `owner`, in id order.
     pub fn owned_by(&self, owner: AgentId) -> Vec<LotId> {
         self.by_owner

@@ -65,6 +65,26 @@ impl ComputeMarket {
     pub fn gpu_hour_cost(&self, kw_per_gpu: f64, usd_per_kwh: f64) -> f64 {
         kw_per_gpu * usd_per_kwh + self.params.opex_per_gpu_hour
     }
+
+    /// What an owner with power at `usd_per_kwh` and a discount `rate` expects of one
+    /// GPU of `generation`: its running cost and the generation's observed utilisation.
+    pub fn economics(
+        &self,
+        gens: &Generations,
+        generation: GenId,
+        usd_per_kwh: f64,
+        rate: f64,
+        clock: &Clock,
+    ) -> firesale_core::GpuEconomics {
+        firesale_core::GpuEconomics {
+            cost_per_gpu_hour: self.gpu_hour_cost(gens.get(generation).kw_per_gpu, usd_per_kwh),
+            utilisation: self.utilisation[generation.0 as usize].unwrap_or(1.0)
+                * self.params.availability,
+            rate,
+            hours_per_tick: clock.hours_per_tick(),
+            years_per_tick: clock.years_per_tick(),
+        }
+    }
 }
 
 /// What one owner's fleet did in the compute market this tick.

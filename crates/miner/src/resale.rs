@@ -8,8 +8,8 @@
 
 use crate::components::Operator;
 use crate::growth::RackShortfall;
+use firesale_core::LoanStatus;
 use firesale_core::prelude::*;
-use firesale_core::{GpuEconomics, LoanStatus};
 use firesale_markets::{ComputeMarket, Exogenous, SaleMotive, SecondaryMarket, voluntary_offer};
 
 /// What one lot of `generation` is worth to the operator where it stands: expected
@@ -23,14 +23,7 @@ pub fn value_in_place(
     usd_per_kwh: f64,
 ) -> f64 {
     let g = gens.get(generation);
-    let economics = GpuEconomics {
-        cost_per_gpu_hour: market.gpu_hour_cost(g.kw_per_gpu, usd_per_kwh),
-        utilisation: market.utilisation[generation.0 as usize].unwrap_or(1.0)
-            * market.params.availability,
-        rate: op.params.hurdle_rate,
-        hours_per_tick: clock.hours_per_tick(),
-        years_per_tick: clock.years_per_tick(),
-    };
+    let economics = market.economics(gens, generation, usd_per_kwh, op.params.hurdle_rate, clock);
     let age = f64::from(gens.age_ticks(generation, clock.tick)) * clock.years_per_tick();
     let years = (g.max_age_years - age).max(0.0);
     op.expectations
@@ -65,14 +58,7 @@ pub fn list_voluntary_sales(
         // Per generation held: (value per lot, lots for sale), least value per kW first.
         let mut held: Vec<(f64, GenId, Vec<LotId>)> = Vec::new();
         for g in gens.ids() {
-            let mut lots: Vec<LotId> = owned
-                .iter()
-                .copied()
-                .filter(|&l| {
-                    let lot = fleet.get(l);
-                    lot.generation == g && !lot.listed && lot.state != LotState::Scrapped
-                })
-                .collect();
+            let mut lots = fleet.sellable(&owned, g);
             if lots.is_empty() {
                 continue;
             }
