@@ -6,7 +6,7 @@
 use crate::bidding::value_per_lot;
 use crate::components::Buyer;
 use firesale_core::prelude::*;
-use firesale_markets::{ComputeMarket, Exogenous, SaleMotive, SecondaryMarket, voluntary_offer};
+use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket, offer_voluntarily};
 
 /// Phase 9: list lots for voluntary sale.
 #[allow(clippy::too_many_arguments)]
@@ -19,7 +19,6 @@ pub fn list_buyer_resales(
     mut secondary: ResMut<SecondaryMarket>,
     buyers: Query<(&Agent, &Buyer, &PowerContract)>,
 ) {
-    let gpus = f64::from(gens.gpus_per_lot);
     for (agent, buyer, power) in buyers.iter().sort_by_key::<&Agent, _>(|a| a.id) {
         let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
         let owned = fleet.owned_by(agent.id);
@@ -29,20 +28,15 @@ pub fn list_buyer_resales(
                 continue;
             }
             let value = value_per_lot(buyer, g, &gens, &market, &clock, usd_per_kwh);
-            let best_bid = secondary.best_bid(g).map(|b| b * gpus);
-            if let Some((n, reserve)) =
-                voluntary_offer(&buyer.params.resale, value, best_bid, lots.len())
-            {
-                for &lot in &lots[..n] {
-                    secondary.list(
-                        &mut fleet,
-                        agent.id,
-                        lot,
-                        reserve / gpus,
-                        SaleMotive::Voluntary,
-                    );
-                }
-            }
+            offer_voluntarily(
+                &mut secondary,
+                &mut fleet,
+                &gens,
+                agent.id,
+                &buyer.params.resale,
+                value,
+                &lots,
+            );
         }
     }
 }

@@ -10,6 +10,8 @@
 //! is whoever values the lot more: heterogeneous costs of capital, power prices and
 //! horizons make the gains from trade.
 
+use firesale_core::{AgentId, Fleet, Generations, LotId};
+
 /// Resale parameters of an owner, from its class in the world file.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ResaleParams {
@@ -37,6 +39,39 @@ pub fn voluntary_offer(
     }
     let lots = ((held as f64) * params.share_per_tick).ceil() as usize;
     Some((lots.min(held), reserve))
+}
+
+/// Offers voluntarily what [`voluntary_offer`] says of `lots` (one generation's lots an
+/// owner can sell, in the order it would part with them), given the owner's value of a
+/// lot in place; returns how many were offered.
+pub fn offer_voluntarily(
+    secondary: &mut crate::SecondaryMarket,
+    fleet: &mut Fleet,
+    gens: &Generations,
+    seller: AgentId,
+    params: &ResaleParams,
+    value_per_lot: f64,
+    lots: &[LotId],
+) -> usize {
+    let Some(&first) = lots.first() else {
+        return 0;
+    };
+    let generation = fleet.get(first).generation;
+    let gpus = f64::from(gens.gpus_per_lot);
+    let best_bid = secondary.best_bid(generation).map(|b| b * gpus);
+    let Some((n, reserve)) = voluntary_offer(params, value_per_lot, best_bid, lots.len()) else {
+        return 0;
+    };
+    for &lot in &lots[..n] {
+        secondary.list(
+            fleet,
+            seller,
+            lot,
+            reserve / gpus,
+            crate::SaleMotive::Voluntary,
+        );
+    }
+    n
 }
 
 #[cfg(test)]

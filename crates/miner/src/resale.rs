@@ -10,7 +10,7 @@ use crate::components::Operator;
 use crate::growth::RackShortfall;
 use firesale_core::LoanStatus;
 use firesale_core::prelude::*;
-use firesale_markets::{ComputeMarket, Exogenous, SaleMotive, SecondaryMarket, voluntary_offer};
+use firesale_markets::{ComputeMarket, Exogenous, SaleMotive, SecondaryMarket, offer_voluntarily};
 
 /// What one lot of `generation` is worth to the operator where it stands: expected
 /// margin at its power price over the lot's remaining life, at its hurdle rate.
@@ -75,24 +75,15 @@ pub fn list_voluntary_sales(
         let newest = gens.newest(clock.tick);
         let mut rack_kw_wanted = shortfall.0;
         for (value, g, lots) in held {
-            let mut offered = 0;
-            if let Some((n, reserve)) = voluntary_offer(
+            let offered = offer_voluntarily(
+                &mut secondary,
+                &mut fleet,
+                &gens,
+                agent.id,
                 &op.params.resale,
                 value,
-                secondary.best_bid(g).map(|b| b * gpus),
-                lots.len(),
-            ) {
-                for &lot in &lots[..n] {
-                    secondary.list(
-                        &mut fleet,
-                        agent.id,
-                        lot,
-                        reserve / gpus,
-                        SaleMotive::Voluntary,
-                    );
-                }
-                offered = n;
-            }
+                &lots,
+            );
             // Racks for the newest generation: sell the least valuable lots per kW.
             if rack_kw_wanted > 0.0 && Some(g) != newest {
                 for &lot in &lots[offered..] {
