@@ -258,3 +258,25 @@ fn compare_overlays_two_runs() {
         );
     }
 }
+
+#[test]
+fn behaviour_parameters_are_world_fields_with_bounds() {
+    for (set, path) in [
+        (
+            "lenders[0].liquidity.cash_buffer=2",
+            "lenders[0].liquidity.cash_buffer",
+        ),
+        (
+            "operators[0].distress.urgent_reserve=1.5",
+            "operators[0].distress.urgent_reserve",
+        ),
+        (
+            "buyers[0].credit_line_spread=-0.1",
+            "buyers[0].credit_line_spread",
+        ),
+    ] {
+        let out = firesale_cmd(&["check", "baseline", "--set", set]);
+        assert_eq!(out.status.code(), Some(2), "{set}");
+        assert!(stderr(&out).contains(path), "{set}: {}", stderr(&out));
+    }
+}

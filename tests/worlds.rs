@@ -297,3 +297,23 @@ fn an_interrupted_run_does_not_look_complete() {
     assert!(!dir.path().join("timeseries.csv").exists());
     assert!(dir.path().join("timeseries.csv.partial").exists());
 }
+
+/// A lender's and an operator's behaviour parameters come from the world file: changing
+/// them changes the run (they are not constants in code).
+#[test]
+fn behaviour_parameters_reach_the_agents() {
+    let short = |sets: &[&str]| {
+        let mut w = world("subprime_compute", None, sets);
+        w.ticks = 200;
+        run(&w).0
+    };
+    let base = short(&[]);
+    let patient = short(&[
+        "lenders[0].liquidity.illiquidity_grace_weeks=0",
+        "lenders[1].liquidity.illiquidity_grace_weeks=0",
+        "lenders[2].liquidity.illiquidity_grace_weeks=0",
+        "operators[0].distress.urgent_reserve=0.05",
+        "operators[1].distress.urgent_reserve=0.05",
+    ]);
+    assert_ne!(base, patient, "the parameters change what agents do");
+}

@@ -30,6 +30,8 @@ pub struct BuyerParams {
     pub outside_income_per_week: f64,
     /// When it sells lots voluntarily.
     pub resale: firesale_markets::ResaleParams,
+    /// Spread over risk-free on its drawn credit line, per year.
+    pub credit_line_spread: f64,
 }
 
 /// A GPU buyer.

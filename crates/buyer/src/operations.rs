@@ -5,9 +5,6 @@ use crate::components::Buyer;
 use firesale_core::prelude::*;
 use firesale_markets::{ComputeMarket, Dispatch, Exogenous, Vendor, VendorSale};
 
-/// Spread over the risk-free rate a buyer pays on its drawn credit line, per year.
-pub const CREDIT_LINE_SPREAD: f64 = 0.02;
-
 /// Phase 4: corporate income (indexed to AI demand), power and opex for the hours run,
 /// interest on the drawn line; the line covers a cash shortfall while it lasts.
 #[allow(clippy::too_many_arguments)]
@@ -39,7 +36,8 @@ pub fn pay_buyer_costs(
             .enumerate()
             .map(|(g, h)| h * market.gpu_hour_cost(gens.list[g].kw_per_gpu, usd_per_kwh))
             .sum();
-        let interest = buyer.drawn * (exo.rate + CREDIT_LINE_SPREAD) * clock.years_per_tick();
+        let interest =
+            buyer.drawn * (exo.rate + buyer.params.credit_line_spread) * clock.years_per_tick();
         let due = costs + interest;
         buyer.draw_credit_for(&mut ledger, agent.account, due, exo.stress);
         ledger.pay_up_to(

@@ -51,6 +51,16 @@ pub struct LenderParams {
     pub base_liquidation_pace: f64,
     /// Deepest discount to its mark when most urgent.
     pub max_fire_sale_discount: f64,
+    /// Cash it keeps against its loan book, as a share of the book.
+    pub cash_buffer: f64,
+    /// Share of idle cash beyond the buffer handed back to funders each tick.
+    pub deleveraging_pace: f64,
+    /// Ticks it may leave withdrawals unpaid before it fails.
+    pub illiquidity_grace_ticks: u32,
+    /// Weight of the capital shortfall in its urgency to sell.
+    pub capital_urgency_weight: f64,
+    /// Highest risk premium over its calm spread, per year.
+    pub max_risk_premium: f64,
 }
 
 /// A lender (bank, private credit fund, crypto lender).

@@ -14,9 +14,6 @@ use firesale_core::{
 };
 use firesale_markets::{ComputeMarket, SecondaryMarket};
 
-/// Highest risk premium a lender adds over its calm spread, per year.
-pub const MAX_RISK_PREMIUM: f64 = 0.25;
-
 /// Phase 10: every lender posts its terms for this tick.
 pub fn update_credit_terms(
     clock: Res<Clock>,
@@ -43,7 +40,7 @@ pub fn update_credit_terms(
         let premium = p.loss_sensitivity * loss_rate
             + p.volatility_sensitivity * volatility
             + 0.05 * lender.capital_urgency;
-        let spread = p.base_spread + premium.min(MAX_RISK_PREMIUM);
+        let spread = p.base_spread + premium.min(p.max_risk_premium);
         let max_ltv =
             (p.base_max_ltv * (1.0 - lender.capital_urgency) * (1.0 - (2.0 * loss_rate).min(0.5)))
                 .max(0.0);

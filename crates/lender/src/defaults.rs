@@ -7,9 +7,6 @@ use firesale_core::prelude::*;
 use firesale_core::{LoanStatus, Repossession, Repossessions};
 use firesale_markets::{ComputeMarket, SaleMotive, SecondaryMarket};
 
-/// Ticks a lender may leave its funders' withdrawals unpaid before it fails.
-pub const ILLIQUIDITY_GRACE_TICKS: u32 = 8;
-
 /// Phase 8: take the collateral of defaulted loans, recognise the loss at market marks,
 /// fail lenders that are insolvent at market marks or cannot pay their funders, and
 /// list inventory at a pace and reserve set by urgency (which rises as funders queue at
@@ -139,7 +136,7 @@ pub fn resolve_defaults(
         equity_total += lender.equity;
         let illiquid = lender
             .pending_since
-            .is_some_and(|t| clock.tick > t + ILLIQUIDITY_GRACE_TICKS);
+            .is_some_and(|t| clock.tick > t + lender.params.illiquidity_grace_ticks);
         if lender.failed.is_none() && (lender.equity <= 0.0 || illiquid) {
             lender.failed = Some(clock.tick);
             metrics.lender_failures_cum += 1;
@@ -165,7 +162,12 @@ pub fn resolve_defaults(
         lender.urgency = if lender.failed.is_some() {
             1.0
         } else {
-            urgency(capital_gap, lender.pending_withdrawal, cash)
+            urgency(
+                capital_gap,
+                lender.params.capital_urgency_weight,
+                lender.pending_withdrawal,
+                cash,
+            )
         };
         inventory += fleet.count_owned(agent.id) as u64;
     }
@@ -176,19 +178,16 @@ pub fn resolve_defaults(
 /// How urgently a lender must sell: liquidity drives it (withdrawals it cannot pay from
 /// cash), thin capital adds a milder push. Funding inventory at a repo desk relieves the
 /// first, never the second.
-pub fn urgency(capital_gap: f64, pending_withdrawal: f64, cash: f64) -> f64 {
+pub fn urgency(capital_gap: f64, capital_weight: f64, pending_withdrawal: f64, cash: f64) -> f64 {
     let liquidity_gap = if pending_withdrawal > 0.0 {
         (pending_withdrawal - cash).max(0.0) / pending_withdrawal
     } else {
         0.0
     };
     liquidity_gap
-        .max(CAPITAL_URGENCY_WEIGHT * capital_gap)
+        .max(capital_weight * capital_gap)
         .clamp(0.0, 1.0)
 }
-
-/// Weight of the capital gap in a lender's urgency to sell.
-pub const CAPITAL_URGENCY_WEIGHT: f64 = 0.5;
 
 /// Lots of a lender to offer this tick and at what reserve.
 pub fn liquidation_plan(lender: &Lender, inventory: usize) -> (usize, f64) {

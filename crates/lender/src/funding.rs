@@ -178,10 +178,10 @@ pub fn pay_lender_funding(
         }
         // Lenders draw funding when they lend (see `draw_funding`) and hand idle cash
         // beyond a liquidity buffer back: a lender whose book shrinks shrinks its funding.
-        let buffer = LIQUIDITY_BUFFER * lender.exposure;
+        let buffer = lender.params.cash_buffer * lender.exposure;
         let idle = ledger.balance(agent.account) - buffer;
         if idle > 0.0 && lender.pending_withdrawal <= 0.0 {
-            let repaid = (idle * DELEVERAGING_PACE).min(lender.funding);
+            let repaid = (idle * lender.params.deleveraging_pace).min(lender.funding);
             ledger.transfer(
                 agent.account,
                 External::BondHolders.account(),
@@ -192,12 +192,6 @@ pub fn pay_lender_funding(
         }
     }
 }
-
-/// Cash a lender keeps against its loan book (the rest is drawn from funders as needed).
-pub const LIQUIDITY_BUFFER: f64 = 0.05;
-
-/// Share of idle cash a lender hands back to its funders each tick.
-pub const DELEVERAGING_PACE: f64 = 0.5;
 
 /// Draws outside funding so that `account` holds `amount` (a delayed-draw facility):
 /// how lenders fund new loans. Returns what was drawn.

@@ -182,6 +182,7 @@ pub fn fund_inventory(
                 let cash = ledger.balance(agent.account).max(0.0);
                 lender.urgency = crate::defaults::urgency(
                     lender.capital_urgency,
+                    lender.params.capital_urgency_weight,
                     lender.pending_withdrawal,
                     cash,
                 );

@@ -32,6 +32,14 @@ pub struct OperatorParams {
     pub overhead_per_gpu_year: f64,
     /// When it sells lots voluntarily.
     pub resale: firesale_markets::ResaleParams,
+    /// Ticks it may leave power bills unpaid before it must file.
+    pub bill_grace_ticks: u32,
+    /// Reserve of lots sold to meet a deadline nearly passed, as a share of its value.
+    pub urgent_reserve: f64,
+    /// Reserve of lots sold to raise cash with time to spare, as a share of its value.
+    pub calm_reserve: f64,
+    /// Years of margin its value of a lot counts when it sells under pressure.
+    pub distress_valuation_years: f64,
 }
 
 /// Whether an operator is still in business.

@@ -10,9 +10,6 @@ use firesale_core::prelude::*;
 use firesale_core::{CallReason, LoanStatus};
 use firesale_markets::{ComputeMarket, Exogenous, LeasedShare, SaleMotive, SecondaryMarket};
 
-/// Ticks an operator may leave its power bills unpaid before it must file.
-pub const BILL_GRACE_TICKS: u32 = 4;
-
 /// Phase 7: pay bills, arrears and calls from cash, BTC and lot sales; file when a
 /// deadline has passed unmet.
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -162,7 +159,8 @@ pub fn respond_to_calls(
         if shortfall <= 0.0 {
             continue;
         }
-        let overdue = op.unpaid_since.is_some_and(|t| clock.tick > t + BILL_GRACE_TICKS)
+        let overdue = op.unpaid_since
+            .is_some_and(|t| clock.tick > t + op.params.bill_grace_ticks)
             || loans.iter().any(|&id| {
                 let loan = book.get(id);
                 let late_arrears = loan
@@ -210,13 +208,6 @@ pub fn respond_to_calls(
     }
 }
 
-/// Reserve of an operator selling lots to meet a deadline, as a share of its own value
-/// of them: below it, handing the lots to the lender in default costs it less.
-pub const URGENT_RESERVE: f64 = 0.5;
-
-/// Reserve of an operator raising cash with time to spare.
-pub const CALM_RESERVE: f64 = 0.8;
-
 /// Lists enough lots to raise `shortfall`: unpledged lots first, then lots pledged to
 /// called loans, at a reserve that falls as the deadline nears.
 #[allow(clippy::too_many_arguments)]
@@ -243,7 +234,8 @@ fn list_lots_for_cash(
             hours_per_tick: clock.hours_per_tick(),
             years_per_tick: clock.years_per_tick(),
         };
-        op.expectations.value_per_gpu(g.0 as usize, &economics, 3.0)
+        op.expectations
+            .value_per_gpu(g.0 as usize, &economics, op.params.distress_valuation_years)
     };
     let mut candidates: Vec<LotId> = fleet
         .owned_by(agent.id)
@@ -266,7 +258,12 @@ fn list_lots_for_cash(
         let g = fleet.get(lot).generation;
         let value = value_of(g);
         let expected = secondary.last_price(g).unwrap_or(value).max(value * 0.3);
-        let reserve = value * if urgent { URGENT_RESERVE } else { CALM_RESERVE };
+        let reserve = value
+            * if urgent {
+                op.params.urgent_reserve
+            } else {
+                op.params.calm_reserve
+            };
         secondary.list(fleet, agent.id, lot, reserve, SaleMotive::BorrowerDistress);
         raised += expected * gpus;
     }

@@ -319,6 +319,63 @@ pub struct OperatorClass {
     /// When it sells lots it no longer wants.
     #[serde(default)]
     pub resale: ResaleSpec,
+    /// How it raises cash when a deadline nears.
+    #[serde(default)]
+    pub distress: DistressSpec,
+}
+
+/// How an operator raises cash under a call, arrears or unpaid bills.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DistressSpec {
+    /// Weeks it may leave power bills unpaid before it must file.
+    pub bill_grace_weeks: u32,
+    /// Reserve of lots it sells to meet a deadline that has nearly passed, as a share of
+    /// its own value of them (below it, handing the lots to the lender costs it less).
+    pub urgent_reserve: f64,
+    /// Reserve of lots it sells to raise cash with time to spare, as that share.
+    pub calm_reserve: f64,
+    /// Years of margin its own value of a lot counts when it sells under pressure.
+    pub valuation_years: f64,
+}
+
+impl Default for DistressSpec {
+    fn default() -> Self {
+        DistressSpec {
+            bill_grace_weeks: 4,
+            urgent_reserve: 0.5,
+            calm_reserve: 0.8,
+            valuation_years: 3.0,
+        }
+    }
+}
+
+/// How a lender manages its cash and funding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiquiditySpec {
+    /// Cash it keeps against its loan book, as a share of the book.
+    pub cash_buffer: f64,
+    /// Share of idle cash beyond that buffer it hands back to its funders each week.
+    pub deleveraging_pace: f64,
+    /// Weeks it may leave its funders' withdrawals unpaid before it fails.
+    pub illiquidity_grace_weeks: u32,
+    /// Weight of its capital shortfall (against the liquidity gap) in its urgency to sell.
+    pub capital_urgency_weight: f64,
+    /// Highest risk premium it adds over its calm spread, per year.
+    pub max_risk_premium: f64,
+}
+
+impl Default for LiquiditySpec {
+    fn default() -> Self {
+        LiquiditySpec {
+            cash_buffer: 0.05,
+            deleveraging_pace: 0.5,
+            illiquidity_grace_weeks: 8,
+            capital_urgency_weight: 0.5,
+            max_risk_premium: 0.25,
+        }
+    }
 }
 
 /// The voluntary-sale rule of an owner of lots: it sells when last week's best bid
@@ -435,6 +492,9 @@ pub struct LenderClass {
     pub max_fire_sale_discount: f64,
     /// Relative weight in the starting loans (who financed the starting fleets).
     pub initial_book_weight: f64,
+    /// How it manages cash and funding.
+    #[serde(default)]
+    pub liquidity: LiquiditySpec,
 }
 
 /// A class of GPU buyers.
@@ -488,4 +548,11 @@ pub struct BuyerClass {
     /// When it sells lots it no longer wants.
     #[serde(default)]
     pub resale: ResaleSpec,
+    /// Spread over risk-free it pays on its drawn credit line, per year.
+    #[serde(default = "default_credit_line_spread")]
+    pub credit_line_spread: f64,
+}
+
+fn default_credit_line_spread() -> f64 {
+    0.02
 }

@@ -233,6 +233,13 @@ fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
         lends_to_miners: class.lends_to_miners,
         base_liquidation_pace: class.base_liquidation_pace,
         max_fire_sale_discount: class.max_fire_sale_discount,
+        cash_buffer: class.liquidity.cash_buffer,
+        deleveraging_pace: class.liquidity.deleveraging_pace,
+        illiquidity_grace_ticks: (f64::from(class.liquidity.illiquidity_grace_weeks)
+            * ticks_per_week)
+            .round() as u32,
+        capital_urgency_weight: class.liquidity.capital_urgency_weight,
+        max_risk_premium: class.liquidity.max_risk_premium,
     };
     let mut lender = Lender::new(params, funding);
     lender.equity = equity;
@@ -397,6 +404,10 @@ fn spawn_operator(
         max_growth: class.max_growth,
         overhead_per_gpu_year: class.overhead_per_gpu_year,
         resale: resale_params(&class.resale, w.tick_days),
+        bill_grace_ticks: weeks_to_ticks(class.distress.bill_grace_weeks, w.tick_days),
+        urgent_reserve: class.distress.urgent_reserve,
+        calm_reserve: class.distress.calm_reserve,
+        distress_valuation_years: class.distress.valuation_years,
     };
     let expectations = RentExpectation::new(n_gens, class.expectation_weight, class.trend_weight);
     let mut entity_mut = world.entity_mut(entity);
@@ -468,6 +479,7 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
         buys_primary: class.buys_primary,
         outside_income_per_week: income,
         resale: resale_params(&class.resale, w.tick_days),
+        credit_line_spread: class.credit_line_spread,
     };
     let expectations = RentExpectation::new(
         w.generations.len(),

@@ -452,6 +452,28 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         );
         c.range(format!("{p}.trend_weight"), o.trend_weight, range::SHARE);
         c.resale(&p, &o.resale);
+        let d = &o.distress;
+        c.whole(
+            format!("{p}.distress.bill_grace_weeks"),
+            d.bill_grace_weeks,
+            0,
+            limit::WEEKS,
+        );
+        c.range(
+            format!("{p}.distress.urgent_reserve"),
+            d.urgent_reserve,
+            range::SHARE,
+        );
+        c.range(
+            format!("{p}.distress.calm_reserve"),
+            d.calm_reserve,
+            range::SHARE,
+        );
+        c.positive(
+            format!("{p}.distress.valuation_years"),
+            d.valuation_years,
+            100.0,
+        );
         if o.kind == OperatorKind::NeoCloud
             && (o.btc != Dist::Fixed(0.0) || o.hashrate_ph != Dist::Fixed(0.0))
         {
@@ -544,6 +566,33 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             format!("{p}.max_fire_sale_discount"),
             l.max_fire_sale_discount,
             range::SHARE,
+        );
+        let q = &l.liquidity;
+        c.range(
+            format!("{p}.liquidity.cash_buffer"),
+            q.cash_buffer,
+            range::SHARE,
+        );
+        c.range(
+            format!("{p}.liquidity.deleveraging_pace"),
+            q.deleveraging_pace,
+            range::SHARE,
+        );
+        c.whole(
+            format!("{p}.liquidity.illiquidity_grace_weeks"),
+            q.illiquidity_grace_weeks,
+            0,
+            limit::WEEKS,
+        );
+        c.range(
+            format!("{p}.liquidity.capital_urgency_weight"),
+            q.capital_urgency_weight,
+            range::SHARE,
+        );
+        c.range(
+            format!("{p}.liquidity.max_risk_premium"),
+            q.max_risk_premium,
+            range::RATE,
         );
         c.range(
             format!("{p}.initial_book_weight"),
@@ -652,6 +701,11 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         );
         c.range(format!("{p}.trend_weight"), b.trend_weight, range::SHARE);
         c.resale(&p, &b.resale);
+        c.range(
+            format!("{p}.credit_line_spread"),
+            b.credit_line_spread,
+            range::RATE,
+        );
     }
     if c.errors.is_empty() {
         Ok(())
