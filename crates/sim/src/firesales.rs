@@ -12,23 +12,62 @@
 use firesale_core::{Clock, Generations, Metrics};
 use std::collections::VecDeque;
 
+/// The largest volume-weighted average of a per-generation figure over a rolling window
+/// of ticks, with where and when it was reached.
+#[derive(Debug, Clone, Default)]
+pub struct WindowPeak {
+    /// Ticks of the window.
+    window: usize,
+    /// Fewest lots in the window for its average to count.
+    min_lots: f64,
+    /// Per generation, the window's (lots, figure × lots).
+    recent: Vec<VecDeque<(f64, f64)>>,
+    /// The largest average so far: (value, generation, date).
+    pub peak: Option<(f64, String, String)>,
+}
+
+impl WindowPeak {
+    /// A peak over `window` ticks for `generations` generations, counted only where the
+    /// window holds at least `min_lots` lots.
+    pub fn new(generations: usize, window: usize, min_lots: f64) -> Self {
+        WindowPeak {
+            window: window.max(1),
+            min_lots,
+            recent: vec![VecDeque::new(); generations],
+            peak: None,
+        }
+    }
+
+    /// Adds one tick's (lots, figure × lots) of generation `g`; a window ending on a tick
+    /// that `counts` may become the peak.
+    fn push(&mut self, g: usize, entry: (f64, f64), counts: bool, name: &str, clock: &Clock) {
+        let window = &mut self.recent[g];
+        window.push_back(entry);
+        if window.len() > self.window {
+            window.pop_front();
+        }
+        let (lots, weighted) = window
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (l, w)| (a + l, b + w));
+        if counts
+            && lots > 0.0
+            && lots >= self.min_lots
+            && self.peak.as_ref().is_none_or(|p| weighted / lots > p.0)
+        {
+            self.peak = Some((weighted / lots, name.to_string(), clock.today_str()));
+        }
+    }
+}
+
 /// Running measures of the run's fire sales.
 #[derive(Debug, Clone, Default)]
 pub struct FireSaleTracker {
-    /// Ticks of the peak window.
-    window: usize,
-    /// Fewest distressed lots in the window for its discount to be a peak.
-    min_lots: f64,
-    /// Per generation, the window's (distressed lots with a reference, discount × lots).
-    recent: Vec<VecDeque<(f64, f64)>>,
-    /// Largest windowed discount so far, with its generation and date.
-    pub peak: Option<(f64, String, String)>,
-    /// Per generation, the last 4 ticks' (lots traded, gap to fundamental × lots).
-    fundamental_recent: Vec<VecDeque<(f64, f64)>>,
-    /// Largest 4-tick volume-weighted gap of the clearing price below the benchmark
-    /// fundamental value (the measure before distressed and voluntary sales were told
-    /// apart; kept for comparison).
-    pub fundamental_peak: Option<(f64, String, String)>,
+    /// Peak of the distressed discount (window and volume guard from the world).
+    pub distressed_peak: WindowPeak,
+    /// Peak of the gap of the clearing price below the benchmark fundamental value over
+    /// 4 ticks (the measure before distressed and voluntary sales were told apart; kept
+    /// for comparison).
+    pub fundamental_peak: WindowPeak,
     /// Distressed lots sold against a reference, over the run.
     measured_lots: f64,
     /// Their discount × lots, over the run.
@@ -47,10 +86,8 @@ impl FireSaleTracker {
     /// A tracker for `generations` generations with the world's measuring conventions.
     pub fn new(generations: usize, window: u32, min_lots: u32) -> Self {
         FireSaleTracker {
-            window: window.max(1) as usize,
-            min_lots: f64::from(min_lots),
-            recent: vec![VecDeque::new(); generations],
-            fundamental_recent: vec![VecDeque::new(); generations],
+            distressed_peak: WindowPeak::new(generations, window as usize, f64::from(min_lots)),
+            fundamental_peak: WindowPeak::new(generations, 4, 0.0),
             ..Default::default()
         }
     }
@@ -60,6 +97,7 @@ impl FireSaleTracker {
         self.ticks += 1;
         let mut voluntary_this_tick = false;
         for (g, m) in metrics.generations.iter().enumerate() {
+            let name = &gens.list[g].name;
             self.distressed_lots += m.distressed_volume;
             let voluntary = m.volume - m.distressed_volume;
             self.voluntary_lots += voluntary;
@@ -70,52 +108,22 @@ impl FireSaleTracker {
                 .map_or((0.0, 0.0), |d| (lots, d * lots));
             self.measured_lots += entry.0;
             self.weighted += entry.1;
-            let window = &mut self.recent[g];
-            window.push_back(entry);
-            if window.len() > self.window {
-                window.pop_front();
-            }
-            let (lots, weighted) = window
-                .iter()
-                .fold((0.0, 0.0), |(a, b), (l, w)| (a + l, b + w));
-            let enough = lots > 0.0 && lots >= self.min_lots;
-            if entry.0 > 0.0 && enough && self.peak.as_ref().is_none_or(|p| weighted / lots > p.0) {
-                self.peak = Some((
-                    weighted / lots,
-                    gens.list[g].name.clone(),
-                    clock.today_str(),
-                ));
-            }
-        }
-        self.ticks_with_voluntary_trades += u32::from(voluntary_this_tick);
-        for (g, m) in metrics.generations.iter().enumerate() {
-            let lots = m.volume as f64;
+            self.distressed_peak
+                .push(g, entry, entry.0 > 0.0, name, clock);
+            let traded = m.volume as f64;
             let gap = m
                 .secondary_price
                 .filter(|_| m.fundamental > 0.0)
                 .map(|p| 1.0 - p / m.fundamental);
-            let window = &mut self.fundamental_recent[g];
-            window.push_back(gap.map_or((0.0, 0.0), |d| (lots, d * lots)));
-            if window.len() > 4 {
-                window.pop_front();
-            }
-            let (lots, weighted) = window
-                .iter()
-                .fold((0.0, 0.0), |(a, b), (l, w)| (a + l, b + w));
-            if m.volume > 0
-                && lots > 0.0
-                && self
-                    .fundamental_peak
-                    .as_ref()
-                    .is_none_or(|p| weighted / lots > p.0)
-            {
-                self.fundamental_peak = Some((
-                    weighted / lots,
-                    gens.list[g].name.clone(),
-                    clock.today_str(),
-                ));
-            }
+            self.fundamental_peak.push(
+                g,
+                gap.map_or((0.0, 0.0), |d| (traded, d * traded)),
+                m.volume > 0,
+                name,
+                clock,
+            );
         }
+        self.ticks_with_voluntary_trades += u32::from(voluntary_this_tick);
     }
 
     /// The run's distressed discount, volume-weighted over every distressed lot sold
@@ -179,9 +187,12 @@ mod tests {
     fn one_odd_lot_is_no_peak_but_counts_in_the_run() {
         let mut tracker = FireSaleTracker::new(1, 4, 10);
         tick(&mut tracker, 0, 1, Some(0.9));
-        assert_eq!(tracker.peak, None, "one lot is below the volume guard");
+        assert_eq!(
+            tracker.distressed_peak.peak, None,
+            "one lot is below the volume guard"
+        );
         tick(&mut tracker, 1, 20, Some(0.3));
-        let (peak, ..) = tracker.peak.clone().unwrap();
+        let (peak, ..) = tracker.distressed_peak.peak.clone().unwrap();
         assert!((peak - (0.9 + 20.0 * 0.3) / 21.0).abs() < 1e-12);
         let run = tracker.distressed_discount().unwrap();
         assert!((run - (0.9 + 6.0) / 21.0).abs() < 1e-12);

@@ -202,7 +202,8 @@ impl Summary {
         // Proceeds beyond the principal owed are not a recovery rate above 100%.
         let recovery_rate = (principal > 0.0).then(|| recovered / principal);
         let fire_sales = i.fire_sales;
-        let peak = fire_sales.peak.as_ref();
+        let peak = fire_sales.distressed_peak.peak.as_ref();
+        let gap_peak = fire_sales.fundamental_peak.peak.as_ref();
         Summary {
             world: i.file.name.clone(),
             seed: i.file.seed,
@@ -216,9 +217,9 @@ impl Summary {
             peak_distressed_discount: peak.map(|p| p.0),
             peak_distressed_discount_generation: peak.map(|p| p.1.clone()),
             peak_distressed_discount_date: peak.map(|p| p.2.clone()),
-            peak_discount: fire_sales.fundamental_peak.as_ref().map(|p| p.0),
-            peak_discount_generation: fire_sales.fundamental_peak.as_ref().map(|p| p.1.clone()),
-            peak_discount_date: fire_sales.fundamental_peak.as_ref().map(|p| p.2.clone()),
+            peak_discount: gap_peak.map(|p| p.0),
+            peak_discount_generation: gap_peak.map(|p| p.1.clone()),
+            peak_discount_date: gap_peak.map(|p| p.2.clone()),
             distressed_lots_traded: fire_sales.distressed_lots,
             voluntary_lots_traded: fire_sales.voluntary_lots,
             voluntary_trade_weeks_share: fire_sales.voluntary_trade_share(),

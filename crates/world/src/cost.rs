@@ -7,6 +7,7 @@
 
 use crate::error::WorldError;
 use crate::schema::{Dist, WorldFile};
+use crate::spawn::tick_of;
 use crate::validate::limit;
 use bytesize::ByteSize;
 
@@ -114,14 +115,12 @@ pub fn estimate(w: &WorldFile) -> Estimate {
     agents += w.lenders.iter().map(|l| u64::from(l.count)).sum::<u64>();
     // The vendor delivers, each tick, at most its limits over the generations on sale,
     // and at most what the agents' purchase rules can ask for.
-    let start = w.start;
     let release_ticks: Vec<(i64, Option<u32>)> = w
         .generations
         .iter()
         .map(|g| {
-            let days = (g.release - start).num_days();
             (
-                days.div_euclid(i64::from(w.tick_days.max(1))),
+                i64::from(tick_of(w.start, w.tick_days.max(1), g.release)),
                 g.vendor_lots_per_tick,
             )
         })

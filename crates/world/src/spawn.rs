@@ -19,7 +19,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 /// Tick of a date: the first tick on or after it, negative before the start.
-fn tick_of(start: NaiveDate, tick_days: u32, date: NaiveDate) -> i32 {
+pub(crate) fn tick_of(start: NaiveDate, tick_days: u32, date: NaiveDate) -> i32 {
     let days = (date - start).num_days();
     let step = i64::from(tick_days);
     (if days >= 0 {
