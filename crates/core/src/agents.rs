@@ -142,7 +142,16 @@ impl Racks {
         owner: AgentId,
         generation: crate::GenId,
     ) -> f64 {
-        let (air_used, liquid_used) = self.used_kw(fleet, gens, owner);
+        self.free_kw_given(self.used_kw(fleet, gens, owner), gens, generation)
+    }
+
+    /// [`Racks::free_kw_for`] when the kW in use, (air, liquid), are already known.
+    pub fn free_kw_given(
+        &self,
+        (air_used, liquid_used): (f64, f64),
+        gens: &crate::Generations,
+        generation: crate::GenId,
+    ) -> f64 {
         let air_overflow = (air_used - self.air_kw).max(0.0);
         let liquid_free = (self.liquid_kw - liquid_used - air_overflow).max(0.0);
         if gens.get(generation).liquid_cooled {
@@ -167,11 +176,18 @@ impl Racks {
             .collect();
         stored.sort_by_key(|&l| (std::cmp::Reverse(fleet.get(l).generation), l));
         let mut installed = 0;
+        let mut used = self.used_kw(fleet, gens, owner);
         for lot in stored {
             let generation = fleet.get(lot).generation;
-            if self.free_kw_for(fleet, gens, owner, generation) >= gens.lot_kw(generation) - 1e-9 {
+            let kw = gens.lot_kw(generation);
+            if self.free_kw_given(used, gens, generation) >= kw - 1e-9 {
                 fleet.get_mut(lot).state = crate::LotState::Installed;
                 installed += 1;
+                if gens.get(generation).liquid_cooled {
+                    used.1 += kw;
+                } else {
+                    used.0 += kw;
+                }
             }
         }
         installed

@@ -155,7 +155,8 @@ fn read_text(file: &Path) -> Result<String, WorldError> {
     })
 }
 
-/// Applies `path.to.field=VALUE` overrides; each is checked against the schema.
+/// Applies `path.to.field=VALUE` overrides (`[*]` for every item of a list); each is
+/// checked against the schema.
 pub fn apply_overrides(world: WorldFile, sets: &[String]) -> Result<WorldFile, WorldError> {
     if sets.is_empty() {
         return Ok(world);
@@ -172,8 +173,9 @@ pub fn apply_overrides(world: WorldFile, sets: &[String]) -> Result<WorldFile, W
         let (path, raw) = arg
             .split_once('=')
             .ok_or_else(|| fail("expected path.to.field=VALUE".into()))?;
-        let slot = locate(&mut value, path).map_err(fail)?;
-        *slot = parse_value(raw.trim(), slot);
+        for slot in locate(&mut value, path).map_err(fail)? {
+            *slot = parse_value(raw.trim(), slot);
+        }
         let check: Result<WorldFile, _> = serde_path_to_error::deserialize(&value);
         if let Err(e) = check {
             return Err(fail(format!("{}: {}", e.path(), e.inner())));
@@ -185,33 +187,41 @@ pub fn apply_overrides(world: WorldFile, sets: &[String]) -> Result<WorldFile, W
     })
 }
 
-/// The JSON slot at `a.b[2].c` (or `a.b.2.c`).
-fn locate<'v>(root: &'v mut Value, path: &str) -> Result<&'v mut Value, String> {
-    let mut slot = root;
+/// The JSON slots at `a.b[2].c` (or `a.b.2.c`); `[*]` stands for every item of a list,
+/// so `operators[*].resale.share_per_week=0.02` sets the field in every operator class.
+fn locate<'v>(root: &'v mut Value, path: &str) -> Result<Vec<&'v mut Value>, String> {
     let keys = path.replace('[', ".").replace(']', "");
+    let mut slots = vec![root];
     for key in keys.split('.').filter(|k| !k.is_empty()) {
-        slot = match slot {
-            Value::Object(map) => {
-                if !map.contains_key(key) {
-                    let known: Vec<&String> = map.keys().collect();
-                    return Err(format!("no field `{key}` here; expected one of {known:?}"));
+        let mut next = Vec::with_capacity(slots.len());
+        for slot in slots {
+            match slot {
+                Value::Object(map) => {
+                    if !map.contains_key(key) {
+                        let known: Vec<&String> = map.keys().collect();
+                        return Err(format!("no field `{key}` here; expected one of {known:?}"));
+                    }
+                    next.extend(map.get_mut(key));
                 }
-                map.get_mut(key)
-                    .ok_or_else(|| format!("no field `{key}`"))?
+                Value::Array(items) => {
+                    if key == "*" {
+                        next.extend(items.iter_mut());
+                        continue;
+                    }
+                    let len = items.len();
+                    let index: usize = key
+                        .parse()
+                        .map_err(|_| format!("`{key}` is not a list index (a number or *)"))?;
+                    next.push(items.get_mut(index).ok_or_else(|| {
+                        format!("index {index} is past the end of a list of {len}")
+                    })?);
+                }
+                _ => return Err(format!("`{key}`: this value has no fields")),
             }
-            Value::Array(items) => {
-                let len = items.len();
-                let index: usize = key
-                    .parse()
-                    .map_err(|_| format!("`{key}` is not a list index"))?;
-                items
-                    .get_mut(index)
-                    .ok_or_else(|| format!("index {index} is past the end of a list of {len}"))?
-            }
-            _ => return Err(format!("`{key}`: this value has no fields")),
-        };
+        }
+        slots = next;
     }
-    Ok(slot)
+    Ok(slots)
 }
 
 /// Parses an override value: JSON, `Name(a, b)`, a bare number into a distribution
@@ -261,4 +271,46 @@ pub fn invalid(path: &str, message: impl Into<String>) -> WorldError {
         path: path.into(),
         message: message.into(),
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn baseline() -> WorldFile {
+        load("baseline", None, None, &[]).expect("baseline loads").1
+    }
+
+    #[test]
+    fn a_star_sets_the_field_in_every_class() {
+        let world = apply_overrides(
+            baseline(),
+            &["operators[*].resale.share_per_week=0.03".into()],
+        )
+        .expect("the override applies");
+        assert!(world.operators.len() > 1);
+        assert!(
+            world
+                .operators
+                .iter()
+                .all(|o| o.resale.share_per_week == 0.03)
+        );
+        let one = apply_overrides(
+            baseline(),
+            &["operators[1].resale.share_per_week=0.03".into()],
+        )
+        .expect("the override applies");
+        assert_eq!(
+            one.operators[0].resale.share_per_week,
+            baseline().operators[0].resale.share_per_week
+        );
+        assert_eq!(one.operators[1].resale.share_per_week, 0.03);
+    }
+
+    #[test]
+    fn a_star_on_a_missing_field_is_refused() {
+        let err = apply_overrides(baseline(), &["operators[*].nope=1".into()])
+            .expect_err("no such field");
+        assert!(err.to_string().contains("no field `nope`"), "{err}");
+    }
 }
