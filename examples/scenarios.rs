@@ -54,8 +54,11 @@ fn pct(x: Option<f64>) -> String {
 }
 
 fn row(name: &str, s: &Summary) -> String {
-    let peak = match (&s.peak_discount_generation, &s.peak_discount_date) {
-        (Some(g), Some(d)) => format!("{} ({g}, {d})", pct(s.peak_discount)),
+    let peak = match (
+        &s.peak_gap_to_fundamental_generation,
+        &s.peak_gap_to_fundamental_date,
+    ) {
+        (Some(g), Some(d)) => format!("{} ({g}, {d})", pct(s.peak_gap_to_fundamental)),
         _ => "no trade".into(),
     };
     let fire_sale = match s.distressed_discount {

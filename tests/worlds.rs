@@ -156,8 +156,8 @@ fn a_repo_backstop_softens_the_fire_sale() {
         crisis_defaults += c.defaults_total;
         backstop_defaults += b.defaults_total;
         assert!(
-            b.repo_volume_total > 10.0 * c.repo_volume_total.max(1e6),
-            "seed {seed}: the backstop lends, the market desk barely does"
+            b.repo_volume_total > 2.0 * c.repo_volume_total.max(1e6),
+            "seed {seed}: the backstop lends far more than the market desk"
         );
     }
     assert!(

@@ -72,3 +72,31 @@ pub fn stderr(out: &std::process::Output) -> String {
 pub fn firesale() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_firesale"))
 }
+
+/// The summaries of a shipped world with overrides over `seeds`, run in memory (no
+/// output files) on every core; in the order of `seeds`.
+pub fn summaries(name: &str, seeds: impl IntoIterator<Item = u64>, sets: &[&str]) -> Vec<Summary> {
+    use rayon::prelude::*;
+    let worlds: Vec<WorldFile> = seeds
+        .into_iter()
+        .map(|seed| world(name, Some(seed), sets))
+        .collect();
+    worlds
+        .par_iter()
+        .map(|w| {
+            let mut sim = firesale_sim::Simulation::new(w).unwrap_or_else(|e| panic!("{e}"));
+            for tick in 0..w.ticks {
+                sim.step(tick)
+                    .unwrap_or_else(|e| panic!("{} seed {}: {e}", w.name, w.seed));
+            }
+            sim.summary()
+        })
+        .collect()
+}
+
+/// The mean of the figures that exist.
+pub fn mean_of(values: impl IntoIterator<Item = Option<f64>>) -> f64 {
+    let v: Vec<f64> = values.into_iter().flatten().collect();
+    assert!(!v.is_empty(), "no run has the figure");
+    v.iter().sum::<f64>() / v.len() as f64
+}

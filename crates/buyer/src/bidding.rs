@@ -33,6 +33,27 @@ pub fn value_per_lot(
     buyer.expectations.value_per_gpu(g_index, &economics, years) * f64::from(gens.gpus_per_lot)
 }
 
+/// The bid ladder a buyer uses this tick: its lower tranches price the racks a lot would
+/// take from later purchases, so they are shaded by how scarce its free racks are. With
+/// room for no more than a week's buying (`fit <= max_lots`) it bids its whole ladder;
+/// with room for ten weeks, a tenth of the way from its top tranche down to it; with no
+/// rack constraint at all, every tranche at the top one (Shleifer and Vishny 1992:
+/// natural buyers with room pay full value).
+pub fn shaded_ladder(ladder: &[f64], max_lots: u32, fit: u32) -> Vec<f64> {
+    let Some(&top) = ladder.first() else {
+        return Vec::new();
+    };
+    let scarcity = if fit == 0 {
+        1.0
+    } else {
+        (f64::from(max_lots) / f64::from(fit)).min(1.0)
+    };
+    ladder
+        .iter()
+        .map(|share| top - (top - share) * scarcity)
+        .collect()
+}
+
 /// Phase 9: each buyer bids a ladder of limits below its valuation for every released
 /// generation, best value per kW first, for no more lots than its free racks can host
 /// and its cash plus available credit can pay for at the limits it bids.
@@ -65,11 +86,12 @@ pub fn post_bids(
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         // Room already promised to higher-value bids this tick, kW (air, liquid).
         let mut promised = (0.0, 0.0);
+        let used = racks.used_kw(&fleet, &gens, agent.id);
         let mut spent = 0.0;
         for (_, g, value) in candidates {
             let generation = gens.get(g);
             let lot_kw = gens.lot_kw(g);
-            let free = racks.free_kw_for(&fleet, &gens, agent.id, g)
+            let free = racks.free_kw_given(used, &gens, g)
                 - if generation.liquid_cooled {
                     promised.1
                 } else {
@@ -79,7 +101,11 @@ pub fn post_bids(
             if fit < buyer.params.max_lots_per_tick {
                 buyer.rack_bound = true;
             }
-            let ladder = buyer.params.bid_ladder.clone();
+            let ladder = shaded_ladder(
+                &buyer.params.bid_ladder,
+                buyer.params.max_lots_per_tick,
+                fit,
+            );
             let per_tranche = buyer
                 .params
                 .max_lots_per_tick
@@ -114,5 +140,29 @@ pub fn post_bids(
         }
         // Draw the line so that every bid could be paid if it filled.
         buyer.draw_credit_for(&mut ledger, agent.account, spent, exo.stress);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shaded_ladder;
+
+    #[test]
+    fn a_buyer_with_room_shades_its_bids_less() {
+        let ladder = [0.9, 0.7, 0.5];
+        assert_eq!(
+            shaded_ladder(&ladder, 12, 12),
+            ladder.to_vec(),
+            "a week of room"
+        );
+        assert_eq!(
+            shaded_ladder(&ladder, 12, 6),
+            ladder.to_vec(),
+            "less than a week"
+        );
+        let roomy = shaded_ladder(&ladder, 12, 120);
+        assert!((roomy[0] - 0.9).abs() < 1e-12);
+        assert!((roomy[1] - 0.88).abs() < 1e-12 && (roomy[2] - 0.86).abs() < 1e-12);
+        assert!(shaded_ladder(&[], 12, 120).is_empty());
     }
 }

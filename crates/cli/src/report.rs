@@ -22,14 +22,12 @@ pub fn print_summary(s: &Summary, seconds: f64) {
                 "{:.1}% distressed vs non-distressed price ({} distressed lots){}",
                 d * 100.0,
                 s.distressed_lots_traded,
-                s.peak_distressed_discount
+                s.peak_discount
                     .map(|p| format!(
                         ", peak {:.1}% ({}, {})",
                         p * 100.0,
-                        s.peak_distressed_discount_generation
-                            .clone()
-                            .unwrap_or_default(),
-                        s.peak_distressed_discount_date.clone().unwrap_or_default()
+                        s.peak_discount_generation.clone().unwrap_or_default(),
+                        s.peak_discount_date.clone().unwrap_or_default()
                     ))
                     .unwrap_or_default()
             ),
@@ -42,12 +40,12 @@ pub fn print_summary(s: &Summary, seconds: f64) {
     );
     println!(
         "  gap to fundamental  {} {}",
-        pct(s.peak_discount),
-        s.peak_discount_generation
+        pct(s.peak_gap_to_fundamental),
+        s.peak_gap_to_fundamental_generation
             .as_ref()
             .map(|g| format!(
                 "({g}, {})",
-                s.peak_discount_date.clone().unwrap_or_default()
+                s.peak_gap_to_fundamental_date.clone().unwrap_or_default()
             ))
             .unwrap_or_default()
     );

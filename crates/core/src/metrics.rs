@@ -38,15 +38,18 @@ pub struct GenerationMetrics {
     /// Lots sold this tick by a distressed seller (a borrower under a call or in
     /// bankruptcy, a lender liquidating collateral, a failed lender).
     pub distressed_volume: u64,
+    /// Of those, lots of repossessed collateral sold by lenders (live or failed).
+    pub lender_sale_volume: u64,
     /// Clearing price of a tick in which distressed lots traded, $/GPU.
     pub distressed_price: Option<f64>,
     /// Clearing price of a tick in which only voluntary sellers' lots traded, $/GPU.
     pub voluntary_price: Option<f64>,
-    /// Where this tick's book would clear without the distressed asks, $/GPU (None when
-    /// no voluntary ask would trade).
+    /// Where this tick's book would clear without the distressed asks, $/GPU: the
+    /// voluntary asks' clearing price, or the best bid when no voluntary ask would trade
+    /// (None when nothing distressed was offered or nobody bid).
     pub counterfactual_price: Option<f64>,
-    /// The non-distressed price of the generation this tick: the volume-weighted
-    /// voluntary price over the recent window, else the counterfactual price, $/GPU.
+    /// The non-distressed price of the generation this tick: its latest voluntary prices
+    /// carried to today by the move of the best bid, else the counterfactual price, $/GPU.
     pub reference_price: Option<f64>,
     /// 1 - distressed price / reference price, when both exist.
     pub distressed_discount: Option<f64>,
@@ -123,6 +126,7 @@ impl Metrics {
         for g in &mut self.generations {
             g.secondary_price = None;
             g.distressed_volume = 0;
+            g.lender_sale_volume = 0;
             g.distressed_price = None;
             g.voluntary_price = None;
             g.counterfactual_price = None;

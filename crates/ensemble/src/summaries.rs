@@ -29,7 +29,7 @@ pub struct Headline {
 }
 
 /// The figures the README's headline table reports, plus losses and recoveries.
-pub const HEADLINES: [Headline; 7] = [
+pub const HEADLINES: [Headline; 8] = [
     Headline {
         key: "default_rate",
         title: "Share of operators that defaulted",
@@ -37,8 +37,14 @@ pub const HEADLINES: [Headline; 7] = [
         percent: true,
     },
     Headline {
+        key: "distressed_discount",
+        title: "Fire-sale discount: distressed vs voluntary price (runs with a fire sale)",
+        y_desc: "distressed discount (%)",
+        percent: true,
+    },
+    Headline {
         key: "peak_discount",
-        title: "Peak fire-sale discount (runs with a fire sale)",
+        title: "Peak fire-sale discount, 4-week window (runs with a fire sale)",
         y_desc: "peak discount (%)",
         percent: true,
     },

@@ -47,18 +47,15 @@ pub struct LenderParams {
     pub target_capital_ratio: f64,
     /// Whether it lends to BTC miners.
     pub lends_to_miners: bool,
-    /// Share of inventory listed per tick when calm.
-    pub base_liquidation_pace: f64,
-    /// Deepest discount to its mark when most urgent.
-    pub max_fire_sale_discount: f64,
+    /// Ticks it expects an orderly sale of repossessed lots at the non-distressed price
+    /// to take (the horizon of its hold-or-sell comparison).
+    pub sale_horizon_ticks: u32,
     /// Cash it keeps against its loan book, as a share of the book.
     pub cash_buffer: f64,
     /// Share of idle cash beyond the buffer handed back to funders each tick.
     pub deleveraging_pace: f64,
     /// Ticks it may leave withdrawals unpaid before it fails.
     pub illiquidity_grace_ticks: u32,
-    /// Weight of the capital shortfall in its urgency to sell.
-    pub capital_urgency_weight: f64,
     /// Highest risk premium over its calm spread, per year.
     pub max_risk_premium: f64,
 }
@@ -84,10 +81,11 @@ pub struct Lender {
     pub exposure: f64,
     /// Equity / assets, updated each tick.
     pub capital_ratio: f64,
-    /// Urgency from thin capital alone (0 at or above target, 1 with no equity).
+    /// Shortfall of its capital ratio below target, as a share of the target (0 at or
+    /// above target, 1 with no equity): it lends less and dearer.
     pub capital_urgency: f64,
-    /// How urgently it must sell inventory (0 calm, 1 at any price).
-    pub urgency: f64,
+    /// Repo margin it owes a desk and could not pay this tick, $.
+    pub repo_shortfall: f64,
 }
 
 impl Lender {
@@ -104,7 +102,7 @@ impl Lender {
             exposure: 0.0,
             capital_ratio: 1.0,
             capital_urgency: 0.0,
-            urgency: 0.0,
+            repo_shortfall: 0.0,
         }
     }
 

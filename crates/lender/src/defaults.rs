@@ -1,16 +1,14 @@
 //! Phase 8 and the auction's aftermath for lenders: repossession, failure, liquidation.
 
 use crate::components::{Lender, RepoDesk};
-use crate::funding::balance_sheet;
+use crate::funding::{balance_sheet, capped_by_loan};
 use crate::marking::MarkContext;
 use firesale_core::prelude::*;
 use firesale_core::{LoanStatus, Repossession, Repossessions};
-use firesale_markets::{ComputeMarket, SaleMotive, SecondaryMarket};
+use firesale_markets::{ComputeMarket, Exogenous, GenerationMarket, SaleMotive, SecondaryMarket};
 
 /// Phase 8: take the collateral of defaulted loans, recognise the loss at market marks,
-/// fail lenders that are insolvent at market marks or cannot pay their funders, and
-/// list inventory at a pace and reserve set by urgency (which rises as funders queue at
-/// the door and capital thins).
+/// fail lenders that are insolvent at their own marks or cannot pay their funders.
 #[allow(clippy::too_many_arguments)]
 pub fn resolve_defaults(
     clock: Res<Clock>,
@@ -134,10 +132,17 @@ pub fn resolve_defaults(
         lender.exposure = sheet.loans;
         lender.capital_ratio = sheet.capital_ratio();
         equity_total += lender.equity;
+        // Funders run on capital at market marks; a lender fails when it cannot pay
+        // them, or when its equity is gone at its own marks (what its auditors accept).
+        let own_lots = fleet.owned_by(agent.id);
+        let own_inventory = capped_by_loan(agent.id, &book, &fleet, &own_lots, |lot| {
+            ctx.own_mark(lender.params.marking, lot)
+        });
+        let own_equity = sheet.equity() - sheet.inventory + own_inventory;
         let illiquid = lender
             .pending_since
             .is_some_and(|t| clock.tick > t + lender.params.illiquidity_grace_ticks);
-        if lender.failed.is_none() && (lender.equity <= 0.0 || illiquid) {
+        if lender.failed.is_none() && (own_equity <= 0.0 || illiquid) {
             lender.failed = Some(clock.tick);
             metrics.lender_failures_cum += 1;
             log.push(
@@ -150,89 +155,140 @@ pub fn resolve_defaults(
                 if illiquid {
                     "could not pay its funders".into()
                 } else {
-                    "equity gone at market marks".into()
+                    "equity gone at its own marks".into()
                 },
             );
         }
-        let capital_gap = ((lender.params.target_capital_ratio - lender.capital_ratio.max(0.0))
+        lender.capital_urgency = ((lender.params.target_capital_ratio
+            - lender.capital_ratio.max(0.0))
             / lender.params.target_capital_ratio)
             .clamp(0.0, 1.0);
-        lender.capital_urgency = capital_gap;
-        let cash = ledger.balance(agent.account).max(0.0);
-        lender.urgency = if lender.failed.is_some() {
-            1.0
-        } else {
-            urgency(
-                capital_gap,
-                lender.params.capital_urgency_weight,
-                lender.pending_withdrawal,
-                cash,
-            )
-        };
         inventory += fleet.count_owned(agent.id) as u64;
     }
     metrics.lender_equity = equity_total;
     metrics.inventory_lots = inventory;
 }
 
-/// How urgently a lender must sell: liquidity drives it (withdrawals it cannot pay from
-/// cash), thin capital adds a milder push. Funding inventory at a repo desk relieves the
-/// first, never the second.
-pub fn urgency(capital_gap: f64, capital_weight: f64, pending_withdrawal: f64, cash: f64) -> f64 {
-    let liquidity_gap = if pending_withdrawal > 0.0 {
-        (pending_withdrawal - cash).max(0.0) / pending_withdrawal
-    } else {
-        0.0
-    };
-    liquidity_gap
-        .max(capital_weight * capital_gap)
-        .clamp(0.0, 1.0)
+/// What a lender expects a lot of a generation to be worth if it holds it for an
+/// orderly sale instead of selling now, $/GPU: the non-distressed price it could fetch
+/// (`reference`), less the value the lot loses while it waits (straight line to the end
+/// of its life) and the carry of funding it that long at `funding_rate` a year.
+pub fn hold_value(
+    reference: f64,
+    sale_horizon_years: f64,
+    remaining_life_years: f64,
+    funding_rate: f64,
+) -> f64 {
+    let wasting = 1.0 - sale_horizon_years / remaining_life_years.max(sale_horizon_years);
+    reference.max(0.0) * wasting / (1.0 + funding_rate.max(0.0) * sale_horizon_years)
 }
 
-/// Lots of a lender to offer this tick and at what reserve.
-pub fn liquidation_plan(lender: &Lender, inventory: usize) -> (usize, f64) {
-    let pace = lender.params.base_liquidation_pace
-        + (1.0 - lender.params.base_liquidation_pace) * lender.urgency;
-    let lots = ((inventory as f64) * pace).ceil() as usize;
-    let reserve_share = 1.0 - lender.params.max_fire_sale_discount * lender.urgency;
-    (lots.min(inventory), reserve_share.max(0.0))
+/// How many lots of a holding must be sold into the standing book to raise `need`
+/// dollars (the count that raises the most when the book cannot raise that much).
+pub fn lots_to_raise(market: &GenerationMarket, held: u64, need: f64, gpus: f64) -> u64 {
+    if need <= 0.0 {
+        return 0;
+    }
+    let depth: u64 = market.bid_book.iter().map(|(_, q)| u64::from(*q)).sum();
+    let mut best = (0u64, 0.0f64);
+    for k in 1..=held.min(depth) {
+        let proceeds = market.proceeds_into_book(k) * gpus;
+        if proceeds >= need {
+            return k;
+        }
+        if proceeds > best.1 {
+            best = (k, proceeds);
+        }
+    }
+    best.0
 }
 
-/// Phase 8 (after repo): list inventory per the liquidation plan, oldest lots first.
+/// The yearly rate at which a lender funds holding a lot of generation `g`: the
+/// cheapest repo desk that lends on it (a haircut below 100%), else its outside funding.
+fn marginal_funding_rate(lender: &Lender, desks: &Query<&RepoDesk>, g: usize, rate: f64) -> f64 {
+    let repo_spread = desks
+        .iter()
+        .filter(|d| d.haircuts.get(g).is_some_and(|h| *h < 1.0))
+        .map(|d| d.spread)
+        .min_by(f64::total_cmp);
+    rate + repo_spread.unwrap_or(lender.params.funding_spread)
+}
+
+/// Phase 8 (after repo): a lender decides, generation by generation, whether to sell
+/// its repossessed lots now or hold them. It offers every lot at its hold value, so it
+/// sells whatever bids beat holding; and when it owes cash it cannot pay (funders
+/// withdrawing, a repo desk's margin), it offers at any price, oldest repossessions
+/// first, the lots the standing book needs to raise that cash. A failed lender dumps
+/// everything. There is no fixed pace: a lender with cheap, stable funding holds; one
+/// facing a run with no repo dumps.
 #[allow(clippy::too_many_arguments)]
 pub fn list_inventory(
     clock: Res<Clock>,
     gens: Res<Generations>,
     compute: Res<ComputeMarket>,
+    exo: Res<Exogenous>,
+    ledger: Res<Ledger>,
     mut secondary: ResMut<SecondaryMarket>,
     mut fleet: ResMut<Fleet>,
     lenders: Query<(&Agent, &Lender)>,
+    desks: Query<&RepoDesk>,
 ) {
+    let gpus = f64::from(gens.gpus_per_lot);
+    let years_per_tick = clock.years_per_tick();
     for (agent, lender) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
-        let lots = fleet.owned_by(agent.id);
+        let mut lots = fleet.owned_by(agent.id);
         if lots.is_empty() {
             continue;
         }
-        let (n, reserve_share) = liquidation_plan(lender, lots.len());
-        for lot in lots.into_iter().take(n) {
-            let reserve = if lender.failed.is_some() {
-                0.0
-            } else {
+        lots.sort_by_key(|&l| (fleet.get(l).repossessed_tick, l));
+        if lender.failed.is_some() {
+            for lot in lots {
+                secondary.list(&mut fleet, agent.id, lot, 0.0, SaleMotive::FailedLender);
+            }
+            continue;
+        }
+        let mut need = (lender.pending_withdrawal + lender.repo_shortfall
+            - ledger.balance(agent.account).max(0.0))
+        .max(0.0);
+        for g in gens.ids() {
+            let held: Vec<LotId> = lots
+                .iter()
+                .copied()
+                .filter(|&l| fleet.get(l).generation == g)
+                .collect();
+            if held.is_empty() {
+                continue;
+            }
+            let gi = g.0 as usize;
+            let market = &secondary.generations[gi];
+            let forced = lots_to_raise(market, held.len() as u64, need, gpus);
+            need -= market.proceeds_into_book(forced) * gpus;
+            let reference = market.reference_price.unwrap_or_else(|| {
                 let ctx = MarkContext {
                     clock: &clock,
                     gens: &gens,
                     secondary: &secondary,
                     compute: &compute,
                 };
-                ctx.own_mark(lender.params.marking, fleet.get(lot)) / f64::from(gens.gpus_per_lot)
-                    * reserve_share
-            };
-            let motive = if lender.failed.is_some() {
-                SaleMotive::FailedLender
-            } else {
-                SaleMotive::LenderLiquidation
-            };
-            secondary.list(&mut fleet, agent.id, lot, reserve, motive);
+                ctx.own_mark(lender.params.marking, fleet.get(held[0])) / gpus
+            });
+            let age = f64::from(fleet.get(held[0]).age_ticks(clock.tick)) * years_per_tick;
+            let reserve = hold_value(
+                reference,
+                f64::from(lender.params.sale_horizon_ticks) * years_per_tick,
+                gens.get(g).max_age_years - age,
+                marginal_funding_rate(lender, &desks, gi, exo.rate),
+            );
+            for (i, lot) in held.into_iter().enumerate() {
+                let reserve = if (i as u64) < forced { 0.0 } else { reserve };
+                secondary.list(
+                    &mut fleet,
+                    agent.id,
+                    lot,
+                    reserve,
+                    SaleMotive::LenderLiquidation,
+                );
+            }
         }
     }
 }
@@ -318,5 +374,47 @@ mod tests {
         assert_eq!(allocate(7, &shares), vec![4, 2, 1]);
         assert_eq!(allocate(0, &shares), vec![0, 0, 0]);
         assert_eq!(allocate(10, &shares).iter().sum::<usize>(), 10);
+    }
+
+    #[test]
+    fn holding_is_worth_less_the_longer_the_wait_and_the_dearer_the_funding() {
+        // A quarter's wait on a lot with 3 years left: 1/12 of its value wears away,
+        // and a quarter of a year's carry at the funding rate.
+        let cheap = hold_value(10_000.0, 0.25, 3.0, 0.05);
+        let dear = hold_value(10_000.0, 0.25, 3.0, 0.20);
+        assert!((cheap - 10_000.0 * (11.0 / 12.0) / 1.0125).abs() < 1e-6);
+        assert!(dear < cheap, "dearer funding, lower hold value");
+        assert!(
+            hold_value(10_000.0, 0.5, 3.0, 0.05) < cheap,
+            "a longer wait"
+        );
+        assert_eq!(
+            hold_value(10_000.0, 0.25, 0.1, 0.05),
+            0.0,
+            "nothing left to wait for"
+        );
+    }
+
+    #[test]
+    fn a_lender_sells_only_the_lots_it_needs_to_raise_its_cash() {
+        let market = GenerationMarket {
+            bid_book: vec![(100.0, 2), (60.0, 3)],
+            ..Default::default()
+        };
+        // $/GPU × 1 GPU a lot: 2 lots raise 200; 5 lots raise 300.
+        assert_eq!(
+            lots_to_raise(&market, 10, 0.0, 1.0),
+            0,
+            "no need, no forced sale"
+        );
+        assert_eq!(lots_to_raise(&market, 10, 150.0, 1.0), 2);
+        assert_eq!(lots_to_raise(&market, 10, 250.0, 1.0), 5);
+        // The book cannot raise 1,000: it sells what raises the most.
+        assert_eq!(lots_to_raise(&market, 10, 1_000.0, 1.0), 5);
+        assert_eq!(
+            lots_to_raise(&market, 1, 1_000.0, 1.0),
+            1,
+            "only what it holds"
+        );
     }
 }

@@ -96,10 +96,24 @@ pub fn inventory_value(
         .enumerate()
         .map(|(g, &q)| secondary.generations[g].depth_mark(q) * gpus)
         .collect();
+    capped_by_loan(id, book, fleet, &lots, |lot| {
+        per_lot[lot.generation.0 as usize]
+    })
+}
+
+/// The value of a lender's `lots` at `value_of` each, the lots from each defaulted loan
+/// capped at the lender's share of what that loan still owes (the rest is the estate's).
+pub fn capped_by_loan(
+    id: AgentId,
+    book: &LoanBook,
+    fleet: &Fleet,
+    lots: &[LotId],
+    value_of: impl Fn(&firesale_core::Lot) -> f64,
+) -> f64 {
     let mut by_loan: std::collections::BTreeMap<Option<LoanId>, f64> = Default::default();
-    for &lot in &lots {
+    for &lot in lots {
         let lot = fleet.get(lot);
-        *by_loan.entry(lot.recovered_from).or_default() += per_lot[lot.generation.0 as usize];
+        *by_loan.entry(lot.recovered_from).or_default() += value_of(lot);
     }
     by_loan
         .into_iter()
@@ -123,7 +137,8 @@ pub fn inventory_value(
 /// Phase 4: lenders earn the risk-free rate on idle cash (held in bills) and pay
 /// interest on their outside funding. Funders of a lender whose
 /// capital ratio is below its run threshold withdraw part of their money each tick;
-/// what cannot be paid stays pending and makes the lender urgent to sell.
+/// what cannot be paid stays pending, and the lender must raise it (repo, or selling
+/// inventory into the bids).
 pub fn pay_lender_funding(
     clock: Res<Clock>,
     exo: Res<Exogenous>,

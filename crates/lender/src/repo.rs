@@ -80,6 +80,9 @@ pub fn fund_inventory(
     let position: Vec<u64> = (0..n)
         .map(|g| inventory.iter().map(|(_, v)| v[g]).sum())
         .collect();
+    for (_, mut lender) in lenders.iter_mut() {
+        lender.repo_shortfall = 0.0;
+    }
     let mut best_haircut: Vec<Option<f64>> = vec![None; n];
     let mut volume = 0.0;
     for (desk_agent, mut desk) in desks.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
@@ -141,7 +144,7 @@ pub fn fund_inventory(
                     );
                     amount -= repaid;
                     if amount > allowed + 0.01 {
-                        lender.urgency = 1.0;
+                        lender.repo_shortfall += amount - allowed;
                     }
                 }
                 let needs_cash = lender.failed.is_none()
@@ -176,16 +179,6 @@ pub fn fund_inventory(
                     }),
                     None => {}
                 }
-            }
-            // Repo cash in hand for the funders relieves the liquidity part of urgency.
-            if lender.failed.is_none() && lender.urgency < 1.0 {
-                let cash = ledger.balance(agent.account).max(0.0);
-                lender.urgency = crate::defaults::urgency(
-                    lender.capital_urgency,
-                    lender.params.capital_urgency_weight,
-                    lender.pending_withdrawal,
-                    cash,
-                );
             }
         }
         positions.retain(|p| p.amount > 0.01);

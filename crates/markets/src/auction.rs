@@ -32,6 +32,14 @@ impl SaleMotive {
         self != SaleMotive::Voluntary
     }
 
+    /// Whether the seller is a lender selling repossessed collateral (live or failed).
+    pub fn is_lender(self) -> bool {
+        matches!(
+            self,
+            SaleMotive::LenderLiquidation | SaleMotive::FailedLender
+        )
+    }
+
     /// The name used in the event log.
     pub fn name(self) -> &'static str {
         match self {
@@ -93,8 +101,8 @@ pub struct GenerationMarket {
     pub trades: VecDeque<(u32, f64, u32)>,
     /// Last tick's bids as (limit $/GPU, lots), dearest first.
     pub bid_book: Vec<(f64, u32)>,
-    /// Recent ticks in which only voluntary lots traded: (tick, price $/GPU, lots).
-    pub voluntary_trades: VecDeque<(u32, f64, u32)>,
+    /// Recent ticks in which only voluntary lots traded, newest last.
+    pub voluntary_trades: VecDeque<VoluntaryTrade>,
     /// The non-distressed reference price of the last auction, $/GPU.
     pub reference_price: Option<f64>,
 }
@@ -287,26 +295,50 @@ pub fn uniform_price(asks: &[Ask], bids: &[Bid]) -> Option<(usize, f64)> {
 pub struct DiscountMeasure {
     /// Ticks over which voluntary prices form the non-distressed reference (at least 1).
     pub reference_window: u32,
+    /// Fewest voluntary lots, newest first, that set the reference price.
+    pub reference_min_lots: u32,
 }
 
-/// The non-distressed reference of one generation this tick: the volume-weighted
-/// voluntary price of the recent window, else where the book clears without
-/// distressed asks.
-fn reference_price(
-    voluntary: &VecDeque<(u32, f64, u32)>,
-    tick: u32,
-    window: u32,
+/// A voluntary-only auction kept for the reference price.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VoluntaryTrade {
+    /// Its tick.
+    pub tick: u32,
+    /// Its clearing price, $/GPU.
+    pub price: f64,
+    /// Lots traded.
+    pub lots: u32,
+    /// The best standing bid of that auction, $/GPU.
+    pub best_bid: f64,
+}
+
+/// The non-distressed reference of one generation this tick: the volume-weighted price
+/// of its most recent voluntary-only auctions in the window, newest first until at
+/// least `min_lots` lots, each carried to today by how far the best standing bid has
+/// moved since (the buyers' valuations: rents, rates, a newer generation), so that
+/// weeks of forced selling are measured against what a seller who could wait would get
+/// today, not a stale price. Where none traded in the window, the price at which this
+/// tick's book clears without the distressed asks.
+pub fn reference_price(
+    voluntary: &VecDeque<VoluntaryTrade>,
+    min_lots: u32,
+    best_bid: Option<f64>,
     counterfactual: Option<f64>,
 ) -> Option<f64> {
-    let since = tick.saturating_sub(window);
-    let (lots, value) = voluntary
-        .iter()
-        .filter(|(t, ..)| *t > since)
-        .fold((0.0, 0.0), |(l, v), (_, p, q)| {
-            (l + f64::from(*q), v + p * f64::from(*q))
-        });
-    if lots > 0.0 {
-        Some(value / lots)
+    let (mut lots, mut value) = (0u32, 0.0);
+    for trade in voluntary.iter().rev() {
+        let carried = match best_bid {
+            Some(now) if trade.best_bid > 0.0 => trade.price * now / trade.best_bid,
+            _ => trade.price,
+        };
+        lots += trade.lots;
+        value += carried * f64::from(trade.lots);
+        if lots >= min_lots {
+            break;
+        }
+    }
+    if lots > 0 {
+        Some(value / f64::from(lots))
     } else {
         counterfactual
     }
@@ -360,13 +392,22 @@ pub fn clear_auctions(
             .take(traded)
             .filter(|a| a.motive.is_distressed())
             .count();
+        let sold_by_lenders = asks
+            .iter()
+            .take(traded)
+            .filter(|a| a.motive.is_lender())
+            .count();
         let counterfactual = if asks.iter().any(|a| a.motive.is_distressed()) {
             let calm: Vec<Ask> = asks
                 .iter()
                 .filter(|a| !a.motive.is_distressed())
                 .cloned()
                 .collect();
-            uniform_price(&calm, &bids).map(|(_, p)| p)
+            // With no voluntary lot that would trade, a seller who could wait would sell
+            // its first lot at the best bid.
+            uniform_price(&calm, &bids)
+                .map(|(_, p)| p)
+                .or_else(|| bids.first().map(|b| b.limit))
         } else {
             cleared.map(|(_, p)| p)
         };
@@ -424,6 +465,7 @@ pub fn clear_auctions(
         total_unsold += unsold;
         let observed = &mut market.generations[g];
         observed.bid_book = bids.iter().map(|b| (b.limit, b.lots)).collect();
+        let best_bid = observed.bid_book.first().map(|(limit, _)| *limit);
         if traded > 0 {
             observed.last_price = Some(price);
             observed.last_trade_tick = Some(clock.tick);
@@ -434,23 +476,26 @@ pub fn clear_auctions(
                 observed.trades.pop_front();
             }
             if distressed == 0 {
-                observed
-                    .voluntary_trades
-                    .push_back((clock.tick, price, traded as u32));
+                observed.voluntary_trades.push_back(VoluntaryTrade {
+                    tick: clock.tick,
+                    price,
+                    lots: traded as u32,
+                    best_bid: best_bid.unwrap_or(price),
+                });
             }
         }
         let since = clock.tick.saturating_sub(measure.reference_window);
         while observed
             .voluntary_trades
             .front()
-            .is_some_and(|(t, ..)| *t <= since)
+            .is_some_and(|trade| trade.tick <= since)
         {
             observed.voluntary_trades.pop_front();
         }
         let reference = reference_price(
             &observed.voluntary_trades,
-            clock.tick,
-            measure.reference_window,
+            measure.reference_min_lots,
+            best_bid,
             counterfactual,
         );
         observed.reference_price = reference;
@@ -459,6 +504,7 @@ pub fn clear_auctions(
         m.unsold = unsold;
         m.secondary_price = (traded > 0).then_some(price);
         m.distressed_volume = distressed as u64;
+        m.lender_sale_volume = sold_by_lenders as u64;
         m.distressed_price = (distressed > 0).then_some(price);
         m.voluntary_price = (traded > 0 && distressed == 0).then_some(price);
         m.counterfactual_price = counterfactual;
@@ -536,6 +582,35 @@ mod tests {
         assert_eq!(m.proceeds_into_book(30), 300.0);
         assert_eq!(m.depth_mark(30), 10.0);
         assert_eq!(GenerationMarket::default().depth_mark(4), 0.0);
+    }
+
+    #[test]
+    fn the_reference_is_the_latest_voluntary_price_carried_by_the_best_bid() {
+        let trade = |tick, price, lots, best_bid| VoluntaryTrade {
+            tick,
+            price,
+            lots,
+            best_bid,
+        };
+        let window: VecDeque<VoluntaryTrade> = [
+            trade(1, 80.0, 20, 90.0),
+            trade(5, 100.0, 4, 110.0),
+            trade(6, 96.0, 6, 100.0),
+        ]
+        .into_iter()
+        .collect();
+        // Newest first until 10 lots: ticks 6 and 5, each carried to today's best bid of 50.
+        let expected = (96.0 * 0.5 * 6.0 + 100.0 * 50.0 / 110.0 * 4.0) / 10.0;
+        let got = reference_price(&window, 10, Some(50.0), None).unwrap();
+        assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+        // Without a bid today, the prices as they were.
+        let plain = reference_price(&window, 10, None, None).unwrap();
+        assert!((plain - (96.0 * 6.0 + 100.0 * 4.0) / 10.0).abs() < 1e-9);
+        // No voluntary trade in the window: the counterfactual.
+        assert_eq!(
+            reference_price(&VecDeque::new(), 10, Some(50.0), Some(42.0)),
+            Some(42.0)
+        );
     }
 
     #[test]

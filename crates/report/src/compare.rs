@@ -16,7 +16,7 @@ use crate::plot::{
 };
 
 /// The summary keys in the order `docs/outputs.md` lists them; other keys follow sorted.
-const SUMMARY_KEYS: [&str; 25] = [
+const SUMMARY_KEYS: [&str; 31] = [
     "world",
     "seed",
     "ticks",
@@ -25,9 +25,15 @@ const SUMMARY_KEYS: [&str; 25] = [
     "operators",
     "defaults_total",
     "default_rate",
+    "distressed_discount",
+    "lender_sale_discount",
     "peak_discount",
     "peak_discount_generation",
     "peak_discount_date",
+    "peak_gap_to_fundamental",
+    "distressed_lots_traded",
+    "voluntary_lots_traded",
+    "voluntary_trade_weeks_share",
     "recovery_rate",
     "lender_losses_usd",
     "lender_failures",

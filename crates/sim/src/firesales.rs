@@ -72,6 +72,10 @@ pub struct FireSaleTracker {
     measured_lots: f64,
     /// Their discount × lots, over the run.
     weighted: f64,
+    /// Lots of repossessed collateral sold by lenders against a reference, over the run.
+    lender_lots: f64,
+    /// Their discount × lots, over the run.
+    lender_weighted: f64,
     /// Lots sold by distressed sellers.
     pub distressed_lots: u64,
     /// Lots sold by voluntary sellers.
@@ -108,6 +112,10 @@ impl FireSaleTracker {
                 .map_or((0.0, 0.0), |d| (lots, d * lots));
             self.measured_lots += entry.0;
             self.weighted += entry.1;
+            if let Some(d) = m.distressed_discount {
+                self.lender_lots += m.lender_sale_volume as f64;
+                self.lender_weighted += d * m.lender_sale_volume as f64;
+            }
             self.distressed_peak
                 .push(g, entry, entry.0 > 0.0, name, clock);
             let traded = m.volume as f64;
@@ -130,6 +138,13 @@ impl FireSaleTracker {
     /// against a reference (None when none was).
     pub fn distressed_discount(&self) -> Option<f64> {
         (self.measured_lots > 0.0).then(|| self.weighted / self.measured_lots)
+    }
+
+    /// The discount on repossessed collateral sold by lenders (live or failed),
+    /// volume-weighted over those lots (None when none was sold against a reference):
+    /// the part of the fire sale the repo market is about.
+    pub fn lender_sale_discount(&self) -> Option<f64> {
+        (self.lender_lots > 0.0).then(|| self.lender_weighted / self.lender_lots)
     }
 
     /// Share of ticks in which some voluntary lot traded.

@@ -72,7 +72,7 @@ pub const TIMESERIES_COLUMNS: [&str; 25] = [
 ];
 
 /// Columns of `generations.csv`.
-pub const GENERATION_COLUMNS: [&str; 26] = [
+pub const GENERATION_COLUMNS: [&str; 27] = [
     "tick",
     "date",
     "generation",
@@ -84,6 +84,7 @@ pub const GENERATION_COLUMNS: [&str; 26] = [
     "weeks_since_trade",
     "volume",
     "distressed_volume",
+    "lender_sale_volume",
     "distressed_price",
     "voluntary_price",
     "counterfactual_price",
@@ -259,6 +260,7 @@ impl RunWriter {
             );
             row.int(gm.volume);
             row.int(gm.distressed_volume);
+            row.int(gm.lender_sale_volume);
             row.opt(gm.distressed_price)?;
             row.opt(gm.voluntary_price)?;
             row.opt(gm.counterfactual_price)?;

@@ -32,23 +32,26 @@ pub struct Summary {
     /// reference` of the same generation, volume-weighted over every distressed lot sold
     /// against a reference (None when none was).
     pub distressed_discount: Option<f64>,
+    /// The same, over repossessed collateral sold by lenders (live or failed) only:
+    /// the sales a repo market would let a lender put off.
+    pub lender_sale_discount: Option<f64>,
     /// Largest distressed discount of one generation volume-weighted over the peak
     /// window (`measures.peak_window_weeks`), counted only where at least
     /// `measures.peak_min_lots` distressed lots traded in that window.
-    pub peak_distressed_discount: Option<f64>,
-    /// Generation of that peak.
-    pub peak_distressed_discount_generation: Option<String>,
-    /// Date of that peak.
-    pub peak_distressed_discount_date: Option<String>,
-    /// Largest gap of the clearing price below the benchmark fundamental value,
-    /// volume-weighted over the trades of one generation in a 4-tick window (the
-    /// pre-issue-10 measure: no agent holds that valuation, so part of this gap is a
-    /// valuation gap, not a fire sale).
     pub peak_discount: Option<f64>,
     /// Generation of that peak.
     pub peak_discount_generation: Option<String>,
     /// Date of that peak.
     pub peak_discount_date: Option<String>,
+    /// Largest gap of the clearing price below the benchmark fundamental value,
+    /// volume-weighted over the trades of one generation in a 4-tick window (the
+    /// pre-issue-10 measure: no agent holds that valuation, so part of this gap is a
+    /// valuation gap, not a fire sale).
+    pub peak_gap_to_fundamental: Option<f64>,
+    /// Generation of that peak.
+    pub peak_gap_to_fundamental_generation: Option<String>,
+    /// Date of that peak.
+    pub peak_gap_to_fundamental_date: Option<String>,
     /// Lots sold by distressed sellers (borrowers under calls, lenders, failed lenders).
     pub distressed_lots_traded: u64,
     /// Lots sold by voluntary sellers.
@@ -214,12 +217,13 @@ impl Summary {
             defaults_total: m.defaults_cum,
             default_rate,
             distressed_discount: fire_sales.distressed_discount(),
-            peak_distressed_discount: peak.map(|p| p.0),
-            peak_distressed_discount_generation: peak.map(|p| p.1.clone()),
-            peak_distressed_discount_date: peak.map(|p| p.2.clone()),
-            peak_discount: gap_peak.map(|p| p.0),
-            peak_discount_generation: gap_peak.map(|p| p.1.clone()),
-            peak_discount_date: gap_peak.map(|p| p.2.clone()),
+            lender_sale_discount: fire_sales.lender_sale_discount(),
+            peak_discount: peak.map(|p| p.0),
+            peak_discount_generation: peak.map(|p| p.1.clone()),
+            peak_discount_date: peak.map(|p| p.2.clone()),
+            peak_gap_to_fundamental: gap_peak.map(|p| p.0),
+            peak_gap_to_fundamental_generation: gap_peak.map(|p| p.1.clone()),
+            peak_gap_to_fundamental_date: gap_peak.map(|p| p.2.clone()),
             distressed_lots_traded: fire_sales.distressed_lots,
             voluntary_lots_traded: fire_sales.voluntary_lots,
             voluntary_trade_weeks_share: fire_sales.voluntary_trade_share(),

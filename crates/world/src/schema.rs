@@ -81,8 +81,10 @@ pub struct WorldFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MeasuresSpec {
-    /// Weeks of voluntary (non-distressed) trades that form the reference price.
+    /// Weeks back the reference price may look for voluntary (non-distressed) trades.
     pub reference_window_weeks: u32,
+    /// Fewest voluntary lots, most recent first, that form the reference price.
+    pub reference_min_lots: u32,
     /// Weeks over which the peak discount is volume-weighted.
     pub peak_window_weeks: u32,
     /// Fewest distressed lots in that window for a peak to count (a guard against one
@@ -94,6 +96,7 @@ impl Default for MeasuresSpec {
     fn default() -> Self {
         MeasuresSpec {
             reference_window_weeks: 13,
+            reference_min_lots: 10,
             peak_window_weeks: 4,
             peak_min_lots: 10,
         }
@@ -360,8 +363,10 @@ pub struct LiquiditySpec {
     pub deleveraging_pace: f64,
     /// Weeks it may leave its funders' withdrawals unpaid before it fails.
     pub illiquidity_grace_weeks: u32,
-    /// Weight of its capital shortfall (against the liquidity gap) in its urgency to sell.
-    pub capital_urgency_weight: f64,
+    /// Weeks it expects an orderly sale of repossessed lots at the non-distressed price
+    /// to take: the horizon over which it weighs holding them (their wasting value and
+    /// the carry of funding them) against selling into this week's bids.
+    pub sale_horizon_weeks: u32,
     /// Highest risk premium it adds over its calm spread, per year.
     pub max_risk_premium: f64,
 }
@@ -372,7 +377,7 @@ impl Default for LiquiditySpec {
             cash_buffer: 0.05,
             deleveraging_pace: 0.5,
             illiquidity_grace_weeks: 8,
-            capital_urgency_weight: 0.5,
+            sale_horizon_weeks: 13,
             max_risk_premium: 0.25,
         }
     }
@@ -395,7 +400,7 @@ impl Default for ResaleSpec {
     fn default() -> Self {
         ResaleSpec {
             margin: 0.15,
-            share_per_week: 0.0,
+            share_per_week: 0.02,
         }
     }
 }
@@ -482,14 +487,10 @@ pub struct LenderClass {
     pub loss_sensitivity: f64,
     /// Spread added per unit of observed yearly price volatility.
     pub volatility_sensitivity: f64,
-    /// Capital ratio it targets; below it, it lends less and sells faster.
+    /// Capital ratio it targets; below it, it lends less and dearer.
     pub target_capital_ratio: f64,
     /// Whether it lends to BTC miners.
     pub lends_to_miners: bool,
-    /// Share of repossessed inventory listed per week when calm.
-    pub base_liquidation_pace: f64,
-    /// Deepest discount to its own mark it accepts when most urgent.
-    pub max_fire_sale_discount: f64,
     /// Relative weight in the starting loans (who financed the starting fleets).
     pub initial_book_weight: f64,
     /// How it manages cash and funding.

@@ -78,6 +78,7 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     world.insert_resource(SecondaryMarket::new(n_gens));
     world.insert_resource(DiscountMeasure {
         reference_window: weeks_to_ticks(w.measures.reference_window_weeks, w.tick_days).max(1),
+        reference_min_lots: w.measures.reference_min_lots,
     });
     world.insert_resource(Vendor {
         sold_this_tick: vec![0; n_gens],
@@ -231,14 +232,14 @@ fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
         volatility_sensitivity: class.volatility_sensitivity,
         target_capital_ratio: class.target_capital_ratio,
         lends_to_miners: class.lends_to_miners,
-        base_liquidation_pace: class.base_liquidation_pace,
-        max_fire_sale_discount: class.max_fire_sale_discount,
+        sale_horizon_ticks: ((f64::from(class.liquidity.sale_horizon_weeks) * ticks_per_week)
+            .round() as u32)
+            .max(1),
         cash_buffer: class.liquidity.cash_buffer,
         deleveraging_pace: class.liquidity.deleveraging_pace,
         illiquidity_grace_ticks: (f64::from(class.liquidity.illiquidity_grace_weeks)
             * ticks_per_week)
             .round() as u32,
-        capital_urgency_weight: class.liquidity.capital_urgency_weight,
         max_risk_premium: class.liquidity.max_risk_premium,
     };
     let mut lender = Lender::new(params, funding);

@@ -557,16 +557,6 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             l.target_capital_ratio,
             (0.001, 1.0),
         );
-        c.range(
-            format!("{p}.base_liquidation_pace"),
-            l.base_liquidation_pace,
-            range::SHARE,
-        );
-        c.range(
-            format!("{p}.max_fire_sale_discount"),
-            l.max_fire_sale_discount,
-            range::SHARE,
-        );
         let q = &l.liquidity;
         c.range(
             format!("{p}.liquidity.cash_buffer"),
@@ -584,10 +574,11 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             0,
             limit::WEEKS,
         );
-        c.range(
-            format!("{p}.liquidity.capital_urgency_weight"),
-            q.capital_urgency_weight,
-            range::SHARE,
+        c.whole(
+            format!("{p}.liquidity.sale_horizon_weeks"),
+            q.sale_horizon_weeks,
+            1,
+            limit::WEEKS,
         );
         c.range(
             format!("{p}.liquidity.max_risk_premium"),
@@ -606,6 +597,12 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         ms.reference_window_weeks,
         1,
         limit::WEEKS,
+    );
+    c.whole(
+        "measures.reference_min_lots",
+        ms.reference_min_lots,
+        1,
+        limit::LOTS_PER_TICK,
     );
     c.whole(
         "measures.peak_window_weeks",
