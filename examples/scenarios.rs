@@ -1,5 +1,6 @@
 //! Writes `docs/scenarios.md`: every shipped world, its question and sources (from its
-//! header comment) and its headline figures at its default seed (from a fresh run).
+//! header comment), its headline figures at its default seed (from a fresh run), and the
+//! means of the fire-sale figures over 30 seeds (one seed is one draw).
 //!
 //! Run from the repository root: `cargo run --release --example scenarios`.
 
@@ -14,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     worlds.sort();
     let mut table = String::new();
+    let mut over_seeds = String::new();
     let mut sections = String::new();
     for path in worlds {
         let name = path
@@ -30,6 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let s = run_world(&world, &dir, |_| {})?;
         writeln!(table, "{}", row(&name, &s))?;
+        eprintln!("running {name} over seeds 1..={SEEDS}");
+        writeln!(over_seeds, "{}", seeds_row(&name, &ensemble(&name)?))?;
         writeln!(sections, "## `{name}`\n\n{}\n", world.description)?;
         writeln!(sections, "{}\n", header_comment(&path)?)?;
         writeln!(sections, "{}\n", answers(&s))?;
@@ -39,14 +43,72 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          fresh runs at each world's default seed; do not edit by hand. One seed is one draw: \
          the tests in `tests/scenarios.rs` compare each world with its counterfactual over several seeds.\n\n",
     );
-    doc.push_str("| world | seed | defaults | fire-sale discount (distressed vs non-distressed) | peak gap to fundamental | recovery | weeks to sell repossessed lots | lender failures | repo funding |\n");
-    doc.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    doc.push_str("| world | seed | defaults | fire-sale discount (distressed vs non-distressed) | peak discount (4 weeks) | peak gap to fundamental | recovery | weeks to sell repossessed lots | lender failures | repo funding |\n");
+    doc.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
     doc.push_str(&table);
+    doc.push_str(&format!(
+        "\nOver seeds 1 to {SEEDS} (means over the runs that have the figure, and in how many \
+         runs it exists): the fire-sale discount of all distressed sales, of lenders' sales of \
+         repossessed collateral alone, and its peak over a 4-week window.\n\n"
+    ));
+    doc.push_str("| world | defaults | lender failures | fire-sale discount | lenders' sales | peak discount | repo funding |\n");
+    doc.push_str("|---|---|---|---|---|---|---|\n");
+    doc.push_str(&over_seeds);
     doc.push('\n');
     doc.push_str(&sections);
     std::fs::write(Path::new("docs/scenarios.md"), doc)?;
     eprintln!("wrote docs/scenarios.md");
     Ok(())
+}
+
+/// Seeds of the table over seeds.
+const SEEDS: u64 = 30;
+
+/// Summaries of a world over seeds 1..=SEEDS, run in memory on every core.
+fn ensemble(name: &str) -> Result<Vec<Summary>, Box<dyn std::error::Error>> {
+    use rayon::prelude::*;
+    let worlds = (1..=SEEDS)
+        .map(|seed| firesale_world::load(name, Some(seed), None, &[]).map(|(_, w)| w))
+        .collect::<Result<Vec<_>, _>>()?;
+    worlds
+        .par_iter()
+        .map(|w| -> Result<Summary, String> {
+            let mut sim = firesale_sim::Simulation::new(w).map_err(|e| e.to_string())?;
+            for tick in 0..w.ticks {
+                sim.step(tick).map_err(|e| e.to_string())?;
+            }
+            Ok(sim.summary())
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Into::into)
+}
+
+/// The mean of the figures that exist, and in how many runs: "12% (29)".
+fn mean_pct(values: impl Iterator<Item = Option<f64>>) -> String {
+    let v: Vec<f64> = values.flatten().collect();
+    if v.is_empty() {
+        return "– (0)".into();
+    }
+    format!(
+        "{:.0}% ({})",
+        v.iter().sum::<f64>() / v.len() as f64 * 100.0,
+        v.len()
+    )
+}
+
+fn seeds_row(name: &str, runs: &[Summary]) -> String {
+    let n = runs.len() as f64;
+    let mean = |f: &dyn Fn(&Summary) -> f64| runs.iter().map(f).sum::<f64>() / n;
+    format!(
+        "| `{name}` | {:.1} of {} | {:.2} | {} | {} | {} | ${:.0}M |",
+        mean(&|s| f64::from(s.defaults_total)),
+        runs.first().map_or(0, |s| s.operators),
+        mean(&|s| f64::from(s.lender_failures)),
+        mean_pct(runs.iter().map(|s| s.distressed_discount)),
+        mean_pct(runs.iter().map(|s| s.lender_sale_discount)),
+        mean_pct(runs.iter().map(|s| s.peak_discount)),
+        mean(&|s| s.repo_volume_total) / 1e6,
+    )
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -61,13 +123,17 @@ fn row(name: &str, s: &Summary) -> String {
         (Some(g), Some(d)) => format!("{} ({g}, {d})", pct(s.peak_gap_to_fundamental)),
         _ => "no trade".into(),
     };
+    let peak_discount = match (&s.peak_discount_generation, &s.peak_discount_date) {
+        (Some(g), Some(d)) => format!("{} ({g}, {d})", pct(s.peak_discount)),
+        _ => "–".into(),
+    };
     let fire_sale = match s.distressed_discount {
         Some(_) => pct(s.distressed_discount),
         None if s.distressed_lots_traded > 0 => "– (no non-distressed trade to compare)".into(),
         None => "no distressed sale".into(),
     };
     format!(
-        "| `{name}` | {} | {} of {} | {fire_sale} | {peak} | {} | {} | {} | ${:.0}M |",
+        "| `{name}` | {} | {} of {} | {fire_sale} | {peak_discount} | {peak} | {} | {} | {} | ${:.0}M |",
         s.seed,
         s.defaults_total,
         s.operators,

@@ -132,7 +132,7 @@ fn the_repo_backstop_lowers_the_discount_on_lenders_sales() {
 }
 
 /// Fewer spare racks among the buyers (and none built during the run), a deeper
-/// discount: the natural buyers cannot host what is dumped.
+/// discount: the natural buyers cannot host what is dumped. Pooled over 12 seeds.
 #[test]
 fn scarce_racks_deepen_the_discount() {
     let discount = |air: &str, liquid: &str| {
@@ -142,17 +142,27 @@ fn scarce_racks_deepen_the_discount() {
             "buyers[*].rack_budget_share=0".to_string(),
         ];
         let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-        mean_of(
-            summaries("subprime_compute", seeds(12), &sets)
-                .iter()
-                .map(|s| s.distressed_discount),
-        )
+        pooled_discount(&summaries("subprime_compute", seeds(12), &sets))
     };
     let scarce = discount("2000", "1000");
-    let some = discount("10000", "5000");
     let ample = discount("40000", "20000");
     assert!(
-        scarce > some && some > ample,
-        "discount with scarce racks {scarce:.3}, some {some:.3}, ample {ample:.3}"
+        scarce > ample + 0.03,
+        "discount with 2 MW of spare racks {scarce:.3}, with 40 MW {ample:.3}"
+    );
+}
+
+/// More borrowed against the starting fleets, more forced sellers at once into the same
+/// bids: a deeper discount (Shleifer and Vishny 1992). Pooled over 20 seeds.
+#[test]
+fn more_leverage_deepens_the_discount() {
+    let discount = |leverage: &str| {
+        let set = format!("operators[*].leverage={leverage}");
+        pooled_discount(&summaries("subprime_compute", seeds(20), &[set.as_str()]))
+    };
+    let (low, high) = (discount("0.4"), discount("0.8"));
+    assert!(
+        high > low + 0.02,
+        "discount at 40% leverage {low:.3}, at 80% {high:.3}"
     );
 }

@@ -100,3 +100,21 @@ pub fn mean_of(values: impl IntoIterator<Item = Option<f64>>) -> f64 {
     assert!(!v.is_empty(), "no run has the figure");
     v.iter().sum::<f64>() / v.len() as f64
 }
+
+/// The distressed discount pooled over runs: each run's volume-weighted discount
+/// weighted by its distressed lots, so a run with a handful of distressed sales counts
+/// for as little as it measures.
+pub fn pooled_discount(runs: &[Summary]) -> f64 {
+    let (weighted, lots) = runs
+        .iter()
+        .filter_map(|s| {
+            s.distressed_discount
+                .map(|d| (d, s.distressed_lots_traded as f64))
+        })
+        .fold((0.0, 0.0), |(w, l), (d, n)| (w + d * n, l + n));
+    assert!(
+        lots > 0.0,
+        "no run sold distressed lots against a reference"
+    );
+    weighted / lots
+}

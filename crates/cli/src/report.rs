@@ -38,6 +38,12 @@ pub fn print_summary(s: &Summary, seconds: f64) {
             None => "- (no distressed sale)".into(),
         }
     );
+    if let Some(d) = s.lender_sale_discount {
+        println!(
+            "  lenders' sales      {:.1}% below the non-distressed price (repossessed lots sold by lenders)",
+            d * 100.0
+        );
+    }
     println!(
         "  gap to fundamental  {} {}",
         pct(s.peak_gap_to_fundamental),

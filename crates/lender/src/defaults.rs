@@ -5,7 +5,9 @@ use crate::funding::{balance_sheet, capped_by_loan};
 use crate::marking::MarkContext;
 use firesale_core::prelude::*;
 use firesale_core::{LoanStatus, Repossession, Repossessions};
-use firesale_markets::{ComputeMarket, Exogenous, GenerationMarket, SaleMotive, SecondaryMarket};
+use firesale_markets::{
+    ComputeMarket, Exogenous, GenerationMarket, SaleMotive, SecondaryMarket, hold_value,
+};
 
 /// Phase 8: take the collateral of defaulted loans, recognise the loss at market marks,
 /// fail lenders that are insolvent at their own marks or cannot pay their funders.
@@ -167,20 +169,6 @@ pub fn resolve_defaults(
     }
     metrics.lender_equity = equity_total;
     metrics.inventory_lots = inventory;
-}
-
-/// What a lender expects a lot of a generation to be worth if it holds it for an
-/// orderly sale instead of selling now, $/GPU: the non-distressed price it could fetch
-/// (`reference`), less the value the lot loses while it waits (straight line to the end
-/// of its life) and the carry of funding it that long at `funding_rate` a year.
-pub fn hold_value(
-    reference: f64,
-    sale_horizon_years: f64,
-    remaining_life_years: f64,
-    funding_rate: f64,
-) -> f64 {
-    let wasting = 1.0 - sale_horizon_years / remaining_life_years.max(sale_horizon_years);
-    reference.max(0.0) * wasting / (1.0 + funding_rate.max(0.0) * sale_horizon_years)
 }
 
 /// How many lots of a holding must be sold into the standing book to raise `need`
@@ -374,25 +362,6 @@ mod tests {
         assert_eq!(allocate(7, &shares), vec![4, 2, 1]);
         assert_eq!(allocate(0, &shares), vec![0, 0, 0]);
         assert_eq!(allocate(10, &shares).iter().sum::<usize>(), 10);
-    }
-
-    #[test]
-    fn holding_is_worth_less_the_longer_the_wait_and_the_dearer_the_funding() {
-        // A quarter's wait on a lot with 3 years left: 1/12 of its value wears away,
-        // and a quarter of a year's carry at the funding rate.
-        let cheap = hold_value(10_000.0, 0.25, 3.0, 0.05);
-        let dear = hold_value(10_000.0, 0.25, 3.0, 0.20);
-        assert!((cheap - 10_000.0 * (11.0 / 12.0) / 1.0125).abs() < 1e-6);
-        assert!(dear < cheap, "dearer funding, lower hold value");
-        assert!(
-            hold_value(10_000.0, 0.5, 3.0, 0.05) < cheap,
-            "a longer wait"
-        );
-        assert_eq!(
-            hold_value(10_000.0, 0.25, 0.1, 0.05),
-            0.0,
-            "nothing left to wait for"
-        );
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub fn balance_sheet(
 }
 
 /// A lender's inventory marked to the standing book (the whole inventory of a
-/// generation sold at once), with the value of the lots from each defaulted loan capped
+/// generation sold over the marking horizon), with the value of the lots from each defaulted loan capped
 /// at the lender's share of what that loan still owes: value beyond it belongs to the
 /// borrower's estate, never to the lender's equity.
 pub fn inventory_value(
@@ -94,7 +94,7 @@ pub fn inventory_value(
     let per_lot: Vec<f64> = counts
         .iter()
         .enumerate()
-        .map(|(g, &q)| secondary.generations[g].depth_mark(q) * gpus)
+        .map(|(g, &q)| secondary.depth_mark(g, q) * gpus)
         .collect();
     capped_by_loan(id, book, fleet, &lots, |lot| {
         per_lot[lot.generation.0 as usize]

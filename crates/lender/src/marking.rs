@@ -1,9 +1,10 @@
 //! Phase 6: marking collateral, testing covenants, calling loans.
 //!
 //! The same lots carry two values: the lender's own mark (its policy: book, last trade
-//! or model) and the market mark: what the whole holding would fetch sold into the
-//! standing bid book this week (depth-aware: a few lots trading at a premium do not mark
-//! thousands up). The gap between paper LTV and market LTV is the collateral illusion,
+//! or model) and the market mark: what the whole holding would fetch sold in equal parts
+//! over `measures.mark_weeks` weekly auctions into books like the standing one
+//! (depth-aware: a few lots trading at a premium do not mark thousands up, and a
+//! holding the book cannot absorb in a quarter is marked down). The gap between paper LTV and market LTV is the collateral illusion,
 //! reported every tick.
 
 use crate::components::{Lender, MarkingPolicy};
@@ -11,8 +12,8 @@ use firesale_core::prelude::*;
 use firesale_core::{BorrowerBooks, CallReason, LoanStatus};
 use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket};
 
-/// What a holding of `lots` would fetch sold into the standing bid book, $: for each
-/// generation in it, the proceeds of selling that many lots at once (zero with no bids).
+/// What a holding of `lots` would fetch sold over the marking horizon into books like
+/// the standing one, $, generation by generation (zero with no bids).
 pub fn holding_value(
     secondary: &SecondaryMarket,
     gens: &Generations,
@@ -22,7 +23,7 @@ pub fn holding_value(
     per_generation(gens, fleet, lots)
         .iter()
         .enumerate()
-        .map(|(g, &q)| secondary.generations[g].proceeds_into_book(q))
+        .map(|(g, &q)| secondary.holding_proceeds(g, q))
         .sum::<f64>()
         * f64::from(gens.gpus_per_lot)
 }

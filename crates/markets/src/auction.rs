@@ -174,13 +174,24 @@ impl GenerationMarket {
         best
     }
 
-    /// The depth-aware mark of a holding of `lots` lots, $/GPU per lot: what it would
-    /// fetch sold into the standing book, spread over the whole holding (0 with no bids).
-    pub fn depth_mark(&self, lots: u64) -> f64 {
+    /// What a holding of `lots` lots would fetch sold in equal parts over `ticks` weekly
+    /// auctions, each into a book like the standing one (buyers bid again every week;
+    /// the holding does not have to go in one), $/GPU summed over the lots sold.
+    pub fn orderly_proceeds(&self, lots: u64, ticks: u32) -> f64 {
+        let ticks = u64::from(ticks.max(1));
+        let (per_tick, rest) = (lots / ticks, lots % ticks);
+        rest as f64 * self.proceeds_into_book(per_tick + 1)
+            + (ticks - rest) as f64 * self.proceeds_into_book(per_tick)
+    }
+
+    /// The depth-aware mark of a holding of `lots` lots sold over `ticks` weekly auctions,
+    /// $/GPU per lot: [`GenerationMarket::orderly_proceeds`] spread over the whole
+    /// holding (the best bid for an empty holding; 0 with no bids).
+    pub fn depth_mark(&self, lots: u64, ticks: u32) -> f64 {
         if lots == 0 {
             return self.bid_book.first().map_or(0.0, |(limit, _)| *limit);
         }
-        self.proceeds_into_book(lots) / lots as f64
+        self.orderly_proceeds(lots, ticks) / lots as f64
     }
 
     /// Price at which `lots` lots would clear against last tick's bids (None if too few bids).
@@ -207,6 +218,8 @@ pub struct SecondaryMarket {
     pub sales: Vec<Sale>,
     /// Observables per generation.
     pub generations: Vec<GenerationMarket>,
+    /// Weekly auctions over which a holding is marked (`measures.mark_weeks`, at least 1).
+    pub mark_ticks: u32,
 }
 
 impl SecondaryMarket {
@@ -217,7 +230,20 @@ impl SecondaryMarket {
             bids: vec![Vec::new(); n],
             sales: Vec::new(),
             generations: vec![GenerationMarket::default(); n],
+            mark_ticks: 1,
         }
+    }
+
+    /// What a holding of `lots` lots of generation `g` would fetch sold over the marking
+    /// horizon (`mark_ticks` weekly auctions into books like the standing one), $/GPU
+    /// summed over the lots.
+    pub fn holding_proceeds(&self, g: usize, lots: u64) -> f64 {
+        self.generations[g].orderly_proceeds(lots, self.mark_ticks)
+    }
+
+    /// The depth-aware mark of a holding of `lots` lots of generation `g`, $/GPU per lot.
+    pub fn depth_mark(&self, g: usize, lots: u64) -> f64 {
+        self.generations[g].depth_mark(lots, self.mark_ticks)
     }
 
     /// Offers a lot (marks it listed; a lot already listed is not offered twice).
@@ -574,14 +600,19 @@ mod tests {
             bid_book: vec![(100.0, 2), (60.0, 3), (10.0, 10)],
             ..Default::default()
         };
-        assert_eq!(m.depth_mark(1), 100.0, "one lot fetches the best bid");
+        assert_eq!(m.depth_mark(1, 1), 100.0, "one lot fetches the best bid");
         // 2 lots: 2 × 100; 5 lots: 5 × 60 = 300 beats 2 × 100.
         assert_eq!(m.proceeds_into_book(5), 300.0);
-        assert_eq!(m.depth_mark(5), 60.0);
+        assert_eq!(m.depth_mark(5, 1), 60.0);
         // 30 lots: selling 5 at 60 (300) beats selling 15 at 10 (150); 25 fetch nothing.
         assert_eq!(m.proceeds_into_book(30), 300.0);
-        assert_eq!(m.depth_mark(30), 10.0);
-        assert_eq!(GenerationMarket::default().depth_mark(4), 0.0);
+        assert_eq!(m.depth_mark(30, 1), 10.0);
+        // Over 3 weekly auctions: 10 lots a week, 300 each week.
+        assert_eq!(m.orderly_proceeds(30, 3), 900.0);
+        assert_eq!(m.depth_mark(30, 3), 30.0);
+        // 7 lots over 3 weeks: 3 + 2 + 2 lots; 3 lots fetch no more than 2 (3 × 60 < 200).
+        assert_eq!(m.orderly_proceeds(7, 3), 600.0);
+        assert_eq!(GenerationMarket::default().depth_mark(4, 13), 0.0);
     }
 
     #[test]

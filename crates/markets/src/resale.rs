@@ -12,6 +12,21 @@
 
 use firesale_core::{AgentId, Fleet, Generations, LotId};
 
+/// What a seller who need not sell now (a lender with repossessed lots, a bankruptcy
+/// trustee) expects a lot to be worth if it holds it for an orderly sale, $/GPU: the
+/// non-distressed price it could fetch (`reference`), less the value the lot loses while
+/// it waits (straight line to the end of its life) and the carry of funding it that long
+/// at `funding_rate` a year.
+pub fn hold_value(
+    reference: f64,
+    sale_horizon_years: f64,
+    remaining_life_years: f64,
+    funding_rate: f64,
+) -> f64 {
+    let wasting = 1.0 - sale_horizon_years / remaining_life_years.max(sale_horizon_years);
+    reference.max(0.0) * wasting / (1.0 + funding_rate.max(0.0) * sale_horizon_years)
+}
+
 /// Resale parameters of an owner, from its class in the world file.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ResaleParams {
@@ -77,6 +92,25 @@ pub fn offer_voluntarily(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holding_is_worth_less_the_longer_the_wait_and_the_dearer_the_funding() {
+        // A quarter's wait on a lot with 3 years left: 1/12 of its value wears away,
+        // and a quarter of a year's carry at the funding rate.
+        let cheap = hold_value(10_000.0, 0.25, 3.0, 0.05);
+        let dear = hold_value(10_000.0, 0.25, 3.0, 0.20);
+        assert!((cheap - 10_000.0 * (11.0 / 12.0) / 1.0125).abs() < 1e-6);
+        assert!(dear < cheap, "dearer funding, lower hold value");
+        assert!(
+            hold_value(10_000.0, 0.5, 3.0, 0.05) < cheap,
+            "a longer wait"
+        );
+        assert_eq!(
+            hold_value(10_000.0, 0.25, 0.1, 0.05),
+            0.0,
+            "nothing left to wait for"
+        );
+    }
 
     const P: ResaleParams = ResaleParams {
         margin: 0.1,

@@ -40,6 +40,8 @@ pub struct OperatorParams {
     pub calm_reserve: f64,
     /// Years of margin its value of a lot counts when it sells under pressure.
     pub distress_valuation_years: f64,
+    /// Ticks its bankruptcy trustee expects an orderly sale of its lots to take.
+    pub trustee_sale_ticks: u32,
 }
 
 /// Whether an operator is still in business.

@@ -8,7 +8,44 @@ use crate::components::{Bitcoin, Operator, OperatorStatus, TermLeases};
 use crate::costs::pay_lenders;
 use firesale_core::prelude::*;
 use firesale_core::{CallReason, LoanStatus};
-use firesale_markets::{ComputeMarket, Exogenous, LeasedShare, SaleMotive, SecondaryMarket};
+use firesale_markets::{
+    ComputeMarket, Exogenous, LeasedShare, SaleMotive, SecondaryMarket, hold_value,
+};
+
+/// A bankrupt operator's unpledged lots are sold by its trustee, who must get the most
+/// for the estate (a court-approved sale, not a dump): every lot is offered at its hold
+/// value, the market's non-distressed reference (else its best bid) less the wear and the
+/// estate's carry at the risk-free rate over an orderly sale, so it sells whatever bids
+/// beat holding and keeps the rest for a later week.
+fn list_for_the_estate(
+    agent: &Agent,
+    op: &Operator,
+    clock: &Clock,
+    gens: &Generations,
+    exo: &Exogenous,
+    fleet: &mut Fleet,
+    secondary: &mut SecondaryMarket,
+) {
+    let years_per_tick = clock.years_per_tick();
+    let horizon = f64::from(op.params.trustee_sale_ticks) * years_per_tick;
+    for lot in fleet.owned_by(agent.id) {
+        let (generation, age) = {
+            let l = fleet.get(lot);
+            (
+                l.generation,
+                f64::from(l.age_ticks(clock.tick)) * years_per_tick,
+            )
+        };
+        let market = &secondary.generations[generation.0 as usize];
+        let reference = market
+            .reference_price
+            .or_else(|| market.bid_book.first().map(|(limit, _)| *limit))
+            .unwrap_or(0.0);
+        let remaining = gens.get(generation).max_age_years - age;
+        let reserve = hold_value(reference, horizon, remaining, exo.rate);
+        secondary.list(fleet, agent.id, lot, reserve, SaleMotive::BorrowerDistress);
+    }
+}
 
 /// Phase 7: pay bills, arrears and calls from cash, BTC and lot sales; file when a
 /// deadline has passed unmet.
@@ -39,10 +76,7 @@ pub fn respond_to_calls(
         .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         if !op.is_active() {
-            // A bankrupt operator without lenders has its lots sold by the trustee.
-            for lot in fleet.owned_by(agent.id) {
-                secondary.list(&mut fleet, agent.id, lot, 0.0, SaleMotive::BorrowerDistress);
-            }
+            list_for_the_estate(agent, &op, &clock, &gens, &exo, &mut fleet, &mut secondary);
             continue;
         }
         let account = agent.account;

@@ -85,6 +85,10 @@ pub struct MeasuresSpec {
     pub reference_window_weeks: u32,
     /// Fewest voluntary lots, most recent first, that form the reference price.
     pub reference_min_lots: u32,
+    /// Weeks over which a holding is marked to the market: what it would fetch sold in
+    /// equal parts into that many weekly books like the standing one (lenders' market
+    /// equity, market LTV, the collateral illusion).
+    pub mark_weeks: u32,
     /// Weeks over which the peak discount is volume-weighted.
     pub peak_window_weeks: u32,
     /// Fewest distressed lots in that window for a peak to count (a guard against one
@@ -97,6 +101,7 @@ impl Default for MeasuresSpec {
         MeasuresSpec {
             reference_window_weeks: 13,
             reference_min_lots: 10,
+            mark_weeks: 13,
             peak_window_weeks: 4,
             peak_min_lots: 10,
         }
@@ -340,6 +345,10 @@ pub struct DistressSpec {
     pub calm_reserve: f64,
     /// Years of margin its own value of a lot counts when it sells under pressure.
     pub valuation_years: f64,
+    /// Weeks its bankruptcy trustee expects an orderly sale of its unpledged lots to
+    /// take: the trustee sells whatever bids beat holding them that long (their wear and
+    /// the estate's carry at the risk-free rate), never at any price.
+    pub trustee_sale_weeks: u32,
 }
 
 impl Default for DistressSpec {
@@ -349,6 +358,7 @@ impl Default for DistressSpec {
             urgent_reserve: 0.5,
             calm_reserve: 0.8,
             valuation_years: 3.0,
+            trustee_sale_weeks: 13,
         }
     }
 }

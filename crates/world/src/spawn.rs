@@ -75,7 +75,9 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
         generations: vec![GenerationMetrics::default(); n_gens],
         ..Default::default()
     });
-    world.insert_resource(SecondaryMarket::new(n_gens));
+    let mut secondary = SecondaryMarket::new(n_gens);
+    secondary.mark_ticks = weeks_to_ticks(w.measures.mark_weeks, w.tick_days).max(1);
+    world.insert_resource(secondary);
     world.insert_resource(DiscountMeasure {
         reference_window: weeks_to_ticks(w.measures.reference_window_weeks, w.tick_days).max(1),
         reference_min_lots: w.measures.reference_min_lots,
@@ -409,6 +411,7 @@ fn spawn_operator(
         urgent_reserve: class.distress.urgent_reserve,
         calm_reserve: class.distress.calm_reserve,
         distress_valuation_years: class.distress.valuation_years,
+        trustee_sale_ticks: weeks_to_ticks(class.distress.trustee_sale_weeks, w.tick_days).max(1),
     };
     let expectations = RentExpectation::new(n_gens, class.expectation_weight, class.trend_weight);
     let mut entity_mut = world.entity_mut(entity);

@@ -474,6 +474,12 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             d.valuation_years,
             100.0,
         );
+        c.whole(
+            format!("{p}.distress.trustee_sale_weeks"),
+            d.trustee_sale_weeks,
+            1,
+            limit::WEEKS,
+        );
         if o.kind == OperatorKind::NeoCloud
             && (o.btc != Dist::Fixed(0.0) || o.hashrate_ph != Dist::Fixed(0.0))
         {
@@ -604,6 +610,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         1,
         limit::LOTS_PER_TICK,
     );
+    c.whole("measures.mark_weeks", ms.mark_weeks, 1, limit::WEEKS);
     c.whole(
         "measures.peak_window_weeks",
         ms.peak_window_weeks,
