@@ -144,7 +144,7 @@ impl Study {
             .map_err(|e| blame_vary(e, &varied_sets))?;
             plan_points.push(Point {
                 values,
-                world_digest: format!("{:016x}", fnv1a64(to_ron(&world).as_bytes())),
+                world_digest: world_digest(&world),
             });
             worlds.push(world);
         }
@@ -279,4 +279,14 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
+}
+
+/// A digest of a world as run: its RON text, and the replayed series' values when it
+/// replays any (so `--resume` never keeps runs of other data).
+fn world_digest(world: &WorldFile) -> String {
+    let mut text = to_ron(world);
+    if world.replays != Default::default() {
+        text.push_str(&format!("{:?}", world.replays));
+    }
+    format!("{:016x}", fnv1a64(text.as_bytes()))
 }

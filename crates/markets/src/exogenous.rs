@@ -62,6 +62,28 @@ pub struct ScheduledPaths {
     pub stress: Vec<bool>,
     /// Block subsidy, BTC.
     pub subsidy: Vec<f64>,
+    /// Replayed processes, one value per tick, where the world replays them.
+    pub replay: ReplayedPaths,
+}
+
+/// Processes a world replays from data instead of drawing, one value per tick (with
+/// its scheduled shocks already applied). The random draws are made all the same, so
+/// every other process sees the same stream whether or not one is replayed.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayedPaths {
+    /// BTC price, $.
+    pub btc_price: Option<Vec<f64>>,
+    /// Network hashrate, EH/s.
+    pub hashrate_eh: Option<Vec<f64>>,
+    /// Demand index.
+    pub demand: Option<Vec<f64>>,
+    /// Power multiplier.
+    pub power: Option<Vec<f64>>,
+}
+
+/// The replayed value of a path at tick `t`, if the path is replayed.
+fn replayed(path: &Option<Vec<f64>>, t: usize) -> Option<f64> {
+    path.as_ref().and_then(|p| p.get(t).copied())
 }
 
 /// State of the exogenous world this tick.
@@ -99,16 +121,17 @@ impl Exogenous {
     /// The processes at their starting values.
     pub fn new(params: ExogenousParams, paths: ScheduledPaths, rng: ChaCha8Rng) -> Self {
         let rate = paths.rate.first().copied().unwrap_or(0.0);
+        let demand = replayed(&paths.replay.demand, 0).unwrap_or(params.demand_initial);
         let mut exo = Exogenous {
-            demand_index: params.demand_initial,
-            demand_peak: params.demand_initial,
-            btc_price: params.btc_initial,
-            hashrate_eh: params.hashrate_eh,
+            demand_index: demand,
+            demand_peak: demand,
+            btc_price: replayed(&paths.replay.btc_price, 0).unwrap_or(params.btc_initial),
+            hashrate_eh: replayed(&paths.replay.hashrate_eh, 0).unwrap_or(params.hashrate_eh),
+            power_multiplier: replayed(&paths.replay.power, 0).unwrap_or(1.0),
             params,
             paths,
             rng,
             rate,
-            power_multiplier: 1.0,
             stress: false,
             hashprice: 0.0,
             demand_return: 0.0,
@@ -148,27 +171,45 @@ impl Exogenous {
         let e_btc = rho * z1 + (1.0 - rho * rho).max(0.0).sqrt() * z2;
 
         let demand_trend = (1.0 + p.demand_growth).ln() + (1.0 - p.efficiency_drift).ln();
-        let demand_return = (demand_trend - 0.5 * p.demand_volatility.powi(2)) * dt
-            + p.demand_volatility * dt.sqrt() * z1
-            + self.paths.demand_shock.get(t).copied().unwrap_or(0.0);
+        let demand_return = match replayed(&self.paths.replay.demand, t) {
+            Some(level) => (level / self.demand_index).ln(),
+            None => {
+                (demand_trend - 0.5 * p.demand_volatility.powi(2)) * dt
+                    + p.demand_volatility * dt.sqrt() * z1
+                    + self.paths.demand_shock.get(t).copied().unwrap_or(0.0)
+            }
+        };
         let jump = if jump_draw < p.jump_intensity * dt {
             p.jump_mean + p.jump_volatility * jump_size
         } else {
             0.0
         };
-        let btc_return = (p.btc_drift - 0.5 * p.btc_volatility.powi(2)) * dt
-            + p.btc_volatility * dt.sqrt() * e_btc
-            + jump
-            + self.paths.btc_shock.get(t).copied().unwrap_or(0.0);
+        let btc_return = match replayed(&self.paths.replay.btc_price, t) {
+            Some(price) => (price / self.btc_price).ln(),
+            None => {
+                (p.btc_drift - 0.5 * p.btc_volatility.powi(2)) * dt
+                    + p.btc_volatility * dt.sqrt() * e_btc
+                    + jump
+                    + self.paths.btc_shock.get(t).copied().unwrap_or(0.0)
+            }
+        };
 
         self.demand_index *= demand_return.exp();
         self.demand_peak = self.demand_peak.max(self.demand_index);
         self.btc_price *= btc_return.exp();
         self.demand_return = demand_return;
         self.btc_return = btc_return;
-        self.power_multiplier *= self.paths.power_shock.get(t).copied().unwrap_or(0.0).exp();
+        self.power_multiplier = match replayed(&self.paths.replay.power, t) {
+            Some(multiplier) => multiplier,
+            None => {
+                self.power_multiplier * self.paths.power_shock.get(t).copied().unwrap_or(0.0).exp()
+            }
+        };
         self.rate = self.paths.rate.get(t).copied().unwrap_or(self.rate);
-        self.hashrate_eh *= (1.0 + p.hashrate_growth).powf(dt);
+        self.hashrate_eh = match replayed(&self.paths.replay.hashrate_eh, t) {
+            Some(hashrate) => hashrate,
+            None => self.hashrate_eh * (1.0 + p.hashrate_growth).powf(dt),
+        };
         self.update_hashprice(tick);
     }
 }
@@ -248,6 +289,7 @@ mod tests {
             rate: vec![0.05; 4],
             stress: vec![false; 4],
             subsidy: vec![3.125; 4],
+            replay: ReplayedPaths::default(),
         };
         let mut exo = Exogenous::new(params(), paths, ChaCha8Rng::seed_from_u64(1));
         exo.step(1, 7.0 / 365.0);
@@ -260,5 +302,45 @@ mod tests {
         assert!(exo.stress);
         // 144 blocks × 3.125 BTC × $50k / 600,000 PH/s
         assert!((exo.hashprice - 37.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_replayed_process_takes_its_values_and_leaves_the_others_their_draws() {
+        let paths = |replay| ScheduledPaths {
+            demand_shock: vec![0.0; 4],
+            btc_shock: vec![0.0; 4],
+            power_shock: vec![0.0; 4],
+            rate: vec![0.05; 4],
+            stress: vec![false; 4],
+            subsidy: vec![6.25; 4],
+            replay,
+        };
+        let mut p = params();
+        p.demand_volatility = 0.3;
+        p.btc_volatility = 0.8;
+        let replay = ReplayedPaths {
+            btc_price: Some(vec![20_000.0, 19_000.0, 25_000.0, 30_000.0]),
+            hashrate_eh: Some(vec![200.0; 4]),
+            ..Default::default()
+        };
+        let seed = || ChaCha8Rng::seed_from_u64(7);
+        let mut drawn = Exogenous::new(p.clone(), paths(ReplayedPaths::default()), seed());
+        let mut replayed = Exogenous::new(p, paths(replay), seed());
+        assert_eq!(
+            replayed.btc_price, 20_000.0,
+            "the replay starts at its first value"
+        );
+        for t in 1..4 {
+            drawn.step(t, 7.0 / 365.0);
+            replayed.step(t, 7.0 / 365.0);
+            assert_eq!(
+                drawn.demand_index, replayed.demand_index,
+                "demand keeps its draws"
+            );
+        }
+        assert_eq!(replayed.btc_price, 30_000.0);
+        assert!((replayed.btc_return - (30_000f64 / 25_000.0).ln()).abs() < 1e-12);
+        // 144 blocks × 6.25 BTC × $30k / 200,000 PH/s = $135 per PH/s per day.
+        assert!((replayed.hashprice - 135.0).abs() < 1e-9);
     }
 }

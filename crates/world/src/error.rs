@@ -41,6 +41,19 @@ pub enum WorldError {
         /// The estimate, the fields that drive it and how to raise the limit.
         message: String,
     },
+    /// A replayed series that cannot be used: its file, line (0 for the whole file), the
+    /// world field that names it, and what was wrong.
+    #[error("{}", series_message(file, *line, field, message))]
+    Series {
+        /// The series file.
+        file: PathBuf,
+        /// Line (1-based; 0 for the whole file).
+        line: usize,
+        /// The world field naming the file, e.g. `btc.price_series`.
+        field: String,
+        /// What was wrong.
+        message: String,
+    },
     /// A `--set` override that does not fit the schema.
     #[error("--set {arg}: {message}")]
     Override {
@@ -61,4 +74,13 @@ pub struct Invalid {
     pub path: String,
     /// What was expected and found.
     pub message: String,
+}
+
+/// `file:line: field: message`, or `file: field: message` about the whole file.
+fn series_message(file: &std::path::Path, line: usize, field: &str, message: &str) -> String {
+    if line == 0 {
+        format!("{}: {field}: {message}", file.display())
+    } else {
+        format!("{}:{line}: {field}: {message}", file.display())
+    }
 }

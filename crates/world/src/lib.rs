@@ -7,6 +7,7 @@ mod dist;
 mod error;
 mod load;
 mod schema;
+mod series;
 mod spawn;
 mod validate;
 
@@ -14,5 +15,6 @@ pub use cost::*;
 pub use error::*;
 pub use load::*;
 pub use schema::*;
+pub use series::*;
 pub use spawn::*;
 pub use validate::*;

@@ -127,10 +127,11 @@ pub fn load_within(
     if let Some(ticks) = ticks {
         world.ticks = ticks;
     }
-    let world = apply_overrides(world, sets)?;
+    let mut world = apply_overrides(world, sets)?;
     let shown = file.display().to_string();
     validate(&world, &shown).map_err(WorldError::Invalid)?;
     check_cost(&world, &shown, limits)?;
+    crate::series::read_replays(&mut world, &file)?;
     Ok((file, world))
 }
 
@@ -191,12 +192,20 @@ pub fn apply_overrides(world: WorldFile, sets: &[String]) -> Result<WorldFile, W
 /// so `operators[*].resale.share_per_week=0.02` sets the field in every operator class.
 fn locate<'v>(root: &'v mut Value, path: &str) -> Result<Vec<&'v mut Value>, String> {
     let keys = path.replace('[', ".").replace(']', "");
+    let keys: Vec<&str> = keys.split('.').filter(|k| !k.is_empty()).collect();
     let mut slots = vec![root];
-    for key in keys.split('.').filter(|k| !k.is_empty()) {
+    for (depth, &key) in keys.iter().enumerate() {
+        let last = depth + 1 == keys.len();
         let mut next = Vec::with_capacity(slots.len());
         for slot in slots {
             match slot {
                 Value::Object(map) => {
+                    // An optional field left out of the file (a `None` is not written)
+                    // can still be set; the schema check that follows refuses a name
+                    // that is no field at all.
+                    if last && !map.contains_key(key) {
+                        map.insert(key.to_string(), Value::Null);
+                    }
                     if !map.contains_key(key) {
                         let known: Vec<&String> = map.keys().collect();
                         return Err(format!("no field `{key}` here; expected one of {known:?}"));
@@ -311,6 +320,6 @@ mod tests {
     fn a_star_on_a_missing_field_is_refused() {
         let err = apply_overrides(baseline(), &["operators[*].nope=1".into()])
             .expect_err("no such field");
-        assert!(err.to_string().contains("no field `nope`"), "{err}");
+        assert!(err.to_string().contains("unknown field `nope`"), "{err}");
     }
 }

@@ -74,6 +74,10 @@ pub struct WorldFile {
     /// How the run measures fire sales (the analyst's conventions; defaults if absent).
     #[serde(default)]
     pub measures: MeasuresSpec,
+    /// The replayed inputs named by the `*series` fields, read when the world is loaded
+    /// (not part of the file).
+    #[serde(skip)]
+    pub replays: crate::series::Replays,
 }
 
 /// How fire-sale discounts are measured: distressed sale prices against the
@@ -174,6 +178,10 @@ pub struct DemandSpec {
     /// Scheduled shocks.
     #[serde(default)]
     pub shocks: Vec<Shock>,
+    /// Replays demand from this CSV of `date,value` (H100-equivalent GPUs) instead of
+    /// the process; scheduled shocks still apply on top. Relative to the world file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
 }
 
 /// Bitcoin: price process, correlation with demand, and mining economics.
@@ -212,6 +220,14 @@ pub struct BtcSpec {
     pub halvings: Vec<NaiveDate>,
     /// Transaction fees per block, BTC.
     pub fees_per_block: f64,
+    /// Replays the BTC price from this CSV of `date,value` ($) instead of the process;
+    /// scheduled shocks still apply on top. Relative to the world file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_series: Option<String>,
+    /// Replays the network hashrate from this CSV of `date,value` (EH/s) instead of
+    /// its growth rate. Relative to the world file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashrate_series: Option<String>,
 }
 
 /// A scheduled change of the risk-free rate.
@@ -233,6 +249,10 @@ pub struct RatesSpec {
     /// Scheduled moves.
     #[serde(default)]
     pub moves: Vec<RateMove>,
+    /// Replays the rate from this CSV of `date,value` (per year) instead of `initial`;
+    /// scheduled moves still add to it. Relative to the world file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
 }
 
 /// The power price path: a multiplier on every agent's contract price.
@@ -242,6 +262,10 @@ pub struct PowerSpec {
     /// Scheduled moves of the multiplier (which starts at 1).
     #[serde(default)]
     pub shocks: Vec<Shock>,
+    /// Replays the multiplier from this CSV of `date,value` instead of starting at 1;
+    /// scheduled shocks still apply on top. Relative to the world file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
 }
 
 /// Kind of operator.

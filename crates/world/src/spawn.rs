@@ -36,6 +36,7 @@ pub fn weeks_to_ticks(weeks: u32, tick_days: u32) -> u32 {
 
 /// Builds the world: every resource and agent, ready for the schedule.
 pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
+    check_replays_read(w)?;
     let mut world = World::new();
     let clock = Clock {
         start: w.start,
@@ -565,6 +566,39 @@ fn compute_params(c: &ComputeSpec) -> ComputeParams {
     }
 }
 
+/// A world that names a series must have had it read (by [`crate::load`] or
+/// [`crate::read_replays`]): a run never silently falls back to the process.
+fn check_replays_read(w: &WorldFile) -> Result<(), WorldError> {
+    let r = &w.replays;
+    let named = [
+        (
+            "btc.price_series",
+            w.btc.price_series.is_some(),
+            r.btc_price.is_some(),
+        ),
+        (
+            "btc.hashrate_series",
+            w.btc.hashrate_series.is_some(),
+            r.hashrate_eh.is_some(),
+        ),
+        (
+            "demand.series",
+            w.demand.series.is_some(),
+            r.demand.is_some(),
+        ),
+        ("rates.series", w.rates.series.is_some(), r.rate.is_some()),
+        ("power.series", w.power.series.is_some(), r.power.is_some()),
+    ];
+    match named.iter().find(|(_, named, read)| named != read) {
+        Some((field, ..)) => Err(crate::load::invalid(
+            field,
+            "names a series that was not read: load the world with firesale_world::load, or \
+             call firesale_world::read_replays after changing it",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Spreads each scheduled shock evenly over its ticks; the rate path and halvings too.
 pub fn scheduled_paths(w: &WorldFile, clock: &Clock) -> ScheduledPaths {
     let n = w.ticks as usize + 1;
@@ -575,6 +609,7 @@ pub fn scheduled_paths(w: &WorldFile, clock: &Clock) -> ScheduledPaths {
         rate: vec![w.rates.initial; n],
         stress: vec![false; n],
         subsidy: vec![w.btc.block_subsidy; n],
+        replay: Default::default(),
     };
     let spread = |shocks: &[Shock], path: &mut Vec<f64>, stress: &mut Vec<bool>| {
         for s in shocks {
@@ -600,6 +635,32 @@ pub fn scheduled_paths(w: &WorldFile, clock: &Clock) -> ScheduledPaths {
             .filter(|m| m.date <= date)
             .map(|m| m.change)
             .sum::<f64>();
+    }
+    // Replayed processes: the series on each tick's date, scheduled shocks on top.
+    let dates: Vec<_> = (0..n).map(|t| clock.date_of(t as u32)).collect();
+    let replay = |series: &Option<crate::Series>, shocks: &[f64]| -> Option<Vec<f64>> {
+        let series = series.as_ref()?;
+        let mut cumulative = 0.0;
+        Some(
+            dates
+                .iter()
+                .zip(shocks)
+                .map(|(date, shock)| {
+                    cumulative += shock;
+                    series.at(*date) * cumulative.exp()
+                })
+                .collect(),
+        )
+    };
+    let r = &w.replays;
+    paths.replay.btc_price = replay(&r.btc_price, &paths.btc_shock);
+    paths.replay.demand = replay(&r.demand, &paths.demand_shock);
+    paths.replay.power = replay(&r.power, &paths.power_shock);
+    paths.replay.hashrate_eh = replay(&r.hashrate_eh, &vec![0.0; n]);
+    if let Some(series) = &r.rate {
+        for (t, rate) in paths.rate.iter_mut().enumerate() {
+            *rate += series.at(dates[t]) - w.rates.initial;
+        }
     }
     for (t, subsidy) in paths.subsidy.iter_mut().enumerate() {
         let date = clock.date_of(t as u32);
