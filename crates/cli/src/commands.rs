@@ -62,8 +62,27 @@ pub fn dispatch(command: Command) -> ExitCode {
             Err(e) => bad_input(&e),
         },
         Command::List => list(),
-        Command::Plot { run_dir } => plot(&run_dir, false),
-        Command::Compare { runs, seed, out } => compare(&runs, seed, out),
+        Command::Plot { run_dir, observed } => match plot(&run_dir, false) {
+            code if code != ExitCode::SUCCESS => code,
+            _ => match observed {
+                Some(file) => {
+                    let label = firesale_report::run_label(&run_dir);
+                    overlay_observed(
+                        std::slice::from_ref(&run_dir),
+                        &[label],
+                        &file,
+                        &run_dir.join("plots"),
+                    )
+                }
+                None => ExitCode::SUCCESS,
+            },
+        },
+        Command::Compare {
+            runs,
+            seed,
+            out,
+            observed,
+        } => compare(&runs, seed, out, observed.as_deref()),
         Command::Ensemble(args) => crate::batch::ensemble(args),
         Command::Sweep(args) => crate::batch::sweep(args),
         Command::Merge(args) => crate::batch::merge_shards(args),
@@ -238,7 +257,28 @@ fn plot(run_dir: &Path, quiet: bool) -> ExitCode {
     }
 }
 
-fn compare(runs: &[String], seed: Option<u64>, out: Option<PathBuf>) -> ExitCode {
+/// Overlays observed data on runs and prints the fit figures; a bad observed file, or a
+/// series no run writes, is bad input (exit 2).
+fn overlay_observed(dirs: &[PathBuf], labels: &[String], observed: &Path, out: &Path) -> ExitCode {
+    match firesale_report::fit_observed(dirs, labels, observed, out) {
+        Ok((_, table)) => {
+            println!("simulated vs observed ({}):\n{table}", observed.display());
+            println!("  charts and fit.csv in {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn compare(
+    runs: &[String],
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    observed: Option<&Path>,
+) -> ExitCode {
     let mut dirs = Vec::new();
     let mut names = Vec::new();
     for run in runs {
@@ -284,7 +324,10 @@ fn compare(runs: &[String], seed: Option<u64>, out: Option<PathBuf>) -> ExitCode
         Ok(table) => {
             println!("{table}");
             println!("charts in {}", out.display());
-            ExitCode::SUCCESS
+            match observed {
+                Some(file) => overlay_observed(&dirs, &names, file, &out),
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -68,6 +68,10 @@ pub enum Command {
     Plot {
         /// Run directory.
         run_dir: PathBuf,
+        /// Observed data to overlay (CSV: date,series,value; a series is a timeseries.csv
+        /// column, or `column/generation` of generations.csv); prints fit figures.
+        #[arg(long)]
+        observed: Option<PathBuf>,
     },
     /// Overlay several runs (run directories, or worlds run with the same seed).
     Compare {
@@ -80,6 +84,10 @@ pub enum Command {
         /// Where to write the comparison (default output/compare/<a>-vs-<b>/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Observed data to overlay on every run (CSV: date,series,value); prints fit
+        /// figures per run.
+        #[arg(long)]
+        observed: Option<PathBuf>,
     },
     /// Run many seeds of a world in parallel; per-tick quantiles, summaries, fan charts.
     Ensemble(batch::BatchArgs),

@@ -18,14 +18,14 @@ use crate::ReportError;
 pub(crate) type Series = Vec<Option<f64>>;
 
 /// A CSV file held as raw records, parsed column by column on demand.
-struct Table {
+pub(crate) struct Table {
     path: PathBuf,
     headers: csv::StringRecord,
     rows: Vec<csv::StringRecord>,
 }
 
 impl Table {
-    fn read(path: &Path) -> Result<Self, ReportError> {
+    pub(crate) fn read(path: &Path) -> Result<Self, ReportError> {
         let file = File::open(path).map_err(|e| ReportError::io(path, e))?;
         let csv_err = |source| ReportError::Csv {
             path: path.to_path_buf(),
@@ -66,7 +66,7 @@ impl Table {
         self.rows[i].position().map_or(i as u64 + 2, |p| p.line())
     }
 
-    fn bad_value(
+    pub(crate) fn bad_value(
         &self,
         i: usize,
         column: &str,
@@ -84,7 +84,7 @@ impl Table {
 
     /// A numeric column; empty fields are `None`. `NaN`/`inf` break the outputs contract
     /// and are reported rather than drawn.
-    fn numbers(&self, column: &str) -> Result<Series, ReportError> {
+    pub(crate) fn numbers(&self, column: &str) -> Result<Series, ReportError> {
         let c = self.index(column)?;
         (0..self.rows.len())
             .map(|i| {
@@ -101,7 +101,7 @@ impl Table {
     }
 
     /// A date column, as day numbers (days since 0001-01-01), the x coordinate of every chart.
-    fn days(&self, column: &str) -> Result<Vec<f64>, ReportError> {
+    pub(crate) fn days(&self, column: &str) -> Result<Vec<f64>, ReportError> {
         let c = self.index(column)?;
         (0..self.rows.len())
             .map(|i| {
@@ -114,7 +114,7 @@ impl Table {
             .collect()
     }
 
-    fn texts(&self, column: &str) -> Result<Vec<String>, ReportError> {
+    pub(crate) fn texts(&self, column: &str) -> Result<Vec<String>, ReportError> {
         let c = self.index(column)?;
         Ok(self.rows.iter().map(|r| r[c].to_string()).collect())
     }

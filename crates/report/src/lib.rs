@@ -12,6 +12,7 @@ mod error;
 mod fan;
 mod heatmap;
 mod named;
+mod observed;
 mod plot;
 mod prices;
 mod sweep;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 pub use error::ReportError;
 pub use fan::{FanChart, Quantiles, plot_fan};
 pub use heatmap::{Heatmap, plot_heatmap};
+pub use observed::{Fit, fit_observed, run_label};
 pub use sweep::{SweepChart, SweepLine, plot_sweep};
 
 use data::RunData;

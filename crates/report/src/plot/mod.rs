@@ -8,8 +8,8 @@ mod style;
 
 pub(crate) use axes::{LogAxis, TimeAxis, fmt_num, linear_range, log_range, pct, span};
 pub(crate) use series::{
-    Key, Stroke, draw_bars, draw_hline, draw_legend, draw_line, draw_points, draw_releases,
-    legend_entry, shade_between,
+    Key, Stroke, draw_bars, draw_hline, draw_labelled_line, draw_legend, draw_line, draw_points,
+    draw_releases, legend_entry, shade_between,
 };
 pub(crate) use style::{
     BLUE, COMPACT, FULL, GREEN, INK, ORANGE, PURPLE, RED, Scale, font, palette,
@@ -101,15 +101,7 @@ where
         draw_hline(&mut chart, &axis, 0.0, INK.mix(0.5).stroke_width(1))?;
     }
     for (label, s, colour) in series {
-        let style = colour.stroke_width(spec.scale.line);
-        draw_line(&mut chart, xs, s, style, Stroke::Solid, false)?;
-        legend_entry(
-            &mut chart,
-            label,
-            Key::Line(Stroke::Solid),
-            colour.to_rgba(),
-            2,
-        )?;
+        draw_labelled_line(&mut chart, xs, s, label, *colour, spec.scale.line)?;
     }
     draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, spec.scale)
 }

@@ -184,6 +184,31 @@ pub(crate) enum Key {
     Patch,
 }
 
+/// Draws a solid line of `colour` and gives it a legend entry.
+pub(crate) fn draw_labelled_line<'a, DB, Y>(
+    chart: &mut TimeChart<'a, DB, Y>,
+    xs: &[f64],
+    ys: &[Option<f64>],
+    label: &str,
+    colour: RGBColor,
+    width: u32,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64>,
+{
+    draw_line(
+        chart,
+        xs,
+        ys,
+        colour.stroke_width(width),
+        Stroke::Solid,
+        false,
+    )?;
+    legend_entry(chart, label, Key::Line(Stroke::Solid), colour.to_rgba(), 2)
+}
+
 /// Adds a legend entry without drawing data, so legends can list generations and
 /// line styles separately instead of one entry per (generation, style) pair.
 pub(crate) fn legend_entry<'a, DB, Y>(
