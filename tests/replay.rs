@@ -67,6 +67,28 @@ fn every_seed_replays_the_same_path_and_the_rest_stays_seeded() {
 }
 
 #[test]
+fn check_names_the_replayed_inputs() {
+    let out = firesale_cmd(&[
+        "check",
+        "baseline",
+        "--set",
+        "start=\"2021-01-01\"",
+        "--set",
+        "ticks=150",
+        "--set",
+        BTC,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("btc.price_series replays")
+            && printed
+                .contains("btc_usd_month_end_2020_2023.csv: 37 points, 2020-12-31 to 2023-12-31"),
+        "{printed}"
+    );
+}
+
+#[test]
 fn a_set_switches_a_replay_back_to_its_process() {
     let (_, a) = replaying(1, &["btc.price_series=null"]);
     let (_, b) = replaying(2, &["btc.price_series=null"]);

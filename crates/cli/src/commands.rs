@@ -47,6 +47,9 @@ pub fn dispatch(command: Command) -> ExitCode {
                     w.generations.len(),
                     estimate(&w).describe()
                 );
+                for line in w.replays.describe() {
+                    println!("  {line}");
+                }
                 for (i, g) in w.generations.iter().enumerate() {
                     let end = w.start
                         + chrono::Duration::days(i64::from(w.ticks) * i64::from(w.tick_days));

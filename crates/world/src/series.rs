@@ -44,6 +44,31 @@ pub struct Replays {
     pub power: Option<Series>,
 }
 
+impl Replays {
+    /// One line per replayed input: the field, its file, how many points and their span.
+    pub fn describe(&self) -> Vec<String> {
+        [
+            ("btc.price_series", &self.btc_price),
+            ("btc.hashrate_series", &self.hashrate_eh),
+            ("demand.series", &self.demand),
+            ("rates.series", &self.rate),
+            ("power.series", &self.power),
+        ]
+        .into_iter()
+        .filter_map(|(field, series)| {
+            let s = series.as_ref()?;
+            Some(format!(
+                "{field} replays {}: {} points, {} to {}",
+                s.file.display(),
+                s.points.len(),
+                s.points[0].0,
+                s.points[s.points.len() - 1].0
+            ))
+        })
+        .collect()
+    }
+}
+
 impl Series {
     /// Reads and checks the series at `file` for the world field `field`.
     pub fn read(file: &Path, field: &str, values: Values) -> Result<Series, WorldError> {
