@@ -287,11 +287,14 @@ fn compare(
     for run in runs {
         let path = PathBuf::from(run);
         if path.join("timeseries.csv").is_file() {
-            names.push(
+            names.push(if observed.is_some() {
+                // Fit rows and legends need a label that tells the runs apart.
+                firesale_report::run_label(&path)
+            } else {
                 path.file_name()
                     .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default(),
-            );
+                    .unwrap_or_default()
+            });
             dirs.push(path);
             continue;
         }

@@ -45,8 +45,8 @@ pub struct GenerationMetrics {
     /// Clearing price of a tick in which only voluntary sellers' lots traded, $/GPU.
     pub voluntary_price: Option<f64>,
     /// Where this tick's book would clear without the distressed asks, $/GPU: the
-    /// voluntary asks' clearing price, or the best bid when no voluntary ask would trade
-    /// (None when nothing distressed was offered or nobody bid).
+    /// voluntary asks' clearing price, or the best bid when no voluntary ask would trade;
+    /// with no distressed ask, the tick's own clearing price (None with no trade).
     pub counterfactual_price: Option<f64>,
     /// The non-distressed price of the generation this tick: its latest voluntary prices
     /// carried to today by the move of the best bid, else the counterfactual price, $/GPU.

@@ -44,7 +44,7 @@ pub const HEADLINES: [Headline; 8] = [
     },
     Headline {
         key: "peak_discount",
-        title: "Peak fire-sale discount, 4-week window (runs with a fire sale)",
+        title: "Peak fire-sale discount (runs with a fire sale)",
         y_desc: "peak discount (%)",
         percent: true,
     },

@@ -151,7 +151,7 @@ pub fn resolve_defaults(
                 &clock,
                 EventKind::LenderFailure,
                 vec![agent.name.clone()],
-                lender.equity,
+                if illiquid { lender.equity } else { own_equity },
                 fleet.count_owned(agent.id) as u32,
                 None,
                 if illiquid {
@@ -192,14 +192,21 @@ pub fn lots_to_raise(market: &GenerationMarket, held: u64, need: f64, gpus: f64)
 }
 
 /// The yearly rate at which a lender funds holding a lot of generation `g`: the
-/// cheapest repo desk that lends on it (a haircut below 100%), else its outside funding.
+/// cheapest repo desk that lends on it funds `1 - haircut` of the lot at its spread and
+/// the lender's outside funding the rest; with no desk, all of it at its outside spread.
 fn marginal_funding_rate(lender: &Lender, desks: &Query<&RepoDesk>, g: usize, rate: f64) -> f64 {
-    let repo_spread = desks
+    let outside = lender.params.funding_spread;
+    let blended = desks
         .iter()
-        .filter(|d| d.haircuts.get(g).is_some_and(|h| *h < 1.0))
-        .map(|d| d.spread)
+        .filter_map(|d| {
+            d.haircuts
+                .get(g)
+                .filter(|h| **h < 1.0)
+                .map(|h| (*h, d.spread))
+        })
+        .map(|(haircut, spread)| (1.0 - haircut) * spread + haircut * outside)
         .min_by(f64::total_cmp);
-    rate + repo_spread.unwrap_or(lender.params.funding_spread)
+    rate + blended.unwrap_or(outside)
 }
 
 /// Phase 8 (after repo): a lender decides, generation by generation, whether to sell
@@ -251,23 +258,32 @@ pub fn list_inventory(
             let market = &secondary.generations[gi];
             let forced = lots_to_raise(market, held.len() as u64, need, gpus);
             need -= market.proceeds_into_book(forced) * gpus;
-            let reference = market.reference_price.unwrap_or_else(|| {
-                let ctx = MarkContext {
-                    clock: &clock,
-                    gens: &gens,
-                    secondary: &secondary,
-                    compute: &compute,
-                };
-                ctx.own_mark(lender.params.marking, fleet.get(held[0])) / gpus
-            });
-            let age = f64::from(fleet.get(held[0]).age_ticks(clock.tick)) * years_per_tick;
-            let reserve = hold_value(
-                reference,
-                f64::from(lender.params.sale_horizon_ticks) * years_per_tick,
-                gens.get(g).max_age_years - age,
-                marginal_funding_rate(lender, &desks, gi, exo.rate),
-            );
-            for (i, lot) in held.into_iter().enumerate() {
+            let funding_rate = marginal_funding_rate(lender, &desks, gi, exo.rate);
+            let ctx = MarkContext {
+                clock: &clock,
+                gens: &gens,
+                secondary: &secondary,
+                compute: &compute,
+            };
+            // Each lot's hold value: the market's reference (else its own mark of the
+            // lot), over what is left of that lot's life.
+            let reserves: Vec<f64> = held
+                .iter()
+                .map(|&lot| {
+                    let lot = fleet.get(lot);
+                    let reference = market
+                        .reference_price
+                        .unwrap_or_else(|| ctx.own_mark(lender.params.marking, lot) / gpus);
+                    let age = f64::from(lot.age_ticks(clock.tick)) * years_per_tick;
+                    hold_value(
+                        reference,
+                        f64::from(lender.params.sale_horizon_ticks) * years_per_tick,
+                        gens.get(g).max_age_years - age,
+                        funding_rate,
+                    )
+                })
+                .collect();
+            for (i, (lot, reserve)) in held.into_iter().zip(reserves).enumerate() {
                 let reserve = if (i as u64) < forced { 0.0 } else { reserve };
                 secondary.list(
                     &mut fleet,

@@ -12,7 +12,8 @@ pub struct BalanceSheet {
     pub cash: f64,
     /// Its share of live loans' principal, $.
     pub loans: f64,
-    /// Repossessed inventory at what it would fetch sold into the standing book, capped
+    /// Repossessed inventory at what it would fetch sold over the marking horizon into
+    /// books like the standing one, capped
     /// per defaulted loan at what that loan still owes the lender (the rest would be the
     /// borrower's estate's), $.
     pub inventory: f64,

@@ -63,7 +63,8 @@ impl MarkContext<'_> {
         per_gpu * f64::from(self.gens.gpus_per_lot)
     }
 
-    /// The market's mark of a holding, $: what it would fetch sold into the book.
+    /// The market's mark of a holding, $: what it would fetch sold over the marking
+    /// horizon into books like the standing one.
     pub fn market_value(&self, fleet: &Fleet, lots: &[LotId]) -> f64 {
         holding_value(self.secondary, self.gens, fleet, lots)
     }

@@ -319,7 +319,7 @@ pub fn uniform_price(asks: &[Ask], bids: &[Bid]) -> Option<(usize, f64)> {
 /// How the fire-sale discount is measured: the analyst's conventions, from the world.
 #[derive(Resource, Debug, Clone, Copy, PartialEq)]
 pub struct DiscountMeasure {
-    /// Ticks over which voluntary prices form the non-distressed reference (at least 1).
+    /// Ticks back the reference may look for voluntary prices (at least 1).
     pub reference_window: u32,
     /// Fewest voluntary lots, newest first, that set the reference price.
     pub reference_min_lots: u32,

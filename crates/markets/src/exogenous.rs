@@ -119,9 +119,11 @@ pub struct Exogenous {
 
 impl Exogenous {
     /// The processes at their starting values.
-    pub fn new(params: ExogenousParams, paths: ScheduledPaths, rng: ChaCha8Rng) -> Self {
+    pub fn new(mut params: ExogenousParams, paths: ScheduledPaths, rng: ChaCha8Rng) -> Self {
         let rate = paths.rate.first().copied().unwrap_or(0.0);
         let demand = replayed(&paths.replay.demand, 0).unwrap_or(params.demand_initial);
+        // What demand is measured against (buyers' income) is where it starts.
+        params.demand_initial = demand;
         let mut exo = Exogenous {
             demand_index: demand,
             demand_peak: demand,

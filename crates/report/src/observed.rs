@@ -71,8 +71,12 @@ fn simulated(run: &Path, name: &str) -> Result<(Vec<f64>, Series), ReportError> 
     }
 }
 
+/// Longest gap in a simulated path, in days, that the fit interpolates across (a
+/// generation that did not trade for longer has no simulated price in between).
+const MAX_GAP_DAYS: f64 = 35.0;
+
 /// The simulated value on `day`, interpolated linearly between the ticks around it that
-/// have a value (None outside the run or where the path has no value nearby).
+/// have a value (None outside the run, or inside a gap longer than [`MAX_GAP_DAYS`]).
 fn value_at(xs: &[f64], ys: &Series, day: f64) -> Option<f64> {
     let i = xs.partition_point(|&x| x <= day);
     let before = (0..i).rev().find_map(|j| ys[j].map(|y| (xs[j], y)))?;
@@ -80,6 +84,9 @@ fn value_at(xs: &[f64], ys: &Series, day: f64) -> Option<f64> {
         return Some(before.1);
     }
     let after = (i..xs.len()).find_map(|j| ys[j].map(|y| (xs[j], y)))?;
+    if after.0 - before.0 > MAX_GAP_DAYS {
+        return None;
+    }
     Some(before.1 + (after.1 - before.1) * (day - before.0) / (after.0 - before.0))
 }
 
@@ -142,13 +149,23 @@ fn fit(run: &str, series: &str, xs: &[f64], ys: &Series, observed: &Points) -> F
         .filter_map(|(x, y)| y.map(|y| (*x, y)))
         .collect();
     let drop = |points: &[(f64, f64)]| peak_to_trough(points).map(|(c, d)| (c, date_of(d)));
+    // Both drops over the same dates: the observed points inside the run.
+    let (run_start, run_end) = (
+        xs.first().copied().unwrap_or(f64::MAX),
+        xs.last().copied().unwrap_or(f64::MIN),
+    );
+    let inside: Points = observed
+        .iter()
+        .copied()
+        .filter(|(day, _)| *day >= run_start && *day <= run_end)
+        .collect();
     Fit {
         series: series.to_string(),
         run: run.to_string(),
         matched: pairs.len(),
         log_rmse,
         simulated_drop: drop(&window),
-        observed_drop: drop(observed),
+        observed_drop: drop(&inside),
     }
 }
 
@@ -232,9 +249,23 @@ pub fn fit_observed(
     let mut table = String::from(
         "| series | run | points | log RMSE | simulated peak to trough | observed peak to trough |\n|---|---|---|---|---|---|\n",
     );
-    let mut csv = String::from(
-        "series,run,points,log_rmse,simulated_peak_to_trough,simulated_trough_date,observed_peak_to_trough,observed_trough_date\n",
-    );
+    let fit_path = out_dir.join("fit.csv");
+    let csv_err = |source| ReportError::Csv {
+        path: fit_path.clone(),
+        source,
+    };
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record([
+        "series",
+        "run",
+        "points",
+        "log_rmse",
+        "simulated_peak_to_trough",
+        "simulated_trough_date",
+        "observed_peak_to_trough",
+        "observed_trough_date",
+    ])
+    .map_err(csv_err)?;
     for f in &fits {
         table.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
@@ -245,21 +276,28 @@ pub fn fit_observed(
             pct(&f.simulated_drop),
             pct(&f.observed_drop)
         ));
-        let cells = |d: &Option<(f64, String)>| {
-            d.as_ref()
-                .map_or(",".to_string(), |(c, date)| format!("{c},{date}"))
+        let cells = |d: &Option<(f64, String)>| match d {
+            Some((change, date)) => [change.to_string(), date.clone()],
+            None => [String::new(), String::new()],
         };
-        csv.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            f.series,
-            f.run,
-            f.matched,
+        let [sim_change, sim_date] = cells(&f.simulated_drop);
+        let [obs_change, obs_date] = cells(&f.observed_drop);
+        csv.write_record([
+            f.series.clone(),
+            f.run.clone(),
+            f.matched.to_string(),
             f.log_rmse.map_or(String::new(), |r| r.to_string()),
-            cells(&f.simulated_drop),
-            cells(&f.observed_drop)
-        ));
+            sim_change,
+            sim_date,
+            obs_change,
+            obs_date,
+        ])
+        .map_err(csv_err)?;
     }
-    crate::write_atomic(&out_dir.join("fit.csv"), csv.as_bytes())?;
+    let bytes = csv
+        .into_inner()
+        .map_err(|e| ReportError::io(&fit_path, e.into_error()))?;
+    crate::write_atomic(&fit_path, &bytes)?;
     Ok((fits, table))
 }
 

@@ -3,8 +3,9 @@
 //! against a valuation no agent holds.
 //!
 //! Each tick the auction records, per generation, the distressed lots that traded, the
-//! clearing price, and the non-distressed reference (the voluntary price of the recent
-//! window, or where the book would have cleared without the distressed asks). Here those
+//! clearing price, and the non-distressed reference (its latest voluntary prices carried
+//! to today by the move of the best bid, else where the book would have cleared without
+//! the distressed asks, else the best bid). Here those
 //! are summed over the run (`distressed_discount`, volume-weighted) and searched for
 //! their peak: the largest discount volume-weighted over a short window, counted only
 //! when enough distressed lots traded in that window for one odd lot not to make it.

@@ -589,14 +589,29 @@ fn check_replays_read(w: &WorldFile) -> Result<(), WorldError> {
         ("rates.series", w.rates.series.is_some(), r.rate.is_some()),
         ("power.series", w.power.series.is_some(), r.power.is_some()),
     ];
-    match named.iter().find(|(_, named, read)| named != read) {
-        Some((field, ..)) => Err(crate::load::invalid(
+    if let Some((field, ..)) = named.iter().find(|(_, named, read)| named != read) {
+        return Err(crate::load::invalid(
             field,
             "names a series that was not read: load the world with firesale_world::load, or \
              call firesale_world::read_replays after changing it",
-        )),
-        None => Ok(()),
+        ));
     }
+    // The run may have changed since the series were read (start, ticks): a replay
+    // never extrapolates.
+    let last = w.start + chrono::Duration::days(i64::from(w.ticks) * i64::from(w.tick_days));
+    let read = [
+        ("btc.price_series", &r.btc_price),
+        ("btc.hashrate_series", &r.hashrate_eh),
+        ("demand.series", &r.demand),
+        ("rates.series", &r.rate),
+        ("power.series", &r.power),
+    ];
+    for (field, series) in read {
+        if let Some(series) = series {
+            series.check_covers(field, w.start, last)?;
+        }
+    }
+    Ok(())
 }
 
 /// Spreads each scheduled shock evenly over its ticks; the rate path and halvings too.
@@ -636,7 +651,8 @@ pub fn scheduled_paths(w: &WorldFile, clock: &Clock) -> ScheduledPaths {
             .map(|m| m.change)
             .sum::<f64>();
     }
-    // Replayed processes: the series on each tick's date, scheduled shocks on top.
+    // Replayed processes: the series on each tick's date, scheduled shocks on top (from
+    // tick 1, as a drawn process takes them: tick 0 keeps the starting values).
     let dates: Vec<_> = (0..n).map(|t| clock.date_of(t as u32)).collect();
     let replay = |series: &Option<crate::Series>, shocks: &[f64]| -> Option<Vec<f64>> {
         let series = series.as_ref()?;
@@ -645,8 +661,11 @@ pub fn scheduled_paths(w: &WorldFile, clock: &Clock) -> ScheduledPaths {
             dates
                 .iter()
                 .zip(shocks)
-                .map(|(date, shock)| {
-                    cumulative += shock;
+                .enumerate()
+                .map(|(t, (date, shock))| {
+                    if t > 0 {
+                        cumulative += shock;
+                    }
                     series.at(*date) * cumulative.exp()
                 })
                 .collect(),

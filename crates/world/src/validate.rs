@@ -693,6 +693,16 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         for (k, share) in b.bid_ladder.iter().enumerate() {
             c.range(format!("{p}.bid_ladder[{k}]"), *share, (0.01, 2.0));
         }
+        if let Some(k) = (1..b.bid_ladder.len()).find(|&k| b.bid_ladder[k] > b.bid_ladder[k - 1]) {
+            c.fail(
+                format!("{p}.bid_ladder[{k}]"),
+                format!(
+                    "expected tranches from the highest bid down, found {} after {}",
+                    b.bid_ladder[k],
+                    b.bid_ladder[k - 1]
+                ),
+            );
+        }
         c.dist(
             format!("{p}.outside_income_per_week"),
             &b.outside_income_per_week,
