@@ -20,6 +20,20 @@ fn replaying(seed: u64, extra: &[&str]) -> (firesale_sim::Summary, tempfile::Tem
     run(&world("baseline", Some(seed), &sets))
 }
 
+/// `firesale check` of the baseline world moved to 2021-2023, with one more `--set`.
+fn check_2021(set: &str) -> std::process::Output {
+    firesale_cmd(&[
+        "check",
+        "baseline",
+        "--set",
+        "start=\"2021-01-01\"",
+        "--set",
+        "ticks=150",
+        "--set",
+        set,
+    ])
+}
+
 fn column(dir: &Path, name: &str) -> Vec<f64> {
     csv_rows(&dir.join("timeseries.csv"))
         .iter()
@@ -68,16 +82,7 @@ fn every_seed_replays_the_same_path_and_the_rest_stays_seeded() {
 
 #[test]
 fn check_names_the_replayed_inputs() {
-    let out = firesale_cmd(&[
-        "check",
-        "baseline",
-        "--set",
-        "start=\"2021-01-01\"",
-        "--set",
-        "ticks=150",
-        "--set",
-        BTC,
-    ]);
+    let out = check_2021(BTC);
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -136,16 +141,7 @@ fn bad_series_are_refused_with_file_line_and_field() {
     ];
     for (file, expected) in cases {
         let set = format!("btc.price_series=\"{file}\"");
-        let out = firesale_cmd(&[
-            "check",
-            "baseline",
-            "--set",
-            "start=\"2021-01-01\"",
-            "--set",
-            "ticks=150",
-            "--set",
-            &set,
-        ]);
+        let out = check_2021(&set);
         assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
         assert!(
             stderr(&out).contains(expected),
