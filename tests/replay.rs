@@ -150,3 +150,27 @@ fn bad_series_are_refused_with_file_line_and_field() {
         );
     }
 }
+
+#[test]
+fn a_world_changed_after_loading_never_runs_past_its_series() {
+    let mut w = world(
+        "baseline",
+        Some(1),
+        &["start=\"2021-01-01\"", "ticks=150", BTC],
+    );
+    w.ticks = 400; // past the end of the series, after it was read
+    let err = firesale_sim::Simulation::new(&w)
+        .err()
+        .expect("the run is refused")
+        .to_string();
+    assert!(
+        err.contains("btc.price_series") && err.contains("a replay never extrapolates"),
+        "{err}"
+    );
+    w.btc.price_series = None; // named no more, but still read: refused too
+    let err = firesale_sim::Simulation::new(&w)
+        .err()
+        .expect("the run is refused")
+        .to_string();
+    assert!(err.contains("btc.price_series"), "{err}");
+}
