@@ -51,8 +51,7 @@ pub fn dispatch(command: Command) -> ExitCode {
                     println!("  {line}");
                 }
                 for (i, g) in w.generations.iter().enumerate() {
-                    let end = w.start
-                        + chrono::Duration::days(i64::from(w.ticks) * i64::from(w.tick_days));
+                    let end = w.end_date();
                     if g.release >= end {
                         println!(
                             "  note: generations[{i}] ({}) is released on {}, after the run ends ({end}): it does not ship in this run",

@@ -163,6 +163,13 @@ pub struct ComputeSpec {
     pub benchmark_power_price: f64,
 }
 
+impl WorldFile {
+    /// The day after the last tick: `start` + ticks × tick_days.
+    pub fn end_date(&self) -> NaiveDate {
+        self.start + chrono::Duration::days(i64::from(self.ticks) * i64::from(self.tick_days))
+    }
+}
+
 /// The AI compute demand index `A_t`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -45,8 +45,8 @@ pub struct Replays {
 }
 
 impl Replays {
-    /// One line per replayed input: the field, its file, how many points and their span.
-    pub fn describe(&self) -> Vec<String> {
+    /// Each replayable input with the world field that names it.
+    pub fn fields(&self) -> [(&'static str, &Option<Series>); 5] {
         [
             ("btc.price_series", &self.btc_price),
             ("btc.hashrate_series", &self.hashrate_eh),
@@ -54,18 +54,23 @@ impl Replays {
             ("rates.series", &self.rate),
             ("power.series", &self.power),
         ]
-        .into_iter()
-        .filter_map(|(field, series)| {
-            let s = series.as_ref()?;
-            Some(format!(
-                "{field} replays {}: {} points, {} to {}",
-                s.file.display(),
-                s.points.len(),
-                s.points[0].0,
-                s.points[s.points.len() - 1].0
-            ))
-        })
-        .collect()
+    }
+
+    /// One line per replayed input: the field, its file, how many points and their span.
+    pub fn describe(&self) -> Vec<String> {
+        self.fields()
+            .into_iter()
+            .filter_map(|(field, series)| {
+                let s = series.as_ref()?;
+                Some(format!(
+                    "{field} replays {}: {} points, {} to {}",
+                    s.file.display(),
+                    s.points.len(),
+                    s.points[0].0,
+                    s.points[s.points.len() - 1].0
+                ))
+            })
+            .collect()
     }
 }
 
@@ -203,9 +208,7 @@ impl Series {
 /// Reads every series a world names (relative paths from the directory of
 /// `world_file`), checks that each covers the run, and keeps them in `world.replays`.
 pub fn read_replays(world: &mut crate::WorldFile, world_file: &Path) -> Result<(), WorldError> {
-    let first = world.start;
-    let last =
-        world.start + chrono::Duration::days(i64::from(world.ticks) * i64::from(world.tick_days));
+    let (first, last) = (world.start, world.end_date());
     let read = |field: &str,
                 path: &Option<String>,
                 values: Values|

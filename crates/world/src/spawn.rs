@@ -598,17 +598,9 @@ fn check_replays_read(w: &WorldFile) -> Result<(), WorldError> {
     }
     // The run may have changed since the series were read (start, ticks): a replay
     // never extrapolates.
-    let last = w.start + chrono::Duration::days(i64::from(w.ticks) * i64::from(w.tick_days));
-    let read = [
-        ("btc.price_series", &r.btc_price),
-        ("btc.hashrate_series", &r.hashrate_eh),
-        ("demand.series", &r.demand),
-        ("rates.series", &r.rate),
-        ("power.series", &r.power),
-    ];
-    for (field, series) in read {
+    for (field, series) in r.fields() {
         if let Some(series) = series {
-            series.check_covers(field, w.start, last)?;
+            series.check_covers(field, w.start, w.end_date())?;
         }
     }
     Ok(())
