@@ -72,7 +72,7 @@ pub fn post_bids(
     for (agent, mut buyer, racks, power) in
         buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
     {
-        let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
+        let usd_per_kwh = power.per_kwh(exo.power_multiplier);
         let mut budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
             + buyer.available_credit(exo.stress);
         let mut candidates: Vec<(f64, GenId, f64)> = gens

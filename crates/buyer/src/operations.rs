@@ -29,12 +29,12 @@ pub fn pay_buyer_costs(
             income,
             "corporate income",
         );
-        let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
+        let usd_per_kwh = power.per_kwh(exo.power_multiplier);
         let costs: f64 = dispatch
             .gpu_hours
             .iter()
             .enumerate()
-            .map(|(g, h)| h * market.gpu_hour_cost(gens.list[g].kw_per_gpu, usd_per_kwh))
+            .map(|(g, h)| h * market.unit_hour_cost(&gens.list[g], usd_per_kwh))
             .sum();
         let interest =
             buyer.drawn * (exo.rate + buyer.params.credit_line_spread) * clock.years_per_tick();
@@ -85,7 +85,7 @@ pub fn invest_buyers(
                 &gens,
                 &market,
                 &clock,
-                power.usd_per_kwh * exo.power_multiplier,
+                power.per_kwh(exo.power_multiplier),
             );
             let price = gens.vendor_lot_price(newest, clock.tick, clock.years_per_tick());
             if value > price {

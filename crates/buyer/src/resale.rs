@@ -20,7 +20,7 @@ pub fn list_buyer_resales(
     buyers: Query<(&Agent, &Buyer, &PowerContract)>,
 ) {
     for (agent, buyer, power) in buyers.iter().sort_by_key::<&Agent, _>(|a| a.id) {
-        let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
+        let usd_per_kwh = power.per_kwh(exo.power_multiplier);
         let owned = fleet.owned_by(agent.id);
         for g in gens.ids() {
             let lots = fleet.sellable(&owned, g);

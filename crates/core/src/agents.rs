@@ -101,6 +101,25 @@ pub struct Racks {
 pub struct PowerContract {
     /// Price of power, $/kWh.
     pub usd_per_kwh: f64,
+    /// Hosting fee per kWh run, averaged over its capacity (its rigs in a host's site
+    /// pay the host's fee on top of power; 0 when it hosts itself).
+    pub hosting_fee_per_kwh: f64,
+}
+
+impl PowerContract {
+    /// Power at its own contract price only.
+    pub fn own(usd_per_kwh: f64) -> Self {
+        PowerContract {
+            usd_per_kwh,
+            hosting_fee_per_kwh: 0.0,
+        }
+    }
+
+    /// What one kWh run costs it: power at the contract price times the economy-wide
+    /// power multiplier, plus any hosting fee.
+    pub fn per_kwh(&self, power_multiplier: f64) -> f64 {
+        self.usd_per_kwh * power_multiplier + self.hosting_fee_per_kwh
+    }
 }
 
 impl Racks {
@@ -159,6 +178,42 @@ impl Racks {
         } else {
             (self.air_kw - air_used).max(0.0) + liquid_free
         }
+    }
+
+    /// Uninstalls `owner`'s installed lots that no longer fit its racks (after it lost
+    /// capacity), oldest generation first; they stay with it, stored. Returns how many.
+    pub fn uninstall_excess(
+        &self,
+        fleet: &mut crate::Fleet,
+        gens: &crate::Generations,
+        owner: AgentId,
+    ) -> u32 {
+        let mut installed: Vec<crate::LotId> = fleet
+            .owned_by(owner)
+            .into_iter()
+            .filter(|&l| fleet.get(l).state == crate::LotState::Installed)
+            .collect();
+        installed.sort_by_key(|&l| (fleet.get(l).generation, l));
+        let (mut air, mut liquid) = self.used_kw(fleet, gens, owner);
+        // Air-cooled lots overflow into liquid racks; beyond those they do not fit.
+        let excess =
+            |air: f64, liquid: f64| liquid + (air - self.air_kw).max(0.0) - self.liquid_kw > 1e-9;
+        let mut removed = 0;
+        for lot in installed {
+            if !excess(air, liquid) {
+                break;
+            }
+            let generation = fleet.get(lot).generation;
+            let kw = gens.lot_kw(generation);
+            fleet.get_mut(lot).state = crate::LotState::Stored;
+            removed += 1;
+            if gens.get(generation).liquid_cooled {
+                liquid -= kw;
+            } else {
+                air -= kw;
+            }
+        }
+        removed
     }
 
     /// Installs stored lots of `owner` while rack space allows, newest generation first;

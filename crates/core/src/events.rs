@@ -37,6 +37,8 @@ pub enum EventKind {
     RepoFunding,
     /// Lots scrapped at end of life.
     Scrap,
+    /// A tenant loses the capacity it rented in a failed host's site.
+    HostingLost,
 }
 
 /// One event.

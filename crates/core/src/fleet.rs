@@ -13,18 +13,39 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GenId(pub u16);
 
-/// A GPU generation (exogenous technology).
+/// What a generation is, and so what it earns.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Hardware {
+    /// A GPU: earns compute rent in the compute market's merit order.
+    #[default]
+    Gpu,
+    /// A bitcoin-mining rig: earns the hashprice on its hashrate whenever that beats its
+    /// owner's power cost, and is switched off otherwise.
+    Asic {
+        /// Hashrate of one rig, TH/s.
+        th_per_unit: f64,
+        /// Efficiency, J/TH (power per rig is `th_per_unit × j_per_th` W).
+        j_per_th: f64,
+    },
+}
+
+/// A hardware generation (exogenous technology): a GPU or an ASIC rig. Everything a lot
+/// goes through (vendor, loans, marks, calls, auctions, racks) is the same for both;
+/// only what a unit earns differs (see [`Hardware`]). A "GPU" in field names is one unit
+/// of the generation: one rig for an ASIC generation.
 #[derive(Debug, Clone)]
 pub struct Generation {
     /// Name, e.g. `H100`.
     pub name: String,
+    /// GPU or ASIC rig.
+    pub hardware: Hardware,
     /// Tick from which the vendor sells it (negative when released before the start).
     pub release_tick: i32,
     /// Whether the release falls inside the run (and so is logged as an event).
     pub released_in_run: bool,
-    /// Performance per GPU relative to H100 = 1.0.
+    /// Performance per GPU relative to H100 = 1.0 (0 for a rig: it offers no AI compute).
     pub perf: f64,
-    /// Power per GPU including server overhead, kW.
+    /// Power per unit including server overhead, kW (for a rig, its TH/s × J/TH).
     pub kw_per_gpu: f64,
     /// Vendor list price per GPU at release, $.
     pub list_price: f64,
@@ -47,6 +68,21 @@ pub struct Generations {
     pub list: Vec<Generation>,
     /// GPUs in one lot.
     pub gpus_per_lot: u32,
+}
+
+impl Generation {
+    /// Hashrate of one unit, TH/s (0 for a GPU).
+    pub fn th_per_unit(&self) -> f64 {
+        match self.hardware {
+            Hardware::Asic { th_per_unit, .. } => th_per_unit,
+            Hardware::Gpu => 0.0,
+        }
+    }
+
+    /// Whether it is an ASIC rig.
+    pub fn is_asic(&self) -> bool {
+        matches!(self.hardware, Hardware::Asic { .. })
+    }
 }
 
 impl Generations {

@@ -114,6 +114,10 @@ pub struct Metrics {
     pub repo_funded_cum: f64,
     /// Lots traded in the auctions so far.
     pub trades_cum: u64,
+    /// ASIC rigs installed (units, not lots).
+    pub rig_units_installed: u64,
+    /// Of those, rigs switched off this tick because the hashprice did not cover power.
+    pub rig_units_off: u64,
     /// Per generation, indexed by generation id.
     pub generations: Vec<GenerationMetrics>,
 }

@@ -101,6 +101,9 @@ pub enum Step {
     RespondToCalls,
     /// lender: declare defaults, repossess, decide liquidation, repo financing.
     ResolveDefaults,
+    /// miner: tenants of a failed host lose their hosted capacity; rigs beyond their own
+    /// racks are switched off and stored (stranded).
+    StrandHostedFleets,
     /// miner: operators list lots whose resale beats their value in place, or to free racks.
     ListOperatorResales,
     /// buyer: buyers list lots whose resale beats their value in place.
@@ -131,7 +134,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in execution order, with the phase it belongs to.
-    pub const ALL: [(Step, Phase); 25] = [
+    pub const ALL: [(Step, Phase); 26] = [
         (Step::AdvanceExogenous, Phase::Exogenous),
         (Step::ClearComputeMarket, Phase::ComputeMarket),
         (Step::ServeTermContracts, Phase::ComputeMarket),
@@ -144,6 +147,7 @@ impl Step {
         (Step::MarkCollateral, Phase::Marking),
         (Step::RespondToCalls, Phase::LiquidityResponse),
         (Step::ResolveDefaults, Phase::DefaultResolution),
+        (Step::StrandHostedFleets, Phase::DefaultResolution),
         (Step::ListOperatorResales, Phase::Auction),
         (Step::ListBuyerResales, Phase::Auction),
         (Step::PostBids, Phase::Auction),

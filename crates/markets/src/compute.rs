@@ -7,10 +7,15 @@
 //! lower cost per unit of compute, so it pushes older ones up the stack and, when supply
 //! outgrows demand, out of dispatch: their rent falls because they are undercut, not
 //! because a depreciation schedule says so.
+//!
+//! ASIC rigs are dispatched here too, outside the merit order: each owner runs its rigs
+//! while the hashprice on their hashrate beats its cost of power, and switches them off
+//! otherwise. A rig's "rent" is that hashprice revenue per rig-hour, so every valuation,
+//! mark and bid downstream treats rigs and GPUs with the same code.
 
 use crate::exogenous::Exogenous;
 use firesale_core::prelude::*;
-use firesale_core::pv_margin;
+use firesale_core::{Generation, pv_margin};
 use std::collections::BTreeMap;
 
 /// Parameters of the compute market.
@@ -61,9 +66,33 @@ impl ComputeMarket {
         }
     }
 
-    /// Marginal cost of one GPU-hour of a generation at a power price.
-    pub fn gpu_hour_cost(&self, kw_per_gpu: f64, usd_per_kwh: f64) -> f64 {
-        kw_per_gpu * usd_per_kwh + self.params.opex_per_gpu_hour
+    /// Marginal cost of running one unit of a generation for an hour at a price per
+    /// kWh: its power, plus the market's opex for a GPU (a rig's site costs are in its
+    /// owner's power price).
+    pub fn unit_hour_cost(&self, generation: &Generation, usd_per_kwh: f64) -> f64 {
+        generation.kw_per_gpu * usd_per_kwh + self.unit_opex(generation)
+    }
+
+    /// Opex per unit-hour run besides power: the market's for a GPU, none for a rig.
+    pub fn unit_opex(&self, generation: &Generation) -> f64 {
+        if generation.is_asic() {
+            0.0
+        } else {
+            self.params.opex_per_gpu_hour
+        }
+    }
+
+    /// Share of hours an owner expects a unit of `generation` to earn: a GPU the
+    /// generation's observed dispatch (`default` before it has any), a rig every
+    /// available hour (its owner switches it off when the hashprice no longer covers
+    /// power, which the valuation's floor at zero margin already counts).
+    pub fn expected_utilisation(&self, gens: &Generations, generation: GenId, default: f64) -> f64 {
+        let share = if gens.get(generation).is_asic() {
+            1.0
+        } else {
+            self.utilisation[generation.0 as usize].unwrap_or(default)
+        };
+        share * self.params.availability
     }
 
     /// What an owner with power at `usd_per_kwh` and a discount `rate` expects of one
@@ -77,9 +106,8 @@ impl ComputeMarket {
         clock: &Clock,
     ) -> firesale_core::GpuEconomics {
         firesale_core::GpuEconomics {
-            cost_per_gpu_hour: self.gpu_hour_cost(gens.get(generation).kw_per_gpu, usd_per_kwh),
-            utilisation: self.utilisation[generation.0 as usize].unwrap_or(1.0)
-                * self.params.availability,
+            cost_per_gpu_hour: self.unit_hour_cost(gens.get(generation), usd_per_kwh),
+            utilisation: self.expected_utilisation(gens, generation, 1.0),
             rate,
             hours_per_tick: clock.hours_per_tick(),
             years_per_tick: clock.years_per_tick(),
@@ -90,10 +118,12 @@ impl ComputeMarket {
 /// What one owner's fleet did in the compute market this tick.
 #[derive(Component, Debug, Clone, Default)]
 pub struct Dispatch {
-    /// GPU-hours run per generation (spot and leased).
+    /// Unit-hours run per generation (GPUs spot and leased, rigs switched on).
     pub gpu_hours: Vec<f64>,
     /// Spot rent received this tick, $.
     pub spot_revenue: f64,
+    /// Mining revenue of its rigs this tick, $ (the hashprice on the hashrate run).
+    pub mining_revenue: f64,
     /// Installed lots per generation.
     pub installed: Vec<u32>,
 }
@@ -198,15 +228,15 @@ pub fn clear_compute_market(
         };
         let leased = leased.map_or(0.0, |l| l.0);
         for (g, &count) in counts.iter().enumerate() {
-            if count == 0 {
+            let generation = gens.get(GenId(g as u16));
+            if count == 0 || generation.is_asic() {
                 continue;
             }
-            let generation = gens.get(GenId(g as u16));
             let compute = f64::from(count) * gpus * generation.perf * hours;
             leased_total += compute * leased;
-            let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
+            let usd_per_kwh = power.per_kwh(exo.power_multiplier);
             steps.push(SupplyStep {
-                cost: market.gpu_hour_cost(generation.kw_per_gpu, usd_per_kwh) / generation.perf,
+                cost: market.unit_hour_cost(generation, usd_per_kwh) / generation.perf,
                 capacity: compute * (1.0 - leased),
             });
             keys.push((agent.id, g));
@@ -231,11 +261,13 @@ pub fn clear_compute_market(
     for (rank, &i) in order.iter().enumerate() {
         share_of.insert(keys[i], shares[rank]);
     }
-    for (agent, _, dispatch, leased) in sorted.iter_mut() {
+    let mut rigs_off = 0u64;
+    for (agent, power, dispatch, leased) in sorted.iter_mut() {
         let leased = leased.map_or(0.0, |l| l.0);
         dispatch.gpu_hours = vec![0.0; n_gens];
         dispatch.installed = installed.get(&agent.id).cloned().unwrap_or(vec![0; n_gens]);
         dispatch.spot_revenue = 0.0;
+        dispatch.mining_revenue = 0.0;
         for g in 0..n_gens {
             let count = dispatch.installed[g];
             if count == 0 {
@@ -243,11 +275,31 @@ pub fn clear_compute_market(
             }
             let generation = gens.get(GenId(g as u16));
             let gpu_hours = f64::from(count) * gpus * hours;
+            capacity[g] += gpu_hours;
+            if generation.is_asic() {
+                // A rig runs while the hashprice beats its owner's cost of power.
+                let rent = rig_rent(exo.hashprice, generation);
+                let cost = market.unit_hour_cost(generation, power.per_kwh(exo.power_multiplier));
+                if rent > cost {
+                    dispatch.gpu_hours[g] = gpu_hours;
+                    dispatched[g] += gpu_hours;
+                    let revenue = rent * gpu_hours;
+                    dispatch.mining_revenue += revenue;
+                    ledger.transfer(
+                        External::BtcMarket.account(),
+                        agent.account,
+                        revenue,
+                        "mined BTC sold",
+                    );
+                } else {
+                    rigs_off += u64::from(count) * u64::from(gens.gpus_per_lot);
+                }
+                continue;
+            }
             let spot_share = share_of.get(&(agent.id, g)).copied().unwrap_or(0.0);
             let run = gpu_hours * (leased + (1.0 - leased) * spot_share);
             dispatch.gpu_hours[g] = run;
             dispatched[g] += run;
-            capacity[g] += gpu_hours;
             let revenue = price * generation.perf * gpu_hours * (1.0 - leased) * spot_share;
             dispatch.spot_revenue += revenue;
             ledger.transfer(
@@ -264,7 +316,11 @@ pub fn clear_compute_market(
     for id in gens.ids() {
         let g = id.0 as usize;
         let generation = gens.get(id);
-        market.rent[g] = price * generation.perf;
+        market.rent[g] = if generation.is_asic() {
+            rig_rent(exo.hashprice, generation)
+        } else {
+            price * generation.perf
+        };
         market.utilisation[g] = (capacity[g] > 0.0).then(|| dispatched[g] / capacity[g]);
         let mean_age_ticks = if alive[g] > 0 {
             age_sum[g] / alive[g] as f64
@@ -275,7 +331,7 @@ pub fn clear_compute_market(
         market.fundamental[g] = fundamental_per_gpu(
             &params,
             market.rent[g],
-            generation.kw_per_gpu,
+            market.unit_hour_cost(generation, params.benchmark_power_price),
             (generation.max_age_years - age_years).max(0.0),
             clock.years_per_tick(),
             clock.hours_per_tick(),
@@ -288,19 +344,32 @@ pub fn clear_compute_market(
         m.book_value = gens.book_value_per_gpu(id, age_years);
     }
     metrics.compute_price = price;
+    metrics.rig_units_off = rigs_off;
+    metrics.rig_units_installed = gens
+        .ids()
+        .filter(|&id| gens.get(id).is_asic())
+        .map(|id| metrics.generations[id.0 as usize].installed_lots)
+        .sum::<u64>()
+        * u64::from(gens.gpus_per_lot);
 }
 
-/// Fundamental value of one GPU: its benchmark margin at today's rent, growing at the
-/// benchmark rent growth, discounted at the benchmark rate over its remaining physical life.
+/// What one rig of `generation` earns per hour at a hashprice in $ per PH/s per day: its
+/// TH/s as PH/s times the hashprice, over 24 hours.
+pub fn rig_rent(hashprice: f64, generation: &Generation) -> f64 {
+    hashprice * generation.th_per_unit() / 1000.0 / 24.0
+}
+
+/// Fundamental value of one unit: its benchmark margin at today's rent less `cost` per
+/// unit-hour at the benchmark power price, growing at the benchmark rent growth,
+/// discounted at the benchmark rate over its remaining physical life.
 pub fn fundamental_per_gpu(
     params: &ComputeParams,
     rent: f64,
-    kw_per_gpu: f64,
+    cost: f64,
     remaining_years: f64,
     years_per_tick: f64,
     hours_per_tick: f64,
 ) -> f64 {
-    let cost = kw_per_gpu * params.benchmark_power_price + params.opex_per_gpu_hour;
     let margin = (rent - cost) * hours_per_tick * params.availability;
     let growth = (1.0 + params.benchmark_rent_growth).powf(years_per_tick) - 1.0;
     let rate = (1.0 + params.benchmark_rate).powf(years_per_tick) - 1.0;

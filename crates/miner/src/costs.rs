@@ -1,18 +1,22 @@
 //! Phases 4 and 5 for operators: operating costs, then interest, amortisation and maturities.
 
 use crate::components::{Bitcoin, Operator};
+use crate::hosting::Hosted;
 use firesale_core::prelude::*;
 use firesale_core::{BorrowerBooks, LoanPurpose, LoanRequest, LoanRequests, LoanStatus};
 use firesale_markets::{ComputeMarket, Dispatch, Exogenous};
 
-/// Phase 4: pay power for the GPU-hours run and the rigs, opex and overhead. What the
-/// cash cannot cover becomes unpaid bills, which phase 7 must settle.
+/// Phase 4: pay power for the GPU-hours run and the rigs, opex and overhead, and a hosted
+/// fleet's fees to its host. What the cash cannot cover becomes unpaid bills, which
+/// phase 7 must settle.
+#[allow(clippy::type_complexity)]
 pub fn pay_operator_costs(
     clock: Res<Clock>,
     gens: Res<Generations>,
     exo: Res<Exogenous>,
     market: Res<ComputeMarket>,
     fleet: Res<Fleet>,
+    directory: Res<Directory>,
     mut ledger: ResMut<Ledger>,
     mut operators: Query<(
         &Agent,
@@ -20,9 +24,11 @@ pub fn pay_operator_costs(
         &Dispatch,
         &PowerContract,
         Option<&Bitcoin>,
+        Option<&Hosted>,
     )>,
 ) {
-    for (agent, mut op, dispatch, power, btc) in operators
+    let mut fees = Vec::new();
+    for (agent, mut op, dispatch, power, btc, hosted) in operators
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
@@ -32,13 +38,17 @@ pub fn pay_operator_costs(
         let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
         let mut power_bill = btc.map_or(0.0, |b| b.kwh) * usd_per_kwh;
         let mut opex = 0.0;
+        let mut kwh = 0.0;
         for (g, hours) in dispatch.gpu_hours.iter().enumerate() {
-            power_bill += hours * gens.list[g].kw_per_gpu * usd_per_kwh;
-            opex += hours * market.params.opex_per_gpu_hour;
+            let generation = &gens.list[g];
+            power_bill += hours * generation.kw_per_gpu * usd_per_kwh;
+            kwh += hours * generation.kw_per_gpu;
+            opex += hours * market.unit_opex(generation);
         }
         let gpus = fleet.count_owned(agent.id) as f64 * f64::from(gens.gpus_per_lot);
         opex += gpus * op.params.overhead_per_gpu_year * clock.years_per_tick();
-        let bills = power_bill + opex + op.unpaid_bills;
+        let hosting_fee = hosted.map_or(0.0, |_| kwh * power.hosting_fee_per_kwh);
+        let bills = power_bill + opex + hosting_fee + op.unpaid_bills;
         let paid_power = ledger.pay_up_to(
             agent.account,
             External::Utilities.account(),
@@ -47,14 +57,30 @@ pub fn pay_operator_costs(
         );
         let paid_opex =
             ledger.pay_up_to(agent.account, External::Suppliers.account(), opex, "opex");
-        op.unpaid_bills = (bills - paid_power - paid_opex).max(0.0);
+        let mut paid_fee = 0.0;
+        if let Some(hosted) = hosted.filter(|_| hosting_fee > 0.0) {
+            paid_fee = ledger.pay_up_to(
+                agent.account,
+                directory.account(hosted.host),
+                hosting_fee,
+                "hosting fee",
+            );
+            fees.push((hosted.host, paid_fee));
+        }
+        op.unpaid_bills = (bills - paid_power - paid_opex - paid_fee).max(0.0);
         if op.unpaid_bills > 0.01 {
             op.unpaid_since.get_or_insert(clock.tick);
         } else {
             op.unpaid_bills = 0.0;
             op.unpaid_since = None;
         }
-        op.costs = power_bill + opex;
+        op.costs = power_bill + opex + hosting_fee;
+    }
+    // A host earns its tenants' fees.
+    for (host, fee) in fees {
+        if let Ok((_, mut op, ..)) = operators.get_mut(directory.entity(host)) {
+            op.revenue += fee;
+        }
     }
 }
 

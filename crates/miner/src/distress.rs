@@ -229,7 +229,7 @@ pub fn respond_to_calls(
         list_lots_for_cash(
             agent,
             &op,
-            power.usd_per_kwh,
+            power.per_kwh(1.0),
             shortfall,
             urgent,
             &called,
@@ -261,9 +261,8 @@ fn list_lots_for_cash(
     let gpus = f64::from(gens.gpus_per_lot);
     let value_of = |g: GenId| -> f64 {
         let economics = firesale_core::GpuEconomics {
-            cost_per_gpu_hour: market.gpu_hour_cost(gens.get(g).kw_per_gpu, usd_per_kwh),
-            utilisation: market.utilisation[g.0 as usize].unwrap_or(0.0)
-                * market.params.availability,
+            cost_per_gpu_hour: market.unit_hour_cost(gens.get(g), usd_per_kwh),
+            utilisation: market.expected_utilisation(gens, g, 0.0),
             rate: op.params.hurdle_rate,
             hours_per_tick: clock.hours_per_tick(),
             years_per_tick: clock.years_per_tick(),

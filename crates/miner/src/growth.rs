@@ -53,9 +53,8 @@ pub fn request_credit(
             continue;
         }
         let economics = GpuEconomics {
-            cost_per_gpu_hour: market.gpu_hour_cost(generation.kw_per_gpu, power.usd_per_kwh),
-            utilisation: market.utilisation[newest.0 as usize].unwrap_or(1.0)
-                * market.params.availability,
+            cost_per_gpu_hour: market.unit_hour_cost(generation, power.per_kwh(1.0)),
+            utilisation: market.expected_utilisation(&gens, newest, 1.0),
             rate: op.params.hurdle_rate,
             hours_per_tick: clock.hours_per_tick(),
             years_per_tick: clock.years_per_tick(),

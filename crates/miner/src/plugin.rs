@@ -10,6 +10,7 @@ pub fn add_operator_systems(schedule: &mut Schedule) {
     schedule.add_systems(pay_operator_costs.in_set(Step::PayOperatorCosts));
     schedule.add_systems(service_debt.in_set(Step::ServiceDebt));
     schedule.add_systems(respond_to_calls.in_set(Step::RespondToCalls));
+    schedule.add_systems(strand_hosted_fleets.in_set(Step::StrandHostedFleets));
     schedule.add_systems(list_voluntary_sales.in_set(Step::ListOperatorResales));
     schedule.add_systems(apply_sale_proceeds.in_set(Step::ApplySaleProceeds));
     schedule.add_systems(request_credit.in_set(Step::RequestCredit));

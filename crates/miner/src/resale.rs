@@ -53,7 +53,7 @@ pub fn list_voluntary_sales(
         if !sells || !op.is_active() || troubled || op.unpaid_bills > 0.0 {
             continue;
         }
-        let usd_per_kwh = power.usd_per_kwh * exo.power_multiplier;
+        let usd_per_kwh = power.per_kwh(exo.power_multiplier);
         let owned = fleet.owned_by(agent.id);
         // Per generation held: (value per lot, lots for sale), least value per kW first.
         let mut held: Vec<(f64, GenId, Vec<LotId>)> = Vec::new();

@@ -35,7 +35,7 @@ pub fn serve_term_contracts(
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
-        op.revenue = dispatch.spot_revenue;
+        op.revenue = dispatch.spot_revenue + dispatch.mining_revenue;
         op.costs = 0.0;
         if !op.is_active() {
             continue;
@@ -99,20 +99,45 @@ pub fn serve_term_contracts(
 
 /// Phase 3: miners run their rigs when the hashprice beats their power cost, keep part of
 /// the BTC and sell the rest.
+///
+/// Two kinds of hashrate: rig lots (ASIC generations), dispatched and paid in phase 2
+/// like any lot, of which a miner now keeps its held share as BTC; and the scalar
+/// `hashrate_ph` of a GPU world's miners, whose rigs are not modelled as lots.
 pub fn mine_bitcoin(
     clock: Res<Clock>,
     exo: Res<Exogenous>,
     mut ledger: ResMut<Ledger>,
-    mut operators: Query<(&Agent, &mut Operator, &mut Bitcoin, &PowerContract)>,
+    mut operators: Query<(
+        &Agent,
+        &mut Operator,
+        &mut Bitcoin,
+        &PowerContract,
+        &Dispatch,
+    )>,
 ) {
     let days = f64::from(clock.tick_days);
-    for (agent, mut op, mut btc, power) in operators
+    for (agent, mut op, mut btc, power, dispatch) in operators
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         btc.mining = false;
         btc.kwh = 0.0;
-        if !op.is_active() || btc.hashrate_ph <= 0.0 {
+        if !op.is_active() {
+            continue;
+        }
+        if dispatch.mining_revenue > 0.0 {
+            // The rigs' revenue stays revenue (what lenders test DSCR on); the held share
+            // arrives as BTC in the treasury instead of cash.
+            let held = dispatch.mining_revenue * (1.0 - op.params.btc_sell_share);
+            ledger.transfer(
+                agent.account,
+                External::BtcMarket.account(),
+                held,
+                "mined BTC kept",
+            );
+            btc.treasury += held / exo.btc_price;
+        }
+        if btc.hashrate_ph <= 0.0 {
             continue;
         }
         let kw = btc.hashrate_ph * 1000.0 * btc.j_per_th / 1000.0;

@@ -174,6 +174,7 @@ mod tests {
         let gens = Generations {
             list: vec![firesale_core::Generation {
                 name: "H100".into(),
+                hardware: firesale_core::Hardware::Gpu,
                 release_tick: 0,
                 released_in_run: false,
                 perf: 1.0,

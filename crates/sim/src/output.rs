@@ -102,13 +102,44 @@ pub const GENERATION_COLUMNS: [&str; 27] = [
     "released",
 ];
 
+/// Columns of `rigs.csv` (worlds with ASIC generations only): the hashprice, rigs
+/// switched off, and per efficiency tier the rig price index in $/TH, lots traded,
+/// distressed lots traded and whether the value was carried from an earlier week.
+pub fn rig_columns() -> Vec<String> {
+    let mut columns: Vec<String> = [
+        "tick",
+        "date",
+        "hashprice",
+        "rigs_installed",
+        "rigs_switched_off",
+        "switched_off_share",
+    ]
+    .map(String::from)
+    .to_vec();
+    for (tier, ..) in crate::rigs::RIG_TIERS {
+        for field in ["usd_per_th", "lots", "distressed_lots", "carried"] {
+            columns.push(format!("{field}_{tier}"));
+        }
+    }
+    columns
+}
+
 /// Files of a run being written.
 pub struct RunWriter {
     dir: PathBuf,
     timeseries: Writer<File>,
     generations: Writer<File>,
+    rigs: Option<Writer<File>>,
     events: BufWriter<File>,
 }
+
+/// The files a run writes besides `summary.json` and `world.ron`.
+const RUN_FILES: [&str; 4] = [
+    "timeseries.csv",
+    "generations.csv",
+    "rigs.csv",
+    "events.jsonl",
+];
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Io {
@@ -159,15 +190,10 @@ impl Row<'_> {
 impl RunWriter {
     /// Creates the run directory (clearing a previous complete run's marker) and opens
     /// every file as `.partial`.
-    pub fn create(dir: &Path, world_ron: &str) -> Result<Self, OutputError> {
+    /// `rigs` opens `rigs.csv` too (a world with ASIC generations).
+    pub fn create(dir: &Path, world_ron: &str, rigs: bool) -> Result<Self, OutputError> {
         fs::create_dir_all(dir).map_err(io(dir))?;
-        for name in [
-            "summary.json",
-            "timeseries.csv",
-            "generations.csv",
-            "events.jsonl",
-            "world.ron",
-        ] {
+        for name in RUN_FILES.iter().chain(&["summary.json", "world.ron"]) {
             let path = dir.join(name);
             if path.exists() {
                 fs::remove_file(&path).map_err(io(&path))?;
@@ -187,6 +213,13 @@ impl RunWriter {
             dir: dir.to_path_buf(),
             timeseries: csv_writer("timeseries.csv", &TIMESERIES_COLUMNS)?,
             generations: csv_writer("generations.csv", &GENERATION_COLUMNS)?,
+            rigs: if rigs {
+                let columns = rig_columns();
+                let header: Vec<&str> = columns.iter().map(String::as_str).collect();
+                Some(csv_writer("rigs.csv", &header)?)
+            } else {
+                None
+            },
             events: BufWriter::new(partials().create(&events_path).map_err(io(&events_path))?),
         })
     }
@@ -197,6 +230,7 @@ impl RunWriter {
         clock: &Clock,
         gens: &Generations,
         m: &Metrics,
+        rigs: Option<&crate::rigs::RigWeek>,
         events: &[Event],
     ) -> Result<(), OutputError> {
         let date = clock.today_str();
@@ -283,6 +317,9 @@ impl RunWriter {
                 .write_record(&row.cells)
                 .map_err(|source| OutputError::Csv { path, source })?;
         }
+        if let (Some(writer), Some(week)) = (self.rigs.as_mut(), rigs) {
+            write_rig_week(writer, &self.dir, week)?;
+        }
         let path = partial(&self.dir, "events.jsonl");
         for event in events {
             if !event.amount.is_finite() {
@@ -306,9 +343,13 @@ impl RunWriter {
         let dir = self.dir.clone();
         self.timeseries.flush().map_err(io(&dir))?;
         self.generations.flush().map_err(io(&dir))?;
+        if let Some(rigs) = self.rigs.as_mut() {
+            rigs.flush().map_err(io(&dir))?;
+        }
         self.events.flush().map_err(io(&dir))?;
+        let rigs = self.rigs.is_some();
         drop(self);
-        for name in ["timeseries.csv", "generations.csv", "events.jsonl"] {
+        for name in RUN_FILES.iter().filter(|&&n| rigs || n != "rigs.csv") {
             let from = partial(&dir, name);
             partials()
                 .commit(&from, &dir.join(name))
@@ -330,12 +371,47 @@ impl RunWriter {
     pub fn abandon(self) {
         let dir = self.dir.clone();
         drop(self);
-        for name in ["timeseries.csv", "generations.csv", "events.jsonl"] {
+        for name in RUN_FILES {
             partials().remove(&partial(&dir, name));
         }
         let _ = fs::remove_file(dir.join("world.ron"));
         let _ = fs::remove_dir(&dir);
     }
+}
+
+/// Writes one week of `rigs.csv`.
+fn write_rig_week(
+    writer: &mut Writer<File>,
+    dir: &Path,
+    week: &crate::rigs::RigWeek,
+) -> Result<(), OutputError> {
+    let names = rig_columns();
+    let columns: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut row = Row {
+        tick: week.tick,
+        cells: Vec::with_capacity(columns.len()),
+        columns: &columns,
+    };
+    row.int(week.tick);
+    row.int(&week.date);
+    row.num(week.hashprice)?;
+    row.int(week.rigs_installed);
+    row.int(week.rigs_switched_off);
+    row.num(if week.rigs_installed > 0 {
+        week.rigs_switched_off as f64 / week.rigs_installed as f64
+    } else {
+        0.0
+    })?;
+    for tier in &week.tiers {
+        row.opt(tier.usd_per_th)?;
+        row.int(tier.lots);
+        row.int(tier.distressed_lots);
+        row.int(u8::from(tier.carried));
+    }
+    let path = partial(dir, "rigs.csv");
+    writer
+        .write_record(&row.cells)
+        .map_err(|source| OutputError::Csv { path, source })
 }
 
 /// The gap to the benchmark valuation, `1 - price / fundamental`, when both exist (a

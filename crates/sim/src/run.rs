@@ -4,6 +4,7 @@ use crate::answers::AnswerTracker;
 use crate::firesales::FireSaleTracker;
 use crate::guards::AccountChecks;
 use crate::output::{OutputError, RunWriter};
+use crate::rigs::RigIndex;
 use crate::schedule::build_schedule;
 use crate::summary::{Summary, SummaryInputs};
 use bevy_ecs::prelude::*;
@@ -43,6 +44,7 @@ pub struct Simulation {
     file: WorldFile,
     fire_sales: FireSaleTracker,
     answers: AnswerTracker,
+    rigs: RigIndex,
 }
 
 impl Simulation {
@@ -66,6 +68,7 @@ impl Simulation {
             file: file.clone(),
             fire_sales,
             answers: AnswerTracker::default(),
+            rigs: RigIndex::default(),
         })
     }
 
@@ -93,6 +96,7 @@ impl Simulation {
         self.answers
             .observe(clock, metrics, exo.btc_return, exo.demand_return);
         self.fire_sales.observe(clock, gens, metrics);
+        self.rigs.observe(clock, gens, metrics);
         Ok(std::mem::take(
             &mut self.world.resource_mut::<EventLog>().events,
         ))
@@ -100,7 +104,13 @@ impl Simulation {
 
     /// Runs every tick, writing outputs into `dir`; `on_tick` is called after each tick.
     pub fn run_to(mut self, dir: &Path, mut on_tick: impl FnMut(u32)) -> Result<Summary, RunError> {
-        let mut writer = RunWriter::create(dir, &to_ron(&self.file))?;
+        let has_rigs = self
+            .world
+            .resource::<Generations>()
+            .list
+            .iter()
+            .any(|g| g.is_asic());
+        let mut writer = RunWriter::create(dir, &to_ron(&self.file), has_rigs)?;
         for tick in 0..self.file.ticks {
             if crate::interrupt::stop_requested() {
                 writer.abandon();
@@ -115,6 +125,7 @@ impl Simulation {
                 world.resource::<Clock>(),
                 world.resource::<Generations>(),
                 world.resource::<Metrics>(),
+                self.rigs.latest(),
                 &events,
             )?;
             on_tick(tick);
@@ -123,6 +134,11 @@ impl Simulation {
         let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
         writer.finish(&json)?;
         Ok(summary)
+    }
+
+    /// The rig price index so far (empty in a world without rigs).
+    pub fn rig_index(&self) -> &RigIndex {
+        &self.rigs
     }
 
     /// The summary of the run so far.

@@ -112,7 +112,36 @@ impl Default for MeasuresSpec {
     }
 }
 
-/// One GPU generation.
+/// What a generation is. A GPU (the default) earns compute rent; an ASIC rig earns the
+/// hashprice on its hashrate.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub enum Hardware {
+    /// A GPU: needs `perf` and `kw_per_gpu`.
+    #[default]
+    Gpu,
+    /// A bitcoin-mining rig: its power per rig is `th_per_unit × j_per_th` W, so
+    /// `perf` and `kw_per_gpu` are left out.
+    Asic {
+        /// Hashrate of one rig, TH/s.
+        th_per_unit: f64,
+        /// Efficiency, J/TH.
+        j_per_th: f64,
+    },
+}
+
+impl Hardware {
+    /// Whether it is a GPU (the default, left out of a written world).
+    pub fn is_gpu(&self) -> bool {
+        *self == Hardware::Gpu
+    }
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
+/// One hardware generation: a GPU (by default) or an ASIC rig. In field names, a "GPU"
+/// is one unit of the generation: one rig for an ASIC generation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerationSpec {
@@ -120,9 +149,11 @@ pub struct GenerationSpec {
     pub name: String,
     /// Date the vendor starts selling it.
     pub release: NaiveDate,
-    /// Performance per GPU, H100 = 1.0.
+    /// Performance per GPU, H100 = 1.0 (GPUs only).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub perf: f64,
-    /// Power per GPU including server overhead, kW.
+    /// Power per GPU including server overhead, kW (GPUs only).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub kw_per_gpu: f64,
     /// List price per GPU at release, $.
     pub list_price: f64,
@@ -139,6 +170,22 @@ pub struct GenerationSpec {
     /// Vendor delivery limit, lots per tick (None: unlimited).
     #[serde(default)]
     pub vendor_lots_per_tick: Option<u32>,
+    /// GPU (default) or ASIC rig.
+    #[serde(default, skip_serializing_if = "Hardware::is_gpu")]
+    pub hardware: Hardware,
+}
+
+impl GenerationSpec {
+    /// Power per unit, kW: a GPU's `kw_per_gpu`, a rig's TH/s × J/TH.
+    pub fn kw_per_unit(&self) -> f64 {
+        match self.hardware {
+            Hardware::Gpu => self.kw_per_gpu,
+            Hardware::Asic {
+                th_per_unit,
+                j_per_th,
+            } => th_per_unit * j_per_th / 1000.0,
+        }
+    }
 }
 
 /// The compute rental market.
@@ -361,6 +408,25 @@ pub struct OperatorClass {
     /// How it raises cash when a deadline nears.
     #[serde(default)]
     pub distress: DistressSpec,
+    /// Part of its starting fleet runs in another operator's site (None: all its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosting: Option<HostingSpec>,
+}
+
+/// A hosting contract: the tenant's rigs run in a host operator's site and pay its fee on
+/// every kWh they run, on top of power; if the host fails, the capacity is lost and rigs
+/// that do not fit the tenant's own racks are stranded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostingSpec {
+    /// Operator class of the host; tenant n is hosted by agent n of that class (wrapping
+    /// round when the class has fewer agents).
+    pub host: String,
+    /// Share of the tenant's rack capacity (its starting fleet's, its spare and what it
+    /// builds while hosted) in the host's sites.
+    pub share: f64,
+    /// Hosting fee per kWh run, $ (on top of the tenant's power price).
+    pub fee_per_kwh: f64,
 }
 
 /// How an operator raises cash under a call, arrears or unpaid bills.

@@ -51,10 +51,20 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
             .iter()
             .map(|g| Generation {
                 name: g.name.clone(),
+                hardware: match g.hardware {
+                    crate::schema::Hardware::Gpu => firesale_core::Hardware::Gpu,
+                    crate::schema::Hardware::Asic {
+                        th_per_unit,
+                        j_per_th,
+                    } => firesale_core::Hardware::Asic {
+                        th_per_unit,
+                        j_per_th,
+                    },
+                },
                 release_tick: tick_of(w.start, w.tick_days, g.release),
                 released_in_run: g.release >= w.start,
                 perf: g.perf,
-                kw_per_gpu: g.kw_per_gpu,
+                kw_per_gpu: g.kw_per_unit(),
                 list_price: g.list_price,
                 list_price_decline: g.list_price_decline,
                 liquid_cooled: g.liquid_cooled,
@@ -121,6 +131,11 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
                 &lender_weights,
                 &mut loan_rng,
             )?;
+        }
+    }
+    for class in &w.operators {
+        if let Some(hosting) = &class.hosting {
+            host_tenants(&mut world, w, class, hosting);
         }
     }
     for class in &w.buyers {
@@ -304,14 +319,19 @@ fn spawn_operator(
     let g = gen_id(w, &class.fleet_generation);
     let lots = (gpus / f64::from(w.gpus_per_lot)).round() as u32;
     let cost = price_on(w, g, class.fleet_bought) * f64::from(w.gpus_per_lot) * f64::from(lots);
-    let principal = leverage * cost;
+    let original_principal = leverage * cost;
+    // A fleet bought before the start has paid down its loan since: what is outstanding
+    // at tick 0 is the original principal less the scheduled amortisation to date.
+    let bought_tick = tick_of(w.start, w.tick_days, class.fleet_bought);
+    let tenor_ticks = world.resource::<Clock>().ticks_in_years(tenor_years);
+    let amortisation = original_principal * class.amortising_share / f64::from(tenor_ticks.max(1));
+    let elapsed = f64::from((-bought_tick).max(0));
+    let principal = (original_principal - amortisation * elapsed).max(0.0);
     let kind = match class.kind {
         OperatorKind::Miner => AgentKind::Miner,
         OperatorKind::NeoCloud => AgentKind::NeoCloud,
     };
     let (agent, entity) = register(world, name, kind, cash + cost - principal);
-    let clock = world.resource::<Clock>().clone();
-    let bought_tick = tick_of(w.start, w.tick_days, class.fleet_bought);
     let n_gens = w.generations.len();
 
     if principal > 0.0 {
@@ -346,15 +366,13 @@ fn spawn_operator(
         }
         let weight: f64 = club.iter().map(|l| l.1).sum();
         let shares: Vec<(AgentId, f64)> = club.iter().map(|l| (l.0, l.1 / weight)).collect();
-        let tenor = clock.ticks_in_years(tenor_years);
-        let maturity = (bought_tick + tenor as i32).max(1) as u32;
+        let maturity = (bought_tick + tenor_ticks as i32).max(1) as u32;
         let cure = (f64::from(class.cure_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32;
         let covenants = Covenants {
             max_ltv: class.covenant_ltv,
             min_dscr: class.covenant_dscr,
             cure_ticks: cure,
         };
-        let amortisation = principal * class.amortising_share / f64::from(tenor.max(1));
         let loan = Loan::new(
             agent.id,
             shares.clone(),
@@ -382,7 +400,7 @@ fn spawn_operator(
         buy_starting_fleet(world, &agent, g, lots, bought_tick, cost, None);
     }
     let used_kw =
-        f64::from(lots) * w.generations[g.0 as usize].kw_per_gpu * f64::from(w.gpus_per_lot);
+        f64::from(lots) * w.generations[g.0 as usize].kw_per_unit() * f64::from(w.gpus_per_lot);
     let liquid = w.generations[g.0 as usize].liquid_cooled;
     let racks = Racks {
         air_kw: if liquid { 0.0 } else { used_kw },
@@ -419,7 +437,7 @@ fn spawn_operator(
     entity_mut.insert((
         Operator::new(params, expectations),
         racks,
-        PowerContract { usd_per_kwh: power },
+        PowerContract::own(power),
         Dispatch::default(),
         LeasedShare(0.0),
         TermLeases::default(),
@@ -436,6 +454,39 @@ fn spawn_operator(
         });
     }
     Ok(())
+}
+
+/// Places each tenant of an operator class in its host's site: tenant n of the class
+/// with agent n of the host class (wrapping round), for `share` of its rack capacity.
+fn host_tenants(world: &mut World, w: &WorldFile, class: &OperatorClass, hosting: &HostingSpec) {
+    let hosts = w
+        .operators
+        .iter()
+        .find(|o| o.name == hosting.host)
+        .map_or(0, |o| o.count);
+    if hosts == 0 {
+        return;
+    }
+    let ids: std::collections::BTreeMap<String, AgentId> = world
+        .resource::<Directory>()
+        .iter()
+        .map(|a| (a.name.clone(), a.id))
+        .collect();
+    for k in 1..=class.count {
+        let tenant = ids[&format!("{}-{k}", class.name)];
+        let host = ids[&format!("{}-{}", hosting.host, (k - 1) % hosts + 1)];
+        let entity = world.resource::<Directory>().entity(tenant);
+        let mut tenant = world.entity_mut(entity);
+        let share = hosting.share;
+        if let Some(mut power) = tenant.get_mut::<PowerContract>() {
+            power.hosting_fee_per_kwh = hosting.fee_per_kwh * share;
+        }
+        tenant.insert(firesale_miner::Hosted {
+            host,
+            fee_per_kwh: hosting.fee_per_kwh,
+            share,
+        });
+    }
 }
 
 fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str) {
@@ -463,7 +514,7 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
     let bought_tick = tick_of(w.start, w.tick_days, class.fleet_bought);
     buy_starting_fleet(world, &agent, g, lots, bought_tick, cost, None);
     let spec = &w.generations[g.0 as usize];
-    let used_kw = f64::from(lots) * spec.kw_per_gpu * f64::from(w.gpus_per_lot);
+    let used_kw = f64::from(lots) * spec.kw_per_unit() * f64::from(w.gpus_per_lot);
     // The starting fleet always fits: its racks are added to the drawn free capacity.
     let racks = Racks {
         air_kw: air_kw + if spec.liquid_cooled { 0.0 } else { used_kw },
@@ -494,7 +545,7 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
     world.entity_mut(entity).insert((
         Buyer::new(params, expectations),
         racks,
-        PowerContract { usd_per_kwh: power },
+        PowerContract::own(power),
         Dispatch::default(),
     ));
 }

@@ -292,8 +292,29 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
                 format!("generation name {:?} is used twice", g.name),
             );
         }
-        c.positive(format!("{p}.perf"), g.perf, 1e4);
-        c.positive(format!("{p}.kw_per_gpu"), g.kw_per_gpu, 1e3);
+        match g.hardware {
+            Hardware::Gpu => {
+                c.positive(format!("{p}.perf"), g.perf, 1e4);
+                c.positive(format!("{p}.kw_per_gpu"), g.kw_per_gpu, 1e3);
+            }
+            Hardware::Asic {
+                th_per_unit,
+                j_per_th,
+            } => {
+                c.positive(format!("{p}.hardware.th_per_unit"), th_per_unit, 1e5);
+                c.positive(format!("{p}.hardware.j_per_th"), j_per_th, 1e4);
+                for (field, value) in [("perf", g.perf), ("kw_per_gpu", g.kw_per_gpu)] {
+                    if value != 0.0 {
+                        c.fail(
+                            format!("{p}.{field}"),
+                            format!(
+                                "an ASIC rig earns the hashprice and draws th_per_unit × j_per_th W: leave `{field}` out (found {value})"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
         c.positive(format!("{p}.list_price"), g.list_price, 1e9);
         c.range(
             format!("{p}.list_price_decline"),
@@ -384,6 +405,29 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
                     "expected one of {gen_names:?}, found {:?}",
                     o.fleet_generation
                 ),
+            );
+        }
+        if let Some(h) = &o.hosting {
+            if h.host == o.name || !world.operators.iter().any(|other| other.name == h.host) {
+                let others: Vec<&str> = world
+                    .operators
+                    .iter()
+                    .filter(|other| other.name != o.name)
+                    .map(|other| other.name.as_str())
+                    .collect();
+                c.fail(
+                    format!("{p}.hosting.host"),
+                    format!(
+                        "expected another operator class, one of {others:?}, found {:?}",
+                        h.host
+                    ),
+                );
+            }
+            c.range(format!("{p}.hosting.share"), h.share, range::SHARE);
+            c.range(
+                format!("{p}.hosting.fee_per_kwh"),
+                h.fee_per_kwh,
+                range::POWER,
             );
         }
         c.dist(format!("{p}.cash"), &o.cash, range::AMOUNT);
