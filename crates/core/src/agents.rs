@@ -248,3 +248,70 @@ impl Racks {
         installed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fleet, GenId, Generation, Generations, Hardware, LotState};
+
+    fn rig(name: &str, th_per_unit: f64) -> Generation {
+        Generation {
+            name: name.into(),
+            hardware: Hardware::Asic {
+                th_per_unit,
+                j_per_th: 30.0,
+            },
+            release_tick: 0,
+            released_in_run: false,
+            perf: 0.0,
+            kw_per_gpu: th_per_unit * 30.0 / 1000.0,
+            list_price: 1.0,
+            list_price_decline: 0.0,
+            liquid_cooled: false,
+            useful_life_years: 3.0,
+            max_age_years: 6.0,
+            vendor_lots_per_tick: None,
+        }
+    }
+
+    #[test]
+    fn losing_racks_strands_the_oldest_lots_beyond_what_is_left() {
+        // Lots of 10 rigs: the old generation draws 15 kW a lot, the new one 30 kW.
+        let gens = Generations {
+            list: vec![rig("old", 50.0), rig("new", 100.0)],
+            gpus_per_lot: 10,
+        };
+        let owner = AgentId(3);
+        let mut fleet = Fleet::default();
+        let lots = [
+            fleet.create(GenId(1), owner, 0),
+            fleet.create(GenId(0), owner, 0),
+            fleet.create(GenId(0), owner, 0),
+        ];
+        let mut racks = Racks {
+            air_kw: 60.0,
+            ..Default::default()
+        };
+        assert_eq!(racks.install_stored(&mut fleet, &gens, owner), 3);
+        assert_eq!(
+            racks.uninstall_excess(&mut fleet, &gens, owner),
+            0,
+            "all fit"
+        );
+        // Half the capacity goes (a host failed): 60 kW in use, 35 kW left.
+        racks.air_kw = 35.0;
+        assert_eq!(racks.uninstall_excess(&mut fleet, &gens, owner), 2);
+        assert_eq!(fleet.get(lots[0]).state, LotState::Installed, "newest kept");
+        assert_eq!(fleet.get(lots[1]).state, LotState::Stored);
+        assert_eq!(fleet.get(lots[2]).state, LotState::Stored);
+        assert_eq!(
+            fleet.owned_by(owner).len(),
+            3,
+            "stranded lots stay with their owner"
+        );
+        // Liquid racks take air-cooled overflow.
+        racks.liquid_kw = 15.0;
+        assert_eq!(racks.install_stored(&mut fleet, &gens, owner), 1);
+        assert_eq!(racks.uninstall_excess(&mut fleet, &gens, owner), 0);
+    }
+}

@@ -5,6 +5,7 @@
 //! more strongly in the stress regime (a scheduled stress window, or a demand drawdown
 //! beyond the world's threshold): the "correlation convergence" of MODEL.md.
 
+use firesale_core::Hardware;
 use firesale_core::prelude::*;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -247,10 +248,19 @@ pub fn release_generations(clock: Res<Clock>, gens: Res<Generations>, mut log: R
                 g.list_price,
                 0,
                 Some(g.name.clone()),
-                format!(
-                    "{} released at ${:.0}/GPU, perf {:.2}",
-                    g.name, g.list_price, g.perf
-                ),
+                match g.hardware {
+                    Hardware::Gpu => format!(
+                        "{} released at ${:.0}/GPU, perf {:.2}",
+                        g.name, g.list_price, g.perf
+                    ),
+                    Hardware::Asic {
+                        th_per_unit,
+                        j_per_th,
+                    } => format!(
+                        "{} released at ${:.0}/rig, {th_per_unit} TH/s at {j_per_th} J/TH",
+                        g.name, g.list_price
+                    ),
+                },
             );
         }
     }

@@ -296,6 +296,8 @@ pub(crate) struct RunData {
     pub summary: Option<Summary>,
     pub ts: Timeseries,
     pub gens: Vec<Generation>,
+    /// `rigs.csv`, in a world with ASIC rigs.
+    pub rigs: Option<crate::rigs::RigData>,
 }
 
 impl RunData {
@@ -306,6 +308,7 @@ impl RunData {
             summary: Summary::load(&dir.join("summary.json"))?,
             ts: Timeseries::load(&dir.join("timeseries.csv"))?,
             gens: load_generations(&dir.join("generations.csv"))?,
+            rigs: crate::rigs::RigData::load(&dir.join("rigs.csv"))?,
         })
     }
 

@@ -15,6 +15,7 @@ mod named;
 mod observed;
 mod plot;
 mod prices;
+mod rigs;
 mod sweep;
 
 #[cfg(test)]
@@ -33,7 +34,8 @@ use plot::write_chart;
 
 /// Draws every chart of one run from its CSV files into `<run_dir>/plots/` as PNG and SVG; returns the files written.
 ///
-/// Charts: `price_paths`, `compute`, `defaults`, `collateral`, `credit`, `dashboard`.
+/// Charts: `price_paths`, `compute`, `defaults`, `collateral`, `credit`, `dashboard`, and
+/// `rigs` for a world with ASIC rigs.
 /// All input is read and checked before the first file is written. `summary.json` is
 /// optional here (an interrupted run can still be plotted); titles then fall back to the
 /// directory name and the dates in `timeseries.csv`.
@@ -48,6 +50,9 @@ pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     written.extend(write_chart(&dir, &collateral::Collateral(&run))?);
     written.extend(write_chart(&dir, &credit::Credit(&run))?);
     written.extend(write_chart(&dir, &dashboard::Dashboard(&run))?);
+    if let Some(rigs) = &run.rigs {
+        written.extend(write_chart(&dir, &rigs::Rigs(&run, rigs))?);
+    }
     Ok(written)
 }
 

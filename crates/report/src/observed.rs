@@ -3,7 +3,8 @@
 //! The observed file is a CSV with columns `date,series,value`, one observation a row;
 //! a series is any column a run writes: a `timeseries.csv` column by name
 //! (`btc_price`, `lender_equity`) or a `generations.csv` column of one generation as
-//! `column/generation` (`rent/H100`, `secondary_price/H100`). For each observed series
+//! `column/generation` (`rent/H100`, `secondary_price/H100`), or in a world with rigs a
+//! `rigs.csv` column by name (`usd_per_th_25_38`, `hashprice`). For each observed series
 //! the report overlays the observed points on the simulated path of every run and prints
 //! fit figures: the log RMSE of the simulated value (interpolated to each observed date)
 //! against the observed one, and the peak-to-trough change and trough date of each over
@@ -66,6 +67,14 @@ fn simulated(run: &Path, name: &str) -> Result<(Vec<f64>, Series), ReportError> 
         }
         None => {
             let table = Table::read(&run.join("timeseries.csv"))?;
+            // The rig index lives in rigs.csv; a name in both files is the timeseries one.
+            let rigs = run.join("rigs.csv");
+            if table.numbers(name).is_err() && rigs.exists() {
+                let rigs = Table::read(&rigs)?;
+                if let Ok(values) = rigs.numbers(name) {
+                    return Ok((rigs.days("date")?, values));
+                }
+            }
             Ok((table.days("date")?, table.numbers(name)?))
         }
     }

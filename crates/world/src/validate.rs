@@ -294,8 +294,19 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         }
         match g.hardware {
             Hardware::Gpu => {
-                c.positive(format!("{p}.perf"), g.perf, 1e4);
-                c.positive(format!("{p}.kw_per_gpu"), g.kw_per_gpu, 1e3);
+                for (field, value, hi) in [("perf", g.perf, 1e4), ("kw_per_gpu", g.kw_per_gpu, 1e3)]
+                {
+                    if value == 0.0 {
+                        c.fail(
+                            format!("{p}.{field}"),
+                            format!(
+                                "a GPU generation needs `{field}` above 0 (for an ASIC rig set `hardware: Asic(th_per_unit: .., j_per_th: ..)` instead)"
+                            ),
+                        );
+                    } else {
+                        c.positive(format!("{p}.{field}"), value, hi);
+                    }
+                }
             }
             Hardware::Asic {
                 th_per_unit,
