@@ -64,6 +64,15 @@ pub fn dispatch(command: Command) -> ExitCode {
             Err(e) => bad_input(&e),
         },
         Command::List => list(),
+        Command::Rules => {
+            for family in firesale_world::rule_families() {
+                println!("{family}");
+            }
+            println!(
+                "Choose one in a world file: rules: (liquidation: Rule(\"hold_or_sell\", {{}})); see docs/rules.md."
+            );
+            ExitCode::SUCCESS
+        }
         Command::Plot { run_dir, observed } => match plot(&run_dir, false) {
             code if code != ExitCode::SUCCESS => code,
             _ => match observed {

@@ -64,6 +64,8 @@ pub enum Command {
     },
     /// List the shipped worlds.
     List,
+    /// List every registered decision rule: its family, parameters and what it does.
+    Rules,
     /// Redraw a run's plots from its CSV files.
     Plot {
         /// Run directory.
@@ -104,7 +106,18 @@ pub(crate) fn parse_memory(text: &str) -> Result<u64, String> {
 
 /// Entry point of the `firesale` binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    main_from(std::env::args_os())
+}
+
+/// The `firesale` command with these arguments (the first is the program name). A
+/// researcher's binary registers its own rules, then calls this: the whole CLI runs
+/// with them (see `examples/custom_rule.rs`).
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -8,6 +8,7 @@ mod events;
 mod fleet;
 mod halt;
 pub mod interrupt;
+pub mod rules;
 mod ledger;
 mod metrics;
 mod phase;

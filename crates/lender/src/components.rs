@@ -3,22 +3,11 @@
 use firesale_core::prelude::*;
 use std::collections::VecDeque;
 
-/// How a lender marks collateral.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MarkingPolicy {
-    /// Straight-line book value of the lot's list price.
-    Book,
-    /// Last secondary trade, however stale (book before any trade).
-    LastTrade,
-    /// Discounted margin at today's rent (the fundamental value).
-    Model,
-}
-
 /// Parameters of one lender.
 #[derive(Debug, Clone)]
 pub struct LenderParams {
-    /// Marking policy.
-    pub marking: MarkingPolicy,
+    /// Its decision rules: own mark, covenant test, liquidation, credit terms.
+    pub rules: crate::rules::LenderRules,
     /// Cost of funding over risk-free, per year.
     pub funding_spread: f64,
     /// Capital ratio below which funders withdraw.
@@ -148,14 +137,24 @@ pub struct RepoPosition {
 }
 
 /// A repo desk.
-#[derive(Component, Debug, Clone)]
+#[derive(Component, Clone)]
 pub struct RepoDesk {
-    /// Haircut policy.
-    pub policy: HaircutPolicy,
+    /// Its haircut rule.
+    pub rule: std::sync::Arc<dyn crate::rules::HaircutRule>,
     /// Spread over risk-free it charges, per year.
     pub spread: f64,
     /// Open positions.
     pub positions: Vec<RepoPosition>,
     /// Haircut per generation this tick.
     pub haircuts: Vec<f64>,
+}
+
+impl std::fmt::Debug for RepoDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoDesk")
+            .field("spread", &self.spread)
+            .field("positions", &self.positions)
+            .field("haircuts", &self.haircuts)
+            .finish_non_exhaustive()
+    }
 }

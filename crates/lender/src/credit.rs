@@ -7,6 +7,7 @@
 use crate::components::Lender;
 use crate::funding::draw_funding;
 use crate::marking::MarkContext;
+use crate::rules::{Terms, TermsView};
 use firesale_core::prelude::*;
 use firesale_core::{
     BorrowerBooks, CallReason, Covenants, CreditOffer, CreditOffers, Decision, Loan, LoanPurpose,
@@ -36,20 +37,21 @@ pub fn update_credit_terms(
         // Losses of the past year as a share of what was at risk (book plus losses).
         let losses = lender.recent_losses(clock.tick, 52);
         let loss_rate = losses / (exposure + losses).max(1.0);
-        // Risk premia on top of the calm spread, capped where no borrower would take the loan.
-        let premium = p.loss_sensitivity * loss_rate
-            + p.volatility_sensitivity * volatility
-            + 0.05 * lender.capital_urgency;
-        let spread = p.base_spread + premium.min(p.max_risk_premium);
-        let max_ltv =
-            (p.base_max_ltv * (1.0 - lender.capital_urgency) * (1.0 - (2.0 * loss_rate).min(0.5)))
-                .max(0.0);
+        let Terms {
+            open,
+            spread,
+            max_ltv,
+        } = p.rules.credit.terms(&TermsView {
+            params: p,
+            loss_rate,
+            volatility,
+            capital_urgency: lender.capital_urgency,
+            capital_ratio: lender.capital_ratio,
+            failed: lender.failed.is_some(),
+            withdrawals_pending: lender.pending_withdrawal > 0.0,
+        });
         // New lending it can carry at its target capital ratio (funded by drawing on its funders).
         let capacity = (lender.equity / p.target_capital_ratio - exposure).max(0.0);
-        let open = lender.failed.is_none()
-            && lender.pending_withdrawal <= 0.0
-            && lender.capital_ratio >= p.target_capital_ratio * 0.8
-            && max_ltv > 0.05;
         offers.offers.push(CreditOffer {
             lender: agent.id,
             open,
@@ -250,14 +252,17 @@ pub fn decide_refinancing(
             continue;
         };
         let lead = book.get(old).lenders[0].0;
-        let policy = lenders
+        let rules = lenders
             .get(directory.entity(lead))
-            .map(|l| l.params.marking)
-            .unwrap_or(crate::MarkingPolicy::Book);
+            .ok()
+            .map(|l| l.params.rules.clone());
         let lots = fleet.pledged_to(old);
         let value: f64 = lots
             .iter()
-            .map(|&l| ctx.own_mark(policy, fleet.get(l)))
+            .map(|&l| match &rules {
+                Some(rules) => ctx.own_mark(&*rules.mark, fleet.get(l)),
+                None => ctx.book_per_unit(fleet.get(l)) * f64::from(gens.gpus_per_lot),
+            })
             .sum();
         let covered = coverage_ok(&borrowers, &directory, request.borrower, 1.0);
         let funded = if covered {

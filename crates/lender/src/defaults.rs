@@ -3,10 +3,11 @@
 use crate::components::{Lender, RepoDesk};
 use crate::funding::{balance_sheet, capped_by_loan};
 use crate::marking::MarkContext;
+use crate::rules::LiquidationView;
 use firesale_core::prelude::*;
 use firesale_core::{LoanStatus, Repossession, Repossessions};
 use firesale_markets::{
-    ComputeMarket, Exogenous, GenerationMarket, SaleMotive, SecondaryMarket, hold_value,
+    ComputeMarket, Exogenous, GenerationMarket, SaleMotive, SecondaryMarket,
 };
 
 /// Phase 8: take the collateral of defaulted loans, recognise the loss at market marks,
@@ -138,7 +139,7 @@ pub fn resolve_defaults(
         // them, or when its equity is gone at its own marks (what its auditors accept).
         let own_lots = fleet.owned_by(agent.id);
         let own_inventory = capped_by_loan(agent.id, &book, &fleet, &own_lots, |lot| {
-            ctx.own_mark(lender.params.marking, lot)
+            ctx.own_mark(&*lender.params.rules.mark, lot)
         });
         let own_equity = sheet.equity() - sheet.inventory + own_inventory;
         let illiquid = lender
@@ -265,26 +266,28 @@ pub fn list_inventory(
                 secondary: &secondary,
                 compute: &compute,
             };
-            // Each lot's hold value: the market's reference (else its own mark of the
-            // lot), over what is left of that lot's life.
+            // Each lot's reserve, from the lender's liquidation rule.
+            let rules = &lender.params.rules;
             let reserves: Vec<f64> = held
                 .iter()
-                .map(|&lot| {
+                .enumerate()
+                .map(|(i, &lot)| {
                     let lot = fleet.get(lot);
-                    let reference = market
-                        .reference_price
-                        .unwrap_or_else(|| ctx.own_mark(lender.params.marking, lot) / gpus);
                     let age = f64::from(lot.age_ticks(clock.tick)) * years_per_tick;
-                    hold_value(
-                        reference,
-                        f64::from(lender.params.sale_horizon_ticks) * years_per_tick,
-                        gens.get(g).max_age_years - age,
+                    let view = LiquidationView {
+                        mark: &ctx,
+                        market,
+                        own_mark_per_unit: rules.mark.mark_per_unit(&ctx, lot),
+                        sale_horizon_years: f64::from(lender.params.sale_horizon_ticks)
+                            * years_per_tick,
+                        remaining_life_years: gens.get(g).max_age_years - age,
                         funding_rate,
-                    )
+                        forced: (i as u64) < forced,
+                    };
+                    rules.liquidation.reserve_per_unit(&view, lot)
                 })
                 .collect();
-            for (i, (lot, reserve)) in held.into_iter().zip(reserves).enumerate() {
-                let reserve = if (i as u64) < forced { 0.0 } else { reserve };
+            for (lot, reserve) in held.into_iter().zip(reserves) {
                 secondary.list(
                     &mut fleet,
                     agent.id,

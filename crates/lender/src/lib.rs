@@ -8,6 +8,7 @@ mod funding;
 mod marking;
 mod plugin;
 mod repo;
+mod rules;
 
 pub use components::*;
 pub use credit::*;
@@ -16,3 +17,4 @@ pub use funding::*;
 pub use marking::*;
 pub use plugin::*;
 pub use repo::*;
+pub use rules::*;

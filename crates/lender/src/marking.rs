@@ -7,7 +7,8 @@
 //! holding the book cannot absorb in a quarter is marked down). The gap between paper LTV and market LTV is the collateral illusion,
 //! reported every tick.
 
-use crate::components::{Lender, MarkingPolicy};
+use crate::components::Lender;
+use crate::rules::{CovenantView, MarkRule};
 use firesale_core::prelude::*;
 use firesale_core::{BorrowerBooks, CallReason, LoanStatus};
 use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket};
@@ -50,17 +51,16 @@ pub struct MarkContext<'a> {
 }
 
 impl MarkContext<'_> {
-    /// A lender's own mark of one lot, $.
-    pub fn own_mark(&self, policy: MarkingPolicy, lot: &firesale_core::Lot) -> f64 {
-        let g = lot.generation;
+    /// A lender's own mark of one lot with its mark rule, $.
+    pub fn own_mark(&self, rule: &dyn MarkRule, lot: &firesale_core::Lot) -> f64 {
+        rule.mark_per_unit(self, lot) * f64::from(self.gens.gpus_per_lot)
+    }
+
+    /// Straight-line book value of one unit of `lot`, $ (its list price written down
+    /// over its generation's useful life).
+    pub fn book_per_unit(&self, lot: &firesale_core::Lot) -> f64 {
         let age = f64::from(lot.age_ticks(self.clock.tick)) * self.clock.years_per_tick();
-        let book = self.gens.book_value_per_gpu(g, age);
-        let per_gpu = match policy {
-            MarkingPolicy::Book => book,
-            MarkingPolicy::LastTrade => self.secondary.last_price(g).unwrap_or(book),
-            MarkingPolicy::Model => self.compute.fundamental[g.0 as usize],
-        };
-        per_gpu * f64::from(self.gens.gpus_per_lot)
+        self.gens.book_value_per_gpu(lot.generation, age)
     }
 
     /// The market's mark of a holding, $: what it would fetch sold over the marking
@@ -103,12 +103,12 @@ pub fn mark_collateral(
         let btc_value = loan.btc_collateral * exo.btc_price;
         let own: f64 = lots
             .iter()
-            .map(|&l| ctx.own_mark(lender.params.marking, fleet.get(l)))
+            .map(|&l| ctx.own_mark(&*lender.params.rules.mark, fleet.get(l)))
             .sum::<f64>()
             + btc_value;
         let paper_value: f64 = lots
             .iter()
-            .map(|&l| ctx.own_mark(MarkingPolicy::Book, fleet.get(l)))
+            .map(|&l| ctx.book_per_unit(fleet.get(l)) * f64::from(gens.gpus_per_lot))
             .sum::<f64>()
             + btc_value;
         let market_value = ctx.market_value(&fleet, &lots) + btc_value;
@@ -118,26 +118,16 @@ pub fn mark_collateral(
         if loan.status != LoanStatus::Performing {
             continue;
         }
-        let ltv_call = (loan.principal - loan.covenants.max_ltv * own).max(0.0);
         let dscr = borrowers
             .get(directory.entity(loan.borrower))
             .ok()
             .and_then(BorrowerBooks::dscr);
-        // A DSCR breach triggers a cash sweep: a quarter of the paydown that would
-        // restore coverage at today's cash flow.
-        let dscr_call = match dscr {
-            Some(d) if d < loan.covenants.min_dscr => {
-                loan.principal * (1.0 - d.max(0.0) / loan.covenants.min_dscr) * 0.25
-            }
-            _ => 0.0,
+        let view = CovenantView {
+            loan,
+            own_value: own,
+            dscr,
         };
-        let (amount, reason) = if ltv_call >= dscr_call {
-            (ltv_call, CallReason::Ltv)
-        } else {
-            (dscr_call, CallReason::Dscr)
-        };
-        // Calls smaller than a lot's worth are not worth the paperwork.
-        if amount > 0.01 * loan.principal.max(1.0) {
+        if let Some((amount, reason)) = lender.params.rules.covenant.call(&view) {
             loan.status = LoanStatus::Called {
                 amount,
                 deadline: clock.tick + loan.covenants.cure_ticks,

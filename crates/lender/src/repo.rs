@@ -1,6 +1,7 @@
 //! Phase 8: repo desks funding lenders' GPU inventory, with haircuts from observed liquidity.
 
 use crate::components::{HaircutPolicy, Lender, RepoDesk, RepoPosition};
+use crate::rules::HaircutView;
 use firesale_core::prelude::*;
 use firesale_markets::{ComputeMarket, Exogenous, GenerationMarket, SecondaryMarket};
 
@@ -86,28 +87,22 @@ pub fn fund_inventory(
     let mut best_haircut: Vec<Option<f64>> = vec![None; n];
     let mut volume = 0.0;
     for (desk_agent, mut desk) in desks.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id) {
-        let policy = desk.policy;
-        let haircuts: Vec<f64> = (0..n)
-            .map(|g| {
-                observed_haircut(
-                    &policy,
-                    &secondary.generations[g],
-                    position[g],
-                    clock.tick,
-                    clock.years_per_tick(),
-                )
-            })
-            .collect();
+        let rule = desk.rule.clone();
+        let view = |g: usize| HaircutView {
+            market: &secondary.generations[g],
+            fundamental: compute.fundamental[g],
+            position_lots: position[g],
+            tick: clock.tick,
+            years_per_tick: clock.years_per_tick(),
+        };
+        let haircuts: Vec<f64> = (0..n).map(|g| rule.haircut(&view(g))).collect();
         for (g, h) in haircuts.iter().enumerate() {
             if gens.list[g].release_tick <= clock.tick as i32 {
                 best_haircut[g] = Some(best_haircut[g].map_or(*h, |b: f64| b.min(*h)));
             }
         }
-        // The desk values collateral at the last trade (observing) or the model value (backstop).
-        let mark = |g: usize| match policy {
-            HaircutPolicy::Fixed(_) => compute.fundamental[g],
-            HaircutPolicy::Observed { .. } => secondary.generations[g].last_price.unwrap_or(0.0),
-        };
+        // The desk values collateral by its rule (the last trade, or the model value).
+        let mark = |g: usize| rule.mark_per_unit(&view(g));
         let rate = (exo.rate + desk.spread).max(0.0) * clock.years_per_tick();
         let mut positions = std::mem::take(&mut desk.positions);
         for (borrower, per_gen) in &inventory {
@@ -121,8 +116,8 @@ pub fn fund_inventory(
                 // A market desk re-margins on today's marks; a backstop lends on term and
                 // asks for cash back only as the lots it funds are sold.
                 let per_lot_now = (1.0 - haircuts[g]) * mark(g) * gpus;
-                let per_lot = match (policy, existing) {
-                    (HaircutPolicy::Fixed(_), Some(i)) => per_lot_now.max(positions[i].per_lot),
+                let per_lot = match existing {
+                    Some(i) if rule.on_term() => per_lot_now.max(positions[i].per_lot),
                     _ => per_lot_now,
                 };
                 let allowed = per_lot * per_gen[g] as f64;

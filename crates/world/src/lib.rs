@@ -6,6 +6,8 @@ mod cost;
 mod dist;
 mod error;
 mod load;
+mod rule_choice;
+pub use rule_choice::rule_families;
 mod schema;
 mod series;
 mod spawn;

@@ -203,8 +203,15 @@ fn locate<'v>(root: &'v mut Value, path: &str) -> Result<Vec<&'v mut Value>, Str
                     // An optional field left out of the file (a `None` is not written)
                     // can still be set; the schema check that follows refuses a name
                     // that is no field at all.
-                    if last && !map.contains_key(key) {
-                        map.insert(key.to_string(), Value::Null);
+                    if !map.contains_key(key) {
+                        // Left out of the file: a leaf is set, an intermediate table
+                        // (such as a class's `rules`) is started empty.
+                        let empty = if last {
+                            Value::Null
+                        } else {
+                            Value::Object(Default::default())
+                        };
+                        map.insert(key.to_string(), empty);
                     }
                     if !map.contains_key(key) {
                         let known: Vec<&String> = map.keys().collect();
@@ -246,6 +253,16 @@ fn parse_value(raw: &str, current: &Value) -> Value {
             return serde_json::json!({ "Fixed": v });
         }
         return v;
+    }
+    // A rule choice: `Rule("name", {"param": value})`.
+    if let Some(args) = raw.strip_prefix("Rule(").and_then(|r| r.strip_suffix(')'))
+        && let Some((name, params)) = args.split_once(',')
+        && let (Ok(name), Ok(params)) = (
+            serde_json::from_str::<Value>(name.trim()),
+            serde_json::from_str::<Value>(params.trim()),
+        )
+    {
+        return Value::Array(vec![name, params]);
     }
     if let Some((name, rest)) = raw.split_once('(')
         && let Some(args) = rest.strip_suffix(')')

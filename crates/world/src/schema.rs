@@ -5,6 +5,7 @@
 //! seeded streams, which is where heterogeneity comes from.
 
 use chrono::NaiveDate;
+pub use firesale_core::rules::RuleChoice;
 use serde::{Deserialize, Serialize};
 
 /// A parameter drawn once per agent.
@@ -603,6 +604,64 @@ pub struct LenderClass {
     /// How it manages cash and funding.
     #[serde(default)]
     pub liquidity: LiquiditySpec,
+    /// Its decision rules by name, each `Rule("name", {"param": value})`; a rule left out
+    /// is the built-in one (`firesale rules` lists them all).
+    #[serde(default, skip_serializing_if = "LenderRuleChoices::is_empty")]
+    pub rules: LenderRuleChoices,
+}
+
+/// The rules a lender class chooses (None: the family's built-in; `mark` defaults to
+/// the class's `marking`, `haircut` to a desk's `RepoDesk(...)`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LenderRuleChoices {
+    /// `lender.mark`: its own mark of collateral.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::lender_mark",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub mark: Option<RuleChoice>,
+    /// `lender.covenant`: its covenant test and call.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::lender_covenant",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub covenant: Option<RuleChoice>,
+    /// `lender.liquidation`: the reserve of repossessed lots it offers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::lender_liquidation",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub liquidation: Option<RuleChoice>,
+    /// `lender.credit`: the terms of its new loans.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::lender_credit",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub credit: Option<RuleChoice>,
+    /// `repo.haircut`: a repo desk's haircut.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::repo_haircut",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub haircut: Option<RuleChoice>,
+}
+
+impl LenderRuleChoices {
+    /// Whether every rule is the built-in (left out of a written world).
+    pub fn is_empty(&self) -> bool {
+        *self == LenderRuleChoices::default()
+    }
 }
 
 /// A class of GPU buyers.

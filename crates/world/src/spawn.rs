@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use firesale_buyer::{Buyer, BuyerParams};
 use firesale_core::prelude::*;
 use firesale_core::*;
-use firesale_lender::{HaircutPolicy, Lender, LenderParams, MarkingPolicy, RepoDesk};
+use firesale_lender::{Lender, LenderParams, RepoDesk};
 use firesale_markets::*;
 use firesale_miner::{Bitcoin, Operator, OperatorParams, RackShortfall, TermLeases};
 use rand::RngExt;
@@ -114,7 +114,7 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     let mut lender_weights = Vec::new();
     for (ci, class) in w.lenders.iter().enumerate() {
         for k in 1..=class.count {
-            let id = spawn_lender(&mut world, class, &format!("{}-{k}", class.name));
+            let id = spawn_lender(&mut world, class, ci, &format!("{}-{k}", class.name))?;
             if !matches!(class.kind, LenderKind::RepoDesk(_)) {
                 lender_weights.push((id, class.initial_book_weight, class.lends_to_miners, ci));
             }
@@ -186,7 +186,13 @@ fn register(world: &mut World, name: &str, kind: AgentKind, equity: f64) -> (Age
     (agent, entity)
 }
 
-fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
+fn spawn_lender(
+    world: &mut World,
+    class: &LenderClass,
+    index: usize,
+    name: &str,
+) -> Result<AgentId, WorldError> {
+    let rule_error = |e: String| invalid(&format!("lenders[{index}].rules"), e);
     let mut rng = world
         .resource::<MasterSeed>()
         .stream(&format!("params/{name}"));
@@ -197,29 +203,15 @@ fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
         .leverage
         .sample(&mut rng, range::LEVERAGE.0, range::LEVERAGE.1);
     let n_gens = world.resource::<Generations>().list.len();
-    if let LenderKind::RepoDesk(rule) = class.kind {
-        let (_, entity) = register(world, name, AgentKind::RepoDesk, equity);
-        let policy = match rule {
-            HaircutRule::Fixed(h) => HaircutPolicy::Fixed(h),
-            HaircutRule::Observed {
-                base,
-                per_volatility,
-                max_stale_weeks,
-                max_position_to_depth,
-            } => HaircutPolicy::Observed {
-                base,
-                per_volatility,
-                max_stale_weeks,
-                max_position_to_depth,
-            },
-        };
+    if let Some(rule) = crate::rule_choice::haircut_rule(class).map_err(rule_error)? {
+        let (agent, entity) = register(world, name, AgentKind::RepoDesk, equity);
         world.entity_mut(entity).insert(RepoDesk {
-            policy,
+            rule,
             spread: class.base_spread,
             positions: Vec::new(),
             haircuts: vec![1.0; n_gens],
         });
-        return world.get::<AgentId>(entity).copied().unwrap_or(AgentId(0));
+        return Ok(agent.id);
     }
     let (agent, entity) = register(world, name, AgentKind::Lender, equity);
     let funding = equity * leverage;
@@ -231,11 +223,7 @@ fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
     );
     let ticks_per_week = 7.0 / f64::from(world.resource::<Clock>().tick_days);
     let params = LenderParams {
-        marking: match class.marking {
-            Marking::Book => MarkingPolicy::Book,
-            Marking::LastTrade => MarkingPolicy::LastTrade,
-            Marking::Model => MarkingPolicy::Model,
-        },
+        rules: crate::rule_choice::lender_rules(class).map_err(rule_error)?,
         funding_spread: class.funding_spread,
         run_threshold: class.run_threshold,
         withdrawal_rate: class.withdrawal_rate,
@@ -264,7 +252,7 @@ fn spawn_lender(world: &mut World, class: &LenderClass, name: &str) -> AgentId {
     lender.equity = equity;
     lender.capital_ratio = equity / (equity + funding).max(1.0);
     world.entity_mut(entity).insert(lender);
-    agent.id
+    Ok(agent.id)
 }
 
 fn gen_id(w: &WorldFile, name: &str) -> GenId {

@@ -554,6 +554,14 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
     }
     for (i, l) in world.lenders.iter().enumerate() {
         let p = format!("lenders[{i}]");
+        // Each rule is built once here, so a parameter out of its range is refused at
+        // load with its path.
+        let built = crate::rule_choice::lender_rules(l)
+            .map(|_| ())
+            .and_then(|()| crate::rule_choice::haircut_rule(l).map(|_| ()));
+        if let Err(e) = built {
+            c.fail(format!("{p}.rules"), e);
+        }
         if let LenderKind::RepoDesk(rule) = l.kind {
             match rule {
                 HaircutRule::Fixed(h) => c.range(format!("{p}.kind.haircut"), h, range::SHARE),

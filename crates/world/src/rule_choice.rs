@@ -1,0 +1,113 @@
+//! Reading a rule choice from a world file: the name and parameters are checked against
+//! the family's registry as the file is parsed, so an unknown rule or parameter is
+//! refused with its file, line and column, and the list of what exists.
+
+use firesale_core::rules::{Family, RuleChoice};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A choice of `family`, checked.
+fn checked<'de, D, T>(d: D, family: &Family<T>) -> Result<Option<RuleChoice>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: ?Sized + 'static,
+{
+    let choice = RuleChoice::deserialize(d)?;
+    family.check(&choice).map_err(D::Error::custom)?;
+    Ok(Some(choice))
+}
+
+/// Writes a present choice as `Rule(...)` (fields holding None are skipped).
+pub(crate) fn some<S: Serializer>(choice: &Option<RuleChoice>, s: S) -> Result<S::Ok, S::Error> {
+    match choice {
+        Some(choice) => choice.serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
+macro_rules! families {
+    ($($name:ident => $family:path),* $(,)?) => {
+        $(
+            pub(crate) fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RuleChoice>, D::Error> {
+                checked(d, &$family)
+            }
+        )*
+    };
+}
+
+families! {
+    lender_mark => firesale_lender::MARK_RULES,
+    lender_covenant => firesale_lender::COVENANT_RULES,
+    lender_liquidation => firesale_lender::LIQUIDATION_RULES,
+    lender_credit => firesale_lender::CREDIT_RULES,
+    repo_haircut => firesale_lender::HAIRCUT_RULES,
+}
+
+use crate::schema::{HaircutRule, LenderClass, LenderKind, Marking};
+use std::sync::Arc;
+
+/// The built-in mark a class's `marking` names.
+fn marking_choice(marking: Marking) -> RuleChoice {
+    RuleChoice::named(match marking {
+        Marking::Book => "book",
+        Marking::LastTrade => "last_trade",
+        Marking::Model => "model",
+    })
+}
+
+/// A lender class's rules: its choices, else the built-ins its other fields name.
+pub(crate) fn lender_rules(class: &LenderClass) -> Result<firesale_lender::LenderRules, String> {
+    let r = &class.rules;
+    let mark = r
+        .mark
+        .clone()
+        .unwrap_or_else(|| marking_choice(class.marking));
+    firesale_lender::lender_rules(
+        &mark,
+        r.covenant.as_ref(),
+        r.liquidation.as_ref(),
+        r.credit.as_ref(),
+    )
+}
+
+/// A repo desk class's haircut rule: its choice, else the built-in its kind names (None
+/// for a class that is not a desk).
+pub(crate) fn haircut_rule(
+    class: &LenderClass,
+) -> Result<Option<Arc<dyn firesale_lender::HaircutRule>>, String> {
+    let LenderKind::RepoDesk(kind) = class.kind else {
+        return Ok(None);
+    };
+    let choice = class.rules.haircut.clone().unwrap_or_else(|| match kind {
+        HaircutRule::Fixed(h) => {
+            let mut c = RuleChoice::named("fixed");
+            c.params.insert("haircut".into(), h);
+            c
+        }
+        HaircutRule::Observed {
+            base,
+            per_volatility,
+            max_stale_weeks,
+            max_position_to_depth,
+        } => {
+            let mut c = RuleChoice::named("observed");
+            c.params.insert("base".into(), base);
+            c.params.insert("per_volatility".into(), per_volatility);
+            c.params.insert("max_stale_weeks".into(), f64::from(max_stale_weeks));
+            c.params.insert("max_position_to_depth".into(), max_position_to_depth);
+            c
+        }
+    });
+    firesale_lender::HAIRCUT_RULES.build(&choice).map(Some)
+}
+
+/// Every rule family and its registered rules, for `firesale rules`.
+pub fn rule_families() -> Vec<firesale_core::rules::FamilyDoc> {
+    vec![
+        firesale_lender::MARK_RULES.describe(),
+        firesale_lender::COVENANT_RULES.describe(),
+        firesale_lender::LIQUIDATION_RULES.describe(),
+        firesale_lender::CREDIT_RULES.describe(),
+        firesale_lender::HAIRCUT_RULES.describe(),
+    ]
+}
