@@ -4,9 +4,7 @@ use crate::components::Buyer;
 use firesale_core::prelude::*;
 use firesale_markets::{Bid, ComputeMarket, Exogenous, SecondaryMarket};
 
-/// What one lot of `generation` is worth to `buyer`: expected margin at its own power
-/// price and the generation's observed utilisation, discounted at its cost of capital
-/// over the shorter of its horizon and the lot's remaining physical life.
+/// What one lot of `generation` is worth to `buyer`, by its valuation rule.
 pub fn value_per_lot(
     buyer: &Buyer,
     generation: GenId,
@@ -15,22 +13,18 @@ pub fn value_per_lot(
     clock: &Clock,
     usd_per_kwh: f64,
 ) -> f64 {
-    let g = gens.get(generation);
-    let g_index = generation.0 as usize;
-    let economics = market.economics(
-        gens,
-        generation,
-        usd_per_kwh,
-        buyer.params.cost_of_capital,
-        clock,
-    );
-    let age = f64::from(gens.age_ticks(generation, clock.tick)) * clock.years_per_tick();
-    let years = buyer
+    buyer
         .params
-        .horizon_years
-        .min(g.max_age_years - age)
-        .max(0.0);
-    buyer.expectations.value_per_gpu(g_index, &economics, years) * f64::from(gens.gpus_per_lot)
+        .rules
+        .valuation
+        .value_per_lot(&crate::rules::ValuationView {
+            buyer,
+            generation,
+            gens,
+            market,
+            clock,
+            usd_per_kwh,
+        })
 }
 
 /// The bid ladder a buyer uses this tick: its lower tranches price the racks a lot would
@@ -101,11 +95,11 @@ pub fn post_bids(
             if fit < buyer.params.max_lots_per_tick {
                 buyer.rack_bound = true;
             }
-            let ladder = shaded_ladder(
-                &buyer.params.bid_ladder,
-                buyer.params.max_lots_per_tick,
+            let ladder = buyer.params.rules.bidding.ladder(&crate::rules::BidView {
+                buyer: &buyer,
+                value_per_lot: value,
                 fit,
-            );
+            });
             let per_tranche = buyer
                 .params
                 .max_lots_per_tick

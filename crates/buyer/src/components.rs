@@ -6,6 +6,8 @@ use firesale_core::{AccountId, RentExpectation};
 /// Parameters of one buyer.
 #[derive(Debug, Clone)]
 pub struct BuyerParams {
+    /// Its decision rules: valuation and bidding.
+    pub rules: crate::rules::BuyerRules,
     /// Committed credit line, $.
     pub credit_line: f64,
     /// Share of the line withdrawn in the stress regime.

@@ -33,6 +33,7 @@ pub fn list_buyer_resales(
                 &mut fleet,
                 &gens,
                 agent.id,
+                &*buyer.params.rules.resale,
                 &buyer.params.resale,
                 value,
                 &lots,

@@ -8,11 +8,11 @@ mod events;
 mod fleet;
 mod halt;
 pub mod interrupt;
-pub mod rules;
 mod ledger;
 mod metrics;
 mod phase;
 mod rng;
+pub mod rules;
 mod valuation;
 
 pub use agents::*;

@@ -312,11 +312,24 @@ mod tests {
         choice.params.insert("k".into(), 5.0);
         assert_eq!(registry.build(&choice).unwrap().apply(3.0), 15.0);
         let unknown = registry.check(&RuleChoice::named("plus")).unwrap_err();
-        assert!(unknown.contains("unknown test.double rule \"plus\"") && unknown.contains("[\"times\"]"));
+        assert!(
+            unknown.contains("unknown test.double rule \"plus\"")
+                && unknown.contains("[\"times\"]")
+        );
         choice.params.insert("j".into(), 1.0);
-        assert!(registry.check(&choice).unwrap_err().contains("no parameter `j`"));
+        assert!(
+            registry
+                .check(&choice)
+                .unwrap_err()
+                .contains("no parameter `j`")
+        );
         choice.params.remove("j");
         choice.params.insert("k".into(), 50.0);
-        assert!(registry.build(&choice).unwrap_err().contains("expected a value in [0, 10]"));
+        assert!(
+            registry
+                .build(&choice)
+                .unwrap_err()
+                .contains("expected a value in [0, 10]")
+        );
     }
 }

@@ -6,9 +6,7 @@ use crate::marking::MarkContext;
 use crate::rules::LiquidationView;
 use firesale_core::prelude::*;
 use firesale_core::{LoanStatus, Repossession, Repossessions};
-use firesale_markets::{
-    ComputeMarket, Exogenous, GenerationMarket, SaleMotive, SecondaryMarket,
-};
+use firesale_markets::{ComputeMarket, Exogenous, GenerationMarket, SaleMotive, SecondaryMarket};
 
 /// Phase 8: take the collateral of defaulted loans, recognise the loss at market marks,
 /// fail lenders that are insolvent at their own marks or cannot pay their funders.

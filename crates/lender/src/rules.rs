@@ -160,9 +160,11 @@ pub static MARK_RULES: Family<dyn MarkRule> = Family::new(|| {
         "lender.mark",
         "a lender's own mark of a lot (covenants, its equity, its fallback sale price)",
         vec![
-            no_params("book", "straight-line book value of the lot's list price", |_| {
-                Ok(Arc::new(BookMark))
-            }),
+            no_params(
+                "book",
+                "straight-line book value of the lot's list price",
+                |_| Ok(Arc::new(BookMark)),
+            ),
             no_params(
                 "last_trade",
                 "the generation's last secondary price, however stale (book before any trade)",
@@ -367,7 +369,9 @@ pub fn lender_rules(
     credit: Option<&RuleChoice>,
 ) -> Result<LenderRules, String> {
     let or = |choice: Option<&RuleChoice>, default: &str| {
-        choice.cloned().unwrap_or_else(|| RuleChoice::named(default))
+        choice
+            .cloned()
+            .unwrap_or_else(|| RuleChoice::named(default))
     };
     Ok(LenderRules {
         mark: MARK_RULES.build(mark)?,
@@ -416,9 +420,7 @@ impl HaircutRule for BuiltinDesk {
     fn mark_per_unit(&self, v: &HaircutView) -> f64 {
         match self.0 {
             crate::components::HaircutPolicy::Fixed(_) => v.fundamental,
-            crate::components::HaircutPolicy::Observed { .. } => {
-                v.market.last_price.unwrap_or(0.0)
-            }
+            crate::components::HaircutPolicy::Observed { .. } => v.market.last_price.unwrap_or(0.0),
         }
     }
 
@@ -438,28 +440,50 @@ pub static HAIRCUT_RULES: Family<dyn HaircutRule> = Family::new(|| {
                 name: "observed",
                 doc: "a market desk: haircut from volatility, staleness and position size on the last trade, re-margined weekly; no lending in a stale or thin market",
                 params: vec![
-                    ParamDoc { name: "base", doc: "haircut in a deep, calm market", default: 0.2 },
-                    ParamDoc { name: "per_volatility", doc: "added per unit of yearly price volatility", default: 0.3 },
-                    ParamDoc { name: "max_stale_weeks", doc: "weeks without a trade after which it will not lend", default: 6.0 },
-                    ParamDoc { name: "max_position_to_depth", doc: "inventory / bids within 50% of the last price above which it will not lend", default: 2.0 },
+                    ParamDoc {
+                        name: "base",
+                        doc: "haircut in a deep, calm market",
+                        default: 0.2,
+                    },
+                    ParamDoc {
+                        name: "per_volatility",
+                        doc: "added per unit of yearly price volatility",
+                        default: 0.3,
+                    },
+                    ParamDoc {
+                        name: "max_stale_weeks",
+                        doc: "weeks without a trade after which it will not lend",
+                        default: 6.0,
+                    },
+                    ParamDoc {
+                        name: "max_position_to_depth",
+                        doc: "inventory / bids within 50% of the last price above which it will not lend",
+                        default: 2.0,
+                    },
                 ],
                 build: |p| {
-                    Ok(Arc::new(BuiltinDesk(crate::components::HaircutPolicy::Observed {
-                        base: p.within("base", 0.0, 1.0)?,
-                        per_volatility: p.within("per_volatility", 0.0, 100.0)?,
-                        max_stale_weeks: p.within("max_stale_weeks", 1.0, 5200.0)? as u32,
-                        max_position_to_depth: p.within("max_position_to_depth", 0.0, 1e6)?,
-                    })))
+                    Ok(Arc::new(BuiltinDesk(
+                        crate::components::HaircutPolicy::Observed {
+                            base: p.within("base", 0.0, 1.0)?,
+                            per_volatility: p.within("per_volatility", 0.0, 100.0)?,
+                            max_stale_weeks: p.within("max_stale_weeks", 1.0, 5200.0)? as u32,
+                            max_position_to_depth: p.within("max_position_to_depth", 0.0, 1e6)?,
+                        },
+                    )))
                 },
             },
             RuleInfo {
                 name: "fixed",
                 doc: "a backstop: a fixed haircut on model value whatever the market does, lent on term",
-                params: vec![ParamDoc { name: "haircut", doc: "the haircut", default: 0.3 }],
+                params: vec![ParamDoc {
+                    name: "haircut",
+                    doc: "the haircut",
+                    default: 0.3,
+                }],
                 build: |p| {
-                    Ok(Arc::new(BuiltinDesk(crate::components::HaircutPolicy::Fixed(
-                        p.within("haircut", 0.0, 1.0)?,
-                    ))))
+                    Ok(Arc::new(BuiltinDesk(
+                        crate::components::HaircutPolicy::Fixed(p.within("haircut", 0.0, 1.0)?),
+                    )))
                 },
             },
         ],

@@ -56,14 +56,59 @@ pub fn voluntary_offer(
     Some((lots.min(held), reserve))
 }
 
-/// Offers voluntarily what [`voluntary_offer`] says of `lots` (one generation's lots an
-/// owner can sell, in the order it would part with them), given the owner's value of a
-/// lot in place; returns how many were offered.
+/// What an owner's resale rule sees of one generation it holds.
+pub struct ResaleView<'a> {
+    /// Its class's resale parameters (margin, share offered a week).
+    pub params: &'a ResaleParams,
+    /// Its value of one lot in place, $.
+    pub value_per_lot: f64,
+    /// Last tick's best bid for a lot, $ (None: no bid).
+    pub best_bid: Option<f64>,
+    /// Lots of the generation it could sell.
+    pub held: usize,
+}
+
+/// `owner.resale`: which lots an operator or buyer sells voluntarily: how many of a
+/// generation it offers this week and the reserve per lot, or None.
+pub trait ResaleRule: Send + Sync {
+    /// (lots offered, reserve per lot $), or None.
+    fn offer(&self, view: &ResaleView) -> Option<(usize, f64)>;
+}
+
+/// Sells when the best bid beats value in place by the class's margin (the built-in).
+struct MarginOverValue;
+
+impl ResaleRule for MarginOverValue {
+    fn offer(&self, v: &ResaleView) -> Option<(usize, f64)> {
+        voluntary_offer(v.params, v.value_per_lot, v.best_bid, v.held)
+    }
+}
+
+/// `owner.resale` rules.
+pub static RESALE_RULES: firesale_core::rules::Family<dyn ResaleRule> =
+    firesale_core::rules::Family::new(|| {
+        std::sync::RwLock::new(firesale_core::rules::Registry::new(
+            "owner.resale",
+            "which lots an operator or buyer sells voluntarily, and at what reserve",
+            vec![firesale_core::rules::RuleInfo {
+                name: "margin_over_value",
+                doc: "offers up to resale.share_per_week of a generation when last week's best bid beats its value in place by resale.margin, at value plus that margin",
+                params: Vec::new(),
+                build: |_| Ok(std::sync::Arc::new(MarginOverValue)),
+            }],
+        ))
+    });
+
+/// Offers voluntarily what the owner's resale `rule` says of `lots` (one generation's
+/// lots an owner can sell, in the order it would part with them), given the owner's
+/// value of a lot in place; returns how many were offered.
+#[allow(clippy::too_many_arguments)]
 pub fn offer_voluntarily(
     secondary: &mut crate::SecondaryMarket,
     fleet: &mut Fleet,
     gens: &Generations,
     seller: AgentId,
+    rule: &dyn ResaleRule,
     params: &ResaleParams,
     value_per_lot: f64,
     lots: &[LotId],
@@ -74,9 +119,16 @@ pub fn offer_voluntarily(
     let generation = fleet.get(first).generation;
     let gpus = f64::from(gens.gpus_per_lot);
     let best_bid = secondary.best_bid(generation).map(|b| b * gpus);
-    let Some((n, reserve)) = voluntary_offer(params, value_per_lot, best_bid, lots.len()) else {
+    let view = ResaleView {
+        params,
+        value_per_lot,
+        best_bid,
+        held: lots.len(),
+    };
+    let Some((n, reserve)) = rule.offer(&view) else {
         return 0;
     };
+    let n = n.min(lots.len());
     for &lot in &lots[..n] {
         secondary.list(
             fleet,

@@ -6,6 +6,8 @@ use firesale_core::prelude::*;
 /// Parameters of one operator (drawn from its class in the world file).
 #[derive(Debug, Clone)]
 pub struct OperatorParams {
+    /// Its decision rules: distress reserve, expansion, voluntary sales.
+    pub rules: crate::rules::OperatorRules,
     /// Cost of building liquid-cooled racks, $/kW.
     pub rack_cost_per_kw: f64,
     /// Weeks to build racks.

@@ -291,12 +291,16 @@ fn list_lots_for_cash(
         let g = fleet.get(lot).generation;
         let value = value_of(g);
         let expected = secondary.last_price(g).unwrap_or(value).max(value * 0.3);
-        let reserve = value
-            * if urgent {
-                op.params.urgent_reserve
-            } else {
-                op.params.calm_reserve
-            };
+        let reserve = op
+            .params
+            .rules
+            .distress
+            .reserve_per_unit(&crate::rules::DistressView {
+                operator: op,
+                value_per_unit: value,
+                last_price: secondary.last_price(g),
+                urgent,
+            });
         secondary.list(fleet, agent.id, lot, reserve, SaleMotive::BorrowerDistress);
         raised += expected * gpus;
     }

@@ -65,11 +65,19 @@ pub fn request_credit(
             generation.useful_life_years,
         ) * f64::from(gens.gpus_per_lot);
         let price = gens.vendor_lot_price(newest, clock.tick, clock.years_per_tick());
-        if value <= price {
+        let desired = op
+            .params
+            .rules
+            .expansion
+            .lots_wanted(&crate::rules::ExpansionView {
+                operator: op,
+                value_per_lot: value,
+                price_per_lot: price,
+                owned_lots: fleet.count_owned(agent.id),
+            });
+        if desired == 0 {
             continue;
         }
-        let owned = fleet.count_owned(agent.id) as f64;
-        let desired = (op.params.max_growth * 0.25 * owned).round().max(1.0) as u32;
         let fit = (racks.free_kw_for(&fleet, &gens, agent.id, newest) / gens.lot_kw(newest)).floor()
             as u32;
         shortfall.0 = f64::from(desired.saturating_sub(fit)) * gens.lot_kw(newest);

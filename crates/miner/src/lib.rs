@@ -9,6 +9,7 @@ mod hosting;
 mod plugin;
 mod resale;
 mod revenue;
+mod rules;
 
 pub use components::*;
 pub use costs::*;
@@ -18,3 +19,4 @@ pub use hosting::*;
 pub use plugin::*;
 pub use resale::*;
 pub use revenue::*;
+pub use rules::*;

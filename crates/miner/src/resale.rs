@@ -80,6 +80,7 @@ pub fn list_voluntary_sales(
                 &mut fleet,
                 &gens,
                 agent.id,
+                &*op.params.rules.resale,
                 &op.params.resale,
                 value,
                 &lots,

@@ -41,6 +41,11 @@ families! {
     lender_liquidation => firesale_lender::LIQUIDATION_RULES,
     lender_credit => firesale_lender::CREDIT_RULES,
     repo_haircut => firesale_lender::HAIRCUT_RULES,
+    buyer_valuation => firesale_buyer::VALUATION_RULES,
+    buyer_bidding => firesale_buyer::BIDDING_RULES,
+    owner_resale => firesale_markets::RESALE_RULES,
+    operator_distress => firesale_miner::DISTRESS_RULES,
+    operator_expansion => firesale_miner::EXPANSION_RULES,
 }
 
 use crate::schema::{HaircutRule, LenderClass, LenderKind, Marking};
@@ -93,8 +98,10 @@ pub(crate) fn haircut_rule(
             let mut c = RuleChoice::named("observed");
             c.params.insert("base".into(), base);
             c.params.insert("per_volatility".into(), per_volatility);
-            c.params.insert("max_stale_weeks".into(), f64::from(max_stale_weeks));
-            c.params.insert("max_position_to_depth".into(), max_position_to_depth);
+            c.params
+                .insert("max_stale_weeks".into(), f64::from(max_stale_weeks));
+            c.params
+                .insert("max_position_to_depth".into(), max_position_to_depth);
             c
         }
     });
@@ -109,5 +116,26 @@ pub fn rule_families() -> Vec<firesale_core::rules::FamilyDoc> {
         firesale_lender::LIQUIDATION_RULES.describe(),
         firesale_lender::CREDIT_RULES.describe(),
         firesale_lender::HAIRCUT_RULES.describe(),
+        firesale_buyer::VALUATION_RULES.describe(),
+        firesale_buyer::BIDDING_RULES.describe(),
+        firesale_miner::DISTRESS_RULES.describe(),
+        firesale_miner::EXPANSION_RULES.describe(),
+        firesale_markets::RESALE_RULES.describe(),
     ]
+}
+
+/// A buyer class's rules.
+pub(crate) fn buyer_rules(
+    class: &crate::schema::BuyerClass,
+) -> Result<firesale_buyer::BuyerRules, String> {
+    let r = &class.rules;
+    firesale_buyer::buyer_rules(r.valuation.as_ref(), r.bidding.as_ref(), r.resale.as_ref())
+}
+
+/// An operator class's rules.
+pub(crate) fn operator_rules(
+    class: &crate::schema::OperatorClass,
+) -> Result<firesale_miner::OperatorRules, String> {
+    let r = &class.rules;
+    firesale_miner::operator_rules(r.distress.as_ref(), r.expansion.as_ref(), r.resale.as_ref())
 }

@@ -412,6 +412,46 @@ pub struct OperatorClass {
     /// Part of its starting fleet runs in another operator's site (None: all its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosting: Option<HostingSpec>,
+    /// Its decision rules by name (left out: the built-ins; `firesale rules`).
+    #[serde(default, skip_serializing_if = "OperatorRuleChoices::is_empty")]
+    pub rules: OperatorRuleChoices,
+}
+
+/// The rules an operator class chooses (None: the family's built-in).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorRuleChoices {
+    /// `operator.distress`: the reserve of lots sold to raise cash it owes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::operator_distress",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub distress: Option<RuleChoice>,
+    /// `operator.expansion`: how many new lots it wants.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::operator_expansion",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub expansion: Option<RuleChoice>,
+    /// `owner.resale`: what it sells voluntarily.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::owner_resale",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub resale: Option<RuleChoice>,
+}
+
+impl OperatorRuleChoices {
+    /// Whether every rule is the built-in.
+    pub fn is_empty(&self) -> bool {
+        *self == OperatorRuleChoices::default()
+    }
 }
 
 /// A hosting contract: the tenant's rigs run in a host operator's site and pay its fee on
@@ -718,6 +758,46 @@ pub struct BuyerClass {
     /// Spread over risk-free it pays on its drawn credit line, per year.
     #[serde(default = "default_credit_line_spread")]
     pub credit_line_spread: f64,
+    /// Its decision rules by name (left out: the built-ins; `firesale rules`).
+    #[serde(default, skip_serializing_if = "BuyerRuleChoices::is_empty")]
+    pub rules: BuyerRuleChoices,
+}
+
+/// The rules a buyer class chooses (None: the family's built-in).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyerRuleChoices {
+    /// `buyer.valuation`: what a lot is worth to it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::buyer_valuation",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub valuation: Option<RuleChoice>,
+    /// `buyer.bidding`: the ladder of limits it bids.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::buyer_bidding",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub bidding: Option<RuleChoice>,
+    /// `owner.resale`: what it sells voluntarily.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::owner_resale",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub resale: Option<RuleChoice>,
+}
+
+impl BuyerRuleChoices {
+    /// Whether every rule is the built-in.
+    pub fn is_empty(&self) -> bool {
+        *self == BuyerRuleChoices::default()
+    }
 }
 
 fn default_credit_line_spread() -> f64 {

@@ -121,12 +121,12 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
         }
     }
     let mut loan_rng = seed.stream("spawn/loans");
-    for class in &w.operators {
+    for (index, class) in w.operators.iter().enumerate() {
         for k in 1..=class.count {
             spawn_operator(
                 &mut world,
                 w,
-                class,
+                (index, class),
                 &format!("{}-{k}", class.name),
                 &lender_weights,
                 &mut loan_rng,
@@ -138,9 +138,9 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
             host_tenants(&mut world, w, class, hosting);
         }
     }
-    for class in &w.buyers {
+    for (index, class) in w.buyers.iter().enumerate() {
         for k in 1..=class.count {
-            spawn_buyer(&mut world, w, class, &format!("{}-{k}", class.name));
+            spawn_buyer(&mut world, w, class, index, &format!("{}-{k}", class.name))?;
         }
     }
     let ledger = world.resource::<Ledger>();
@@ -274,7 +274,7 @@ fn price_on(w: &WorldFile, g: GenId, date: NaiveDate) -> f64 {
 fn spawn_operator(
     world: &mut World,
     w: &WorldFile,
-    class: &OperatorClass,
+    (index, class): (usize, &OperatorClass),
     name: &str,
     lenders: &[(AgentId, f64, bool, usize)],
     loan_rng: &mut ChaCha8Rng,
@@ -400,6 +400,8 @@ fn spawn_operator(
         pipeline: Vec::new(),
     };
     let params = OperatorParams {
+        rules: crate::rule_choice::operator_rules(class)
+            .map_err(|e| invalid(&format!("operators[{index}].rules"), e))?,
         rack_cost_per_kw: class.rack_cost_per_kw,
         rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round()
             as u32,
@@ -477,7 +479,15 @@ fn host_tenants(world: &mut World, w: &WorldFile, class: &OperatorClass, hosting
     }
 }
 
-fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str) {
+fn spawn_buyer(
+    world: &mut World,
+    w: &WorldFile,
+    class: &BuyerClass,
+    index: usize,
+    name: &str,
+) -> Result<(), WorldError> {
+    let rules = crate::rule_choice::buyer_rules(class)
+        .map_err(|e| invalid(&format!("buyers[{index}].rules"), e))?;
     let mut rng = world
         .resource::<MasterSeed>()
         .stream(&format!("params/{name}"));
@@ -510,6 +520,7 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
         pipeline: Vec::new(),
     };
     let params = BuyerParams {
+        rules,
         credit_line,
         stress_credit_cut: class.stress_credit_cut,
         cost_of_capital,
@@ -536,6 +547,7 @@ fn spawn_buyer(world: &mut World, w: &WorldFile, class: &BuyerClass, name: &str)
         PowerContract::own(power),
         Dispatch::default(),
     ));
+    Ok(())
 }
 
 /// A class's resale rule in ticks.

@@ -409,6 +409,9 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
     }
     for (i, o) in world.operators.iter().enumerate() {
         let p = format!("operators[{i}]");
+        if let Err(e) = crate::rule_choice::operator_rules(o) {
+            c.fail(format!("{p}.rules"), e);
+        }
         if !gen_names.contains(&o.fleet_generation.as_str()) {
             c.fail(
                 format!("{p}.fleet_generation"),
@@ -694,6 +697,9 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
     }
     for (i, b) in world.buyers.iter().enumerate() {
         let p = format!("buyers[{i}]");
+        if let Err(e) = crate::rule_choice::buyer_rules(b) {
+            c.fail(format!("{p}.rules"), e);
+        }
         if !gen_names.contains(&b.fleet_generation.as_str()) {
             c.fail(
                 format!("{p}.fleet_generation"),

@@ -1,0 +1,153 @@
+//! The buyer's decisions as swappable rules (see `firesale_core::rules`): what a lot is
+//! worth to it, and the ladder of limits it bids below that value.
+
+use crate::components::Buyer;
+use firesale_core::prelude::*;
+use firesale_core::rules::{Family, Registry, RuleChoice, RuleInfo};
+use firesale_markets::ComputeMarket;
+use std::sync::{Arc, RwLock};
+
+/// What a buyer's valuation rule sees.
+pub struct ValuationView<'a> {
+    /// The buyer (its parameters and rent expectations).
+    pub buyer: &'a Buyer,
+    /// The generation valued.
+    pub generation: GenId,
+    /// Generations.
+    pub gens: &'a Generations,
+    /// Compute market (rents, utilisation, opex).
+    pub market: &'a ComputeMarket,
+    /// Clock.
+    pub clock: &'a Clock,
+    /// What one kWh costs the buyer, $.
+    pub usd_per_kwh: f64,
+}
+
+/// `buyer.valuation`: what one lot of a generation is worth to the buyer, $ (its bids,
+/// its voluntary sales and its primary purchases all start from it).
+pub trait ValuationRule: Send + Sync {
+    /// Value of one lot, $.
+    fn value_per_lot(&self, view: &ValuationView) -> f64;
+}
+
+/// What a buyer's bidding rule sees of one generation it bids for.
+pub struct BidView<'a> {
+    /// The buyer (its parameters: ladder, most lots a tick).
+    pub buyer: &'a Buyer,
+    /// Its value of one lot, $.
+    pub value_per_lot: f64,
+    /// Lots its free racks could still host this tick.
+    pub fit: u32,
+}
+
+/// `buyer.bidding`: the limits it bids, as fractions of its value, one tranche each,
+/// highest first (the lots go evenly to the tranches, within its racks and budget).
+pub trait BiddingRule: Send + Sync {
+    /// Tranche limits as fractions of value, highest first.
+    fn ladder(&self, view: &BidView) -> Vec<f64>;
+}
+
+/// The rules of one buyer.
+#[derive(Clone)]
+pub struct BuyerRules {
+    /// Its valuation.
+    pub valuation: Arc<dyn ValuationRule>,
+    /// Its bid ladder.
+    pub bidding: Arc<dyn BiddingRule>,
+    /// Its voluntary sales (`owner.resale`).
+    pub resale: Arc<dyn firesale_markets::ResaleRule>,
+}
+
+impl std::fmt::Debug for BuyerRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BuyerRules")
+    }
+}
+
+/// Expected margin at its own power price and the generation's observed utilisation,
+/// discounted at its cost of capital over the shorter of its horizon and the lot's
+/// remaining physical life.
+struct DiscountedMargin;
+
+impl ValuationRule for DiscountedMargin {
+    fn value_per_lot(&self, v: &ValuationView) -> f64 {
+        let (buyer, gens, clock) = (v.buyer, v.gens, v.clock);
+        let g = gens.get(v.generation);
+        let economics = v.market.economics(
+            gens,
+            v.generation,
+            v.usd_per_kwh,
+            buyer.params.cost_of_capital,
+            clock,
+        );
+        let age = f64::from(gens.age_ticks(v.generation, clock.tick)) * clock.years_per_tick();
+        let years = buyer
+            .params
+            .horizon_years
+            .min(g.max_age_years - age)
+            .max(0.0);
+        buyer
+            .expectations
+            .value_per_gpu(v.generation.0 as usize, &economics, years)
+            * f64::from(gens.gpus_per_lot)
+    }
+}
+
+/// The class's `bid_ladder`, shaded by how scarce its free racks are.
+struct ShadedLadder;
+
+impl BiddingRule for ShadedLadder {
+    fn ladder(&self, v: &BidView) -> Vec<f64> {
+        crate::bidding::shaded_ladder(
+            &v.buyer.params.bid_ladder,
+            v.buyer.params.max_lots_per_tick,
+            v.fit,
+        )
+    }
+}
+
+/// `buyer.valuation` rules.
+pub static VALUATION_RULES: Family<dyn ValuationRule> = Family::new(|| {
+    RwLock::new(Registry::new(
+        "buyer.valuation",
+        "what one lot of a generation is worth to a buyer",
+        vec![RuleInfo {
+            name: "discounted_margin",
+            doc: "expected margin at its power price and the generation's utilisation, at its cost of capital over min(horizon, remaining life)",
+            params: Vec::new(),
+            build: |_| Ok(Arc::new(DiscountedMargin)),
+        }],
+    ))
+});
+
+/// `buyer.bidding` rules.
+pub static BIDDING_RULES: Family<dyn BiddingRule> = Family::new(|| {
+    RwLock::new(Registry::new(
+        "buyer.bidding",
+        "the ladder of limits a buyer bids below its value",
+        vec![RuleInfo {
+            name: "shaded_ladder",
+            doc: "its bid_ladder, lower tranches raised toward the top one as free racks grow (natural buyers with room pay full value)",
+            params: Vec::new(),
+            build: |_| Ok(Arc::new(ShadedLadder)),
+        }],
+    ))
+});
+
+/// A buyer's rules from its class's choices (None: the built-in).
+pub fn buyer_rules(
+    valuation: Option<&RuleChoice>,
+    bidding: Option<&RuleChoice>,
+    resale: Option<&RuleChoice>,
+) -> Result<BuyerRules, String> {
+    let or = |choice: Option<&RuleChoice>, default: &str| {
+        choice
+            .cloned()
+            .unwrap_or_else(|| RuleChoice::named(default))
+    };
+    Ok(BuyerRules {
+        valuation: VALUATION_RULES.build(&or(valuation, "discounted_margin"))?,
+        bidding: BIDDING_RULES.build(&or(bidding, "shaded_ladder"))?,
+        resale: firesale_markets::RESALE_RULES.build(&or(resale, "margin_over_value"))?,
+    })
+}
