@@ -328,8 +328,8 @@ mod tests {
         assert!(
             registry
                 .build(&choice)
-                .unwrap_err()
-                .contains("expected a value in [0, 10]")
+                .err()
+                .is_some_and(|e| e.contains("expected a value in [0, 10]"))
         );
     }
 }

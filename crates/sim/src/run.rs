@@ -48,11 +48,31 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// Builds the world and its schedule; fails if the schedule has ambiguities.
+    /// Builds the world and its schedule, with the plugins registered for the process
+    /// (see [`crate::register_plugin`]); fails if the schedule has ambiguities.
     pub fn new(file: &WorldFile) -> Result<Self, RunError> {
+        Self::with_plugins(file, &crate::registered_plugins())
+    }
+
+    /// Builds the world and its schedule with these plugins' agents and systems.
+    pub fn with_plugins(
+        file: &WorldFile,
+        plugins: &[std::sync::Arc<dyn crate::SimPlugin>],
+    ) -> Result<Self, RunError> {
         let mut world = build_world(file)?;
+        for plugin in plugins {
+            plugin.spawn(&mut world, file).map_err(|e| {
+                RunError::World(firesale_world::invalid(
+                    &format!("plugin {}", plugin.name()),
+                    e,
+                ))
+            })?;
+        }
         world.insert_resource(AccountChecks::default());
         let mut schedule = build_schedule();
+        for plugin in plugins {
+            plugin.systems(&mut schedule);
+        }
         if let Err(e) = schedule.initialize(&mut world) {
             return Err(RunError::Schedule(e.to_string(schedule.graph(), &world)));
         }

@@ -160,6 +160,17 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     Ok(world)
 }
 
+/// Adds an agent to the world: an id, a ledger account holding `equity` of cash, and its
+/// own random stream (`agent/<name>`). Plugins adding a new kind of agent use it too.
+pub fn register_agent(
+    world: &mut World,
+    name: &str,
+    kind: AgentKind,
+    equity: f64,
+) -> (Agent, Entity) {
+    register(world, name, kind, equity)
+}
+
 fn register(world: &mut World, name: &str, kind: AgentKind, equity: f64) -> (Agent, Entity) {
     let id = world.resource::<Directory>().next_id();
     let account = world.resource_mut::<Ledger>().open(name, equity);
