@@ -100,7 +100,7 @@ fn an_unknown_rule_is_refused_with_its_position_and_the_rules_there_are() {
         r#"lenders[0].rules.credit=Rule("procyclical", {"min_ltv": 5.0})"#,
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("lenders[0].rules: lender.credit rule \"procyclical\": parameter `min_ltv`: expected a value in [0, 1], found 5"));
+    assert!(stderr(&out).contains("lenders[0].rules.credit: lender.credit rule \"procyclical\": parameter `min_ltv`: expected a value in [0, 1], found 5"));
 }
 
 #[test]

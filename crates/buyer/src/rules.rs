@@ -2,6 +2,7 @@
 //! worth to it, and the ladder of limits it bids below that value.
 
 use crate::components::Buyer;
+use firesale_core::MasterSeed;
 use firesale_core::prelude::*;
 use firesale_core::rules::{Family, Registry, RuleChoice, RuleInfo};
 use firesale_markets::ComputeMarket;
@@ -139,15 +140,17 @@ pub fn buyer_rules(
     valuation: Option<&RuleChoice>,
     bidding: Option<&RuleChoice>,
     resale: Option<&RuleChoice>,
+    seed: MasterSeed,
+    agent: &str,
 ) -> Result<BuyerRules, String> {
-    let or = |choice: Option<&RuleChoice>, default: &str| {
-        choice
-            .cloned()
-            .unwrap_or_else(|| RuleChoice::named(default))
-    };
     Ok(BuyerRules {
-        valuation: VALUATION_RULES.build(&or(valuation, "discounted_margin"))?,
-        bidding: BIDDING_RULES.build(&or(bidding, "shaded_ladder"))?,
-        resale: firesale_markets::RESALE_RULES.build(&or(resale, "margin_over_value"))?,
+        valuation: VALUATION_RULES.build_or(valuation, "discounted_margin", seed, agent)?,
+        bidding: BIDDING_RULES.build_or(bidding, "shaded_ladder", seed, agent)?,
+        resale: firesale_markets::RESALE_RULES.build_or(
+            resale,
+            "margin_over_value",
+            seed,
+            agent,
+        )?,
     })
 }

@@ -13,6 +13,9 @@
 //! adds a rule from their own crate by registering it before the world is loaded (see
 //! `examples/custom_rule.rs` and `docs/rules.md`).
 
+use crate::MasterSeed;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -47,6 +50,18 @@ pub struct RuleInfo<T: ?Sized> {
     pub build: Builder<T>,
 }
 
+impl<T: ?Sized> RuleInfo<T> {
+    /// A rule that takes no parameters.
+    pub fn without_params(name: &'static str, doc: &'static str, build: Builder<T>) -> Self {
+        RuleInfo {
+            name,
+            doc,
+            params: Vec::new(),
+            build,
+        }
+    }
+}
+
 impl<T: ?Sized> Clone for RuleInfo<T> {
     fn clone(&self) -> Self {
         RuleInfo {
@@ -58,14 +73,38 @@ impl<T: ?Sized> Clone for RuleInfo<T> {
     }
 }
 
-/// A rule's parameters with the defaults filled in: what a builder reads.
+/// A rule's parameters with the defaults filled in, and the random stream of the agent's
+/// rule: what a builder reads.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Params(RuleParams);
+pub struct Params {
+    values: RuleParams,
+    stream: ChaCha8Rng,
+}
 
 impl Params {
     /// The value of parameter `name` (every declared parameter is present).
     pub fn get(&self, name: &str) -> f64 {
-        self.0.get(name).copied().unwrap_or(f64::NAN)
+        self.values.get(name).copied().unwrap_or(f64::NAN)
+    }
+
+    /// The rule's own random stream: derived from the run's master seed, the agent's
+    /// name and the family (`rule/<agent>/<family>`), so a rule that draws stays
+    /// reproducible and draws nothing from any other stream. A rule that needs it keeps
+    /// it (behind a `Mutex`, since rules decide through `&self`).
+    pub fn stream(&self) -> ChaCha8Rng {
+        self.stream.clone()
+    }
+
+    /// The value of `name` as a whole number in `[lo, hi]` (weeks, counts).
+    pub fn whole(&self, name: &str, lo: u32, hi: u32) -> Result<u32, String> {
+        let value = self.get(name);
+        if value.fract() == 0.0 && value >= f64::from(lo) && value <= f64::from(hi) {
+            Ok(value as u32)
+        } else {
+            Err(format!(
+                "parameter `{name}`: expected a whole number from {lo} to {hi}, found {value}"
+            ))
+        }
     }
 
     /// The value of `name`, refused unless it lies in `[lo, hi]`.
@@ -114,10 +153,10 @@ impl<T: ?Sized> Registry<T> {
         &self.rules
     }
 
-    /// Checks a choice against the family without building it: the name exists and
-    /// every parameter given is one the rule takes, with a finite value.
+    /// Checks a choice against the family: the name exists, every parameter given is
+    /// one the rule takes, and the rule builds with them (each value in its range).
     pub fn check(&self, choice: &RuleChoice) -> Result<(), String> {
-        self.params_of(choice).map(|_| ())
+        self.build(choice, ChaCha8Rng::seed_from_u64(0)).map(|_| ())
     }
 
     fn params_of(&self, choice: &RuleChoice) -> Result<(&RuleInfo<T>, Params), String> {
@@ -149,12 +188,19 @@ impl<T: ?Sized> Registry<T> {
             }
             params.insert(name.clone(), *value);
         }
-        Ok((info, Params(params)))
+        Ok((
+            info,
+            Params {
+                values: params,
+                stream: ChaCha8Rng::seed_from_u64(0),
+            },
+        ))
     }
 
-    /// Builds the chosen rule with its parameters (defaults filled in).
-    pub fn build(&self, choice: &RuleChoice) -> Result<Arc<T>, String> {
-        let (info, params) = self.params_of(choice)?;
+    /// Builds the chosen rule with its parameters (defaults filled in) and `stream`.
+    pub fn build(&self, choice: &RuleChoice, stream: ChaCha8Rng) -> Result<Arc<T>, String> {
+        let (info, mut params) = self.params_of(choice)?;
+        params.stream = stream;
         (info.build)(&params).map_err(|e| format!("{} rule {:?}: {e}", self.family, choice.name))
     }
 }
@@ -191,9 +237,30 @@ impl<T: ?Sized + 'static> Family<T> {
         self.with(|r| r.check(choice))
     }
 
-    /// Builds a choice (see [`Registry::build`]).
-    pub fn build(&self, choice: &RuleChoice) -> Result<Arc<T>, String> {
-        self.with(|r| r.build(choice))
+    /// Builds `choice`, or the built-in `default` when the world file chose none, for
+    /// one agent (see [`Family::build`]).
+    pub fn build_or(
+        &self,
+        choice: Option<&RuleChoice>,
+        default: &str,
+        seed: MasterSeed,
+        agent: &str,
+    ) -> Result<Arc<T>, String> {
+        match choice {
+            Some(choice) => self.build(choice, seed, agent),
+            None => self.build(&RuleChoice::named(default), seed, agent),
+        }
+    }
+
+    /// Builds a choice for one agent (see [`Registry::build`]): its stream is
+    /// `seed.stream("rule/<agent>/<family>")`.
+    pub fn build(
+        &self,
+        choice: &RuleChoice,
+        seed: MasterSeed,
+        agent: &str,
+    ) -> Result<Arc<T>, String> {
+        self.with(|r| r.build(choice, seed.stream(&format!("rule/{agent}/{}", r.family))))
     }
 
     /// A description of the family and its rules, for `firesale rules`.
@@ -303,14 +370,49 @@ mod tests {
         )
     }
 
+    /// Remembers the first number its stream draws.
+    struct Draw(f64);
+    impl Double for Draw {
+        fn apply(&self, _: f64) -> f64 {
+            self.0
+        }
+    }
+
+    static DRAWS: Family<dyn Double> = Family::new(|| {
+        RwLock::new(Registry::new(
+            "test.draw",
+            "draws",
+            vec![RuleInfo::without_params("draw", "first draw", |p| {
+                use rand::RngExt;
+                Ok(Arc::new(Draw(p.stream().random::<f64>())))
+            })],
+        ))
+    });
+
+    #[test]
+    fn each_agents_rule_has_its_own_reproducible_stream() {
+        let draw = |seed: u64, agent: &str| {
+            DRAWS
+                .build(&RuleChoice::named("draw"), MasterSeed(seed), agent)
+                .unwrap()
+                .apply(0.0)
+        };
+        assert_eq!(draw(42, "bank-1"), draw(42, "bank-1"), "reproducible");
+        assert_ne!(draw(42, "bank-1"), draw(42, "bank-2"), "per agent");
+        assert_ne!(draw(42, "bank-1"), draw(7, "bank-1"), "per run seed");
+    }
+
     #[test]
     fn a_choice_is_built_with_defaults_and_refused_with_what_exists() {
         let registry = family();
-        let rule = registry.build(&RuleChoice::named("times")).unwrap();
+        let stream = || ChaCha8Rng::seed_from_u64(7);
+        let rule = registry
+            .build(&RuleChoice::named("times"), stream())
+            .unwrap();
         assert_eq!(rule.apply(3.0), 6.0, "the default k");
         let mut choice = RuleChoice::named("times");
         choice.params.insert("k".into(), 5.0);
-        assert_eq!(registry.build(&choice).unwrap().apply(3.0), 15.0);
+        assert_eq!(registry.build(&choice, stream()).unwrap().apply(3.0), 15.0);
         let unknown = registry.check(&RuleChoice::named("plus")).unwrap_err();
         assert!(
             unknown.contains("unknown test.double rule \"plus\"")
@@ -327,7 +429,7 @@ mod tests {
         choice.params.insert("k".into(), 50.0);
         assert!(
             registry
-                .build(&choice)
+                .build(&choice, stream())
                 .err()
                 .is_some_and(|e| e.contains("expected a value in [0, 10]"))
         );

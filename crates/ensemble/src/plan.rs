@@ -281,12 +281,16 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     })
 }
 
-/// A digest of a world as run: its RON text, and the replayed series' values when it
-/// replays any (so `--resume` never keeps runs of other data).
+/// A digest of a world as run: its RON text, the replayed series' values when it
+/// replays any, and the plugins registered for the process when there are any (so
+/// `--resume` never keeps runs of other data or of other agents).
 fn world_digest(world: &WorldFile) -> String {
     let mut text = to_ron(world);
     if world.replays != Default::default() {
         text.push_str(&format!("{:?}", world.replays));
+    }
+    for plugin in firesale_sim::registered_plugins() {
+        text.push_str(&format!("\nplugin {}", plugin.name()));
     }
     format!("{:016x}", fnv1a64(text.as_bytes()))
 }

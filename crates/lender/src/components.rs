@@ -140,7 +140,7 @@ pub struct RepoPosition {
 #[derive(Component, Clone)]
 pub struct RepoDesk {
     /// Its haircut rule.
-    pub rule: std::sync::Arc<dyn crate::rules::HaircutRule>,
+    pub rule: std::sync::Arc<dyn crate::rules::RepoRule>,
     /// Spread over risk-free it charges, per year.
     pub spread: f64,
     /// Open positions.

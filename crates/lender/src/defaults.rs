@@ -275,7 +275,8 @@ pub fn list_inventory(
                     let view = LiquidationView {
                         mark: &ctx,
                         market,
-                        own_mark_per_unit: rules.mark.mark_per_unit(&ctx, lot),
+                        // Per lot over units, as the reserve was always computed.
+                        own_mark_per_unit: ctx.own_mark(&*rules.mark, lot) / gpus,
                         sale_horizon_years: f64::from(lender.params.sale_horizon_ticks)
                             * years_per_tick,
                         remaining_life_years: gens.get(g).max_age_years - age,

@@ -127,7 +127,12 @@ pub fn mark_collateral(
             own_value: own,
             dscr,
         };
-        if let Some((amount, reason)) = lender.params.rules.covenant.call(&view) {
+        // Whatever the rule: a call is a positive amount of at most the principal.
+        let call = lender.params.rules.covenant.call(&view);
+        if let Some((amount, reason)) = call
+            .filter(|(amount, _)| amount.is_finite() && *amount > 0.0)
+            .map(|(amount, reason)| (amount.min(loan.principal), reason))
+        {
             loan.status = LoanStatus::Called {
                 amount,
                 deadline: clock.tick + loan.covenants.cure_ticks,

@@ -95,7 +95,11 @@ pub fn fund_inventory(
             tick: clock.tick,
             years_per_tick: clock.years_per_tick(),
         };
-        let haircuts: Vec<f64> = (0..n).map(|g| rule.haircut(&view(g))).collect();
+        // Whatever the rule: a haircut within [0, 1], no lending when it is not a number.
+        let haircuts: Vec<f64> = (0..n)
+            .map(|g| rule.haircut(&view(g)))
+            .map(|h| if h.is_nan() { 1.0 } else { h.clamp(0.0, 1.0) })
+            .collect();
         for (g, h) in haircuts.iter().enumerate() {
             if gens.list[g].release_tick <= clock.tick as i32 {
                 best_haircut[g] = Some(best_haircut[g].map_or(*h, |b: f64| b.min(*h)));

@@ -5,7 +5,8 @@
 
 use crate::components::LenderParams;
 use crate::marking::MarkContext;
-use firesale_core::rules::{Family, ParamDoc, Params, Registry, RuleChoice, RuleInfo};
+use firesale_core::MasterSeed;
+use firesale_core::rules::{Family, ParamDoc, Registry, RuleChoice, RuleInfo};
 use firesale_core::{CallReason, Loan, Lot};
 use firesale_markets::{GenerationMarket, hold_value};
 use std::sync::{Arc, RwLock};
@@ -140,19 +141,6 @@ impl MarkRule for ModelMark {
     }
 }
 
-fn no_params<T: ?Sized>(
-    name: &'static str,
-    doc: &'static str,
-    build: fn(&Params) -> Result<Arc<T>, String>,
-) -> RuleInfo<T> {
-    RuleInfo {
-        name,
-        doc,
-        params: Vec::new(),
-        build,
-    }
-}
-
 /// `lender.mark` rules. The class field `marking: Book | LastTrade | Model` picks one of
 /// the three built-ins; `rules: (mark: Rule(...))` picks any.
 pub static MARK_RULES: Family<dyn MarkRule> = Family::new(|| {
@@ -160,17 +148,17 @@ pub static MARK_RULES: Family<dyn MarkRule> = Family::new(|| {
         "lender.mark",
         "a lender's own mark of a lot (covenants, its equity, its fallback sale price)",
         vec![
-            no_params(
+            RuleInfo::without_params(
                 "book",
                 "straight-line book value of the lot's list price",
                 |_| Ok(Arc::new(BookMark)),
             ),
-            no_params(
+            RuleInfo::without_params(
                 "last_trade",
                 "the generation's last secondary price, however stale (book before any trade)",
                 |_| Ok(Arc::new(LastTradeMark)),
             ),
-            no_params(
+            RuleInfo::without_params(
                 "model",
                 "discounted margin at today's rent (the benchmark fundamental value)",
                 |_| Ok(Arc::new(ModelMark)),
@@ -269,7 +257,7 @@ pub static LIQUIDATION_RULES: Family<dyn LiquidationRule> = Family::new(|| {
     RwLock::new(Registry::new(
         "lender.liquidation",
         "the reserve at which a lender offers each repossessed lot (hold or sell)",
-        vec![no_params(
+        vec![RuleInfo::without_params(
             "hold_or_sell",
             "the lot's hold value (reference price less wear and funding carry over an orderly sale); any price for the lots it must sell to pay what it owes",
             |_| Ok(Arc::new(HoldOrSell)),
@@ -367,17 +355,14 @@ pub fn lender_rules(
     covenant: Option<&RuleChoice>,
     liquidation: Option<&RuleChoice>,
     credit: Option<&RuleChoice>,
+    seed: MasterSeed,
+    agent: &str,
 ) -> Result<LenderRules, String> {
-    let or = |choice: Option<&RuleChoice>, default: &str| {
-        choice
-            .cloned()
-            .unwrap_or_else(|| RuleChoice::named(default))
-    };
     Ok(LenderRules {
-        mark: MARK_RULES.build(mark)?,
-        covenant: COVENANT_RULES.build(&or(covenant, "ltv_or_dscr_sweep"))?,
-        liquidation: LIQUIDATION_RULES.build(&or(liquidation, "hold_or_sell"))?,
-        credit: CREDIT_RULES.build(&or(credit, "procyclical"))?,
+        mark: MARK_RULES.build(mark, seed, agent)?,
+        covenant: COVENANT_RULES.build_or(covenant, "ltv_or_dscr_sweep", seed, agent)?,
+        liquidation: LIQUIDATION_RULES.build_or(liquidation, "hold_or_sell", seed, agent)?,
+        credit: CREDIT_RULES.build_or(credit, "procyclical", seed, agent)?,
     })
 }
 
@@ -398,7 +383,7 @@ pub struct HaircutView<'a> {
 }
 
 /// `repo.haircut`: how a repo desk lends against lenders' repossessed inventory.
-pub trait HaircutRule: Send + Sync {
+pub trait RepoRule: Send + Sync {
     /// Haircut on the generation this tick (1: it does not lend on it).
     fn haircut(&self, view: &HaircutView) -> f64;
     /// What it values one unit of collateral at, $.
@@ -412,7 +397,7 @@ pub trait HaircutRule: Send + Sync {
 /// a backstop (fixed haircut on model value, on term).
 struct BuiltinDesk(crate::components::HaircutPolicy);
 
-impl HaircutRule for BuiltinDesk {
+impl RepoRule for BuiltinDesk {
     fn haircut(&self, v: &HaircutView) -> f64 {
         crate::repo::observed_haircut(&self.0, v.market, v.position_lots, v.tick, v.years_per_tick)
     }
@@ -431,7 +416,7 @@ impl HaircutRule for BuiltinDesk {
 
 /// `repo.haircut` rules. A desk class's `kind: RepoDesk(Observed(...))` or
 /// `RepoDesk(Fixed(h))` picks a built-in; `rules: (haircut: Rule(...))` picks any.
-pub static HAIRCUT_RULES: Family<dyn HaircutRule> = Family::new(|| {
+pub static HAIRCUT_RULES: Family<dyn RepoRule> = Family::new(|| {
     RwLock::new(Registry::new(
         "repo.haircut",
         "the haircut, collateral mark and margining of a repo desk lending on repossessed lots",
@@ -466,7 +451,7 @@ pub static HAIRCUT_RULES: Family<dyn HaircutRule> = Family::new(|| {
                         crate::components::HaircutPolicy::Observed {
                             base: p.within("base", 0.0, 1.0)?,
                             per_volatility: p.within("per_volatility", 0.0, 100.0)?,
-                            max_stale_weeks: p.within("max_stale_weeks", 1.0, 5200.0)? as u32,
+                            max_stale_weeks: p.whole("max_stale_weeks", 1, u32::MAX)?,
                             max_position_to_depth: p.within("max_position_to_depth", 0.0, 1e6)?,
                         },
                     )))

@@ -3,6 +3,7 @@
 //! it expands, and (shared with buyers, `owner.resale`) what it sells voluntarily.
 
 use crate::components::Operator;
+use firesale_core::MasterSeed;
 use firesale_core::rules::{Family, ParamDoc, Registry, RuleChoice, RuleInfo};
 use firesale_markets::ResaleRule;
 use std::sync::{Arc, RwLock};
@@ -137,15 +138,17 @@ pub fn operator_rules(
     distress: Option<&RuleChoice>,
     expansion: Option<&RuleChoice>,
     resale: Option<&RuleChoice>,
+    seed: MasterSeed,
+    agent: &str,
 ) -> Result<OperatorRules, String> {
-    let or = |choice: Option<&RuleChoice>, default: &str| {
-        choice
-            .cloned()
-            .unwrap_or_else(|| RuleChoice::named(default))
-    };
     Ok(OperatorRules {
-        distress: DISTRESS_RULES.build(&or(distress, "reserve_share"))?,
-        expansion: EXPANSION_RULES.build(&or(expansion, "hurdle"))?,
-        resale: firesale_markets::RESALE_RULES.build(&or(resale, "margin_over_value"))?,
+        distress: DISTRESS_RULES.build_or(distress, "reserve_share", seed, agent)?,
+        expansion: EXPANSION_RULES.build_or(expansion, "hurdle", seed, agent)?,
+        resale: firesale_markets::RESALE_RULES.build_or(
+            resale,
+            "margin_over_value",
+            seed,
+            agent,
+        )?,
     })
 }

@@ -200,24 +200,17 @@ fn locate<'v>(root: &'v mut Value, path: &str) -> Result<Vec<&'v mut Value>, Str
         for slot in slots {
             match slot {
                 Value::Object(map) => {
-                    // An optional field left out of the file (a `None` is not written)
-                    // can still be set; the schema check that follows refuses a name
-                    // that is no field at all.
-                    if !map.contains_key(key) {
-                        // Left out of the file: a leaf is set, an intermediate table
-                        // (such as a class's `rules`) is started empty.
-                        let empty = if last {
+                    // A field left out of the file (a `None`, a class's `rules`) can
+                    // still be set: a leaf starts empty, a table starts with no entries;
+                    // the schema check that follows refuses a name that is no field.
+                    let slot = map.entry(key.to_string()).or_insert_with(|| {
+                        if last {
                             Value::Null
                         } else {
                             Value::Object(Default::default())
-                        };
-                        map.insert(key.to_string(), empty);
-                    }
-                    if !map.contains_key(key) {
-                        let known: Vec<&String> = map.keys().collect();
-                        return Err(format!("no field `{key}` here; expected one of {known:?}"));
-                    }
-                    next.extend(map.get_mut(key));
+                        }
+                    });
+                    next.push(slot);
                 }
                 Value::Array(items) => {
                     if key == "*" {

@@ -48,7 +48,8 @@ families! {
     operator_expansion => firesale_miner::EXPANSION_RULES,
 }
 
-use crate::schema::{HaircutRule, LenderClass, LenderKind, Marking};
+use crate::schema::{BuyerClass, HaircutRule, LenderClass, LenderKind, Marking, OperatorClass};
+use firesale_core::MasterSeed;
 use std::sync::Arc;
 
 /// The built-in mark a class's `marking` names.
@@ -60,8 +61,13 @@ fn marking_choice(marking: Marking) -> RuleChoice {
     })
 }
 
-/// A lender class's rules: its choices, else the built-ins its other fields name.
-pub(crate) fn lender_rules(class: &LenderClass) -> Result<firesale_lender::LenderRules, String> {
+/// The rules of lender `agent` of a class: its choices, else the built-ins its other
+/// fields name.
+pub(crate) fn lender_rules(
+    class: &LenderClass,
+    seed: MasterSeed,
+    agent: &str,
+) -> Result<firesale_lender::LenderRules, String> {
     let r = &class.rules;
     let mark = r
         .mark
@@ -72,14 +78,18 @@ pub(crate) fn lender_rules(class: &LenderClass) -> Result<firesale_lender::Lende
         r.covenant.as_ref(),
         r.liquidation.as_ref(),
         r.credit.as_ref(),
+        seed,
+        agent,
     )
 }
 
-/// A repo desk class's haircut rule: its choice, else the built-in its kind names (None
-/// for a class that is not a desk).
+/// The haircut rule of desk `agent`: its class's choice, else the built-in its kind
+/// names (None for a class that is not a desk).
 pub(crate) fn haircut_rule(
     class: &LenderClass,
-) -> Result<Option<Arc<dyn firesale_lender::HaircutRule>>, String> {
+    seed: MasterSeed,
+    agent: &str,
+) -> Result<Option<Arc<dyn firesale_lender::RepoRule>>, String> {
     let LenderKind::RepoDesk(kind) = class.kind else {
         return Ok(None);
     };
@@ -105,7 +115,41 @@ pub(crate) fn haircut_rule(
             c
         }
     });
-    firesale_lender::HAIRCUT_RULES.build(&choice).map(Some)
+    firesale_lender::HAIRCUT_RULES
+        .build(&choice, seed, agent)
+        .map(Some)
+}
+
+/// The rules of buyer `agent` of a class.
+pub(crate) fn buyer_rules(
+    class: &BuyerClass,
+    seed: MasterSeed,
+    agent: &str,
+) -> Result<firesale_buyer::BuyerRules, String> {
+    let r = &class.rules;
+    firesale_buyer::buyer_rules(
+        r.valuation.as_ref(),
+        r.bidding.as_ref(),
+        r.resale.as_ref(),
+        seed,
+        agent,
+    )
+}
+
+/// The rules of operator `agent` of a class.
+pub(crate) fn operator_rules(
+    class: &OperatorClass,
+    seed: MasterSeed,
+    agent: &str,
+) -> Result<firesale_miner::OperatorRules, String> {
+    let r = &class.rules;
+    firesale_miner::operator_rules(
+        r.distress.as_ref(),
+        r.expansion.as_ref(),
+        r.resale.as_ref(),
+        seed,
+        agent,
+    )
 }
 
 /// Every rule family and its registered rules, for `firesale rules`.
@@ -122,20 +166,4 @@ pub fn rule_families() -> Vec<firesale_core::rules::FamilyDoc> {
         firesale_miner::EXPANSION_RULES.describe(),
         firesale_markets::RESALE_RULES.describe(),
     ]
-}
-
-/// A buyer class's rules.
-pub(crate) fn buyer_rules(
-    class: &crate::schema::BuyerClass,
-) -> Result<firesale_buyer::BuyerRules, String> {
-    let r = &class.rules;
-    firesale_buyer::buyer_rules(r.valuation.as_ref(), r.bidding.as_ref(), r.resale.as_ref())
-}
-
-/// An operator class's rules.
-pub(crate) fn operator_rules(
-    class: &crate::schema::OperatorClass,
-) -> Result<firesale_miner::OperatorRules, String> {
-    let r = &class.rules;
-    firesale_miner::operator_rules(r.distress.as_ref(), r.expansion.as_ref(), r.resale.as_ref())
 }

@@ -214,7 +214,8 @@ fn spawn_lender(
         .leverage
         .sample(&mut rng, range::LEVERAGE.0, range::LEVERAGE.1);
     let n_gens = world.resource::<Generations>().list.len();
-    if let Some(rule) = crate::rule_choice::haircut_rule(class).map_err(rule_error)? {
+    let seed = *world.resource::<MasterSeed>();
+    if let Some(rule) = crate::rule_choice::haircut_rule(class, seed, name).map_err(rule_error)? {
         let (agent, entity) = register(world, name, AgentKind::RepoDesk, equity);
         world.entity_mut(entity).insert(RepoDesk {
             rule,
@@ -234,7 +235,7 @@ fn spawn_lender(
     );
     let ticks_per_week = 7.0 / f64::from(world.resource::<Clock>().tick_days);
     let params = LenderParams {
-        rules: crate::rule_choice::lender_rules(class).map_err(rule_error)?,
+        rules: crate::rule_choice::lender_rules(class, seed, name).map_err(rule_error)?,
         funding_spread: class.funding_spread,
         run_threshold: class.run_threshold,
         withdrawal_rate: class.withdrawal_rate,
@@ -411,7 +412,7 @@ fn spawn_operator(
         pipeline: Vec::new(),
     };
     let params = OperatorParams {
-        rules: crate::rule_choice::operator_rules(class)
+        rules: crate::rule_choice::operator_rules(class, *world.resource::<MasterSeed>(), name)
             .map_err(|e| invalid(&format!("operators[{index}].rules"), e))?,
         rack_cost_per_kw: class.rack_cost_per_kw,
         rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round()
@@ -497,7 +498,7 @@ fn spawn_buyer(
     index: usize,
     name: &str,
 ) -> Result<(), WorldError> {
-    let rules = crate::rule_choice::buyer_rules(class)
+    let rules = crate::rule_choice::buyer_rules(class, *world.resource::<MasterSeed>(), name)
         .map_err(|e| invalid(&format!("buyers[{index}].rules"), e))?;
     let mut rng = world
         .resource::<MasterSeed>()

@@ -409,9 +409,6 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
     }
     for (i, o) in world.operators.iter().enumerate() {
         let p = format!("operators[{i}]");
-        if let Err(e) = crate::rule_choice::operator_rules(o) {
-            c.fail(format!("{p}.rules"), e);
-        }
         if !gen_names.contains(&o.fleet_generation.as_str()) {
             c.fail(
                 format!("{p}.fleet_generation"),
@@ -557,14 +554,6 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
     }
     for (i, l) in world.lenders.iter().enumerate() {
         let p = format!("lenders[{i}]");
-        // Each rule is built once here, so a parameter out of its range is refused at
-        // load with its path.
-        let built = crate::rule_choice::lender_rules(l)
-            .map(|_| ())
-            .and_then(|()| crate::rule_choice::haircut_rule(l).map(|_| ()));
-        if let Err(e) = built {
-            c.fail(format!("{p}.rules"), e);
-        }
         if let LenderKind::RepoDesk(rule) = l.kind {
             match rule {
                 HaircutRule::Fixed(h) => c.range(format!("{p}.kind.haircut"), h, range::SHARE),
@@ -697,9 +686,6 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
     }
     for (i, b) in world.buyers.iter().enumerate() {
         let p = format!("buyers[{i}]");
-        if let Err(e) = crate::rule_choice::buyer_rules(b) {
-            c.fail(format!("{p}.rules"), e);
-        }
         if !gen_names.contains(&b.fleet_generation.as_str()) {
             c.fail(
                 format!("{p}.fleet_generation"),
