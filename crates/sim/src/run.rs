@@ -45,6 +45,7 @@ pub struct Simulation {
     fire_sales: FireSaleTracker,
     answers: AnswerTracker,
     rigs: RigIndex,
+    plugins: Vec<String>,
 }
 
 impl Simulation {
@@ -89,6 +90,7 @@ impl Simulation {
             fire_sales,
             answers: AnswerTracker::default(),
             rigs: RigIndex::default(),
+            plugins: plugins.iter().map(|p| p.name().to_string()).collect(),
         })
     }
 
@@ -130,7 +132,15 @@ impl Simulation {
             .list
             .iter()
             .any(|g| g.is_asic());
-        let mut writer = RunWriter::create(dir, &to_ron(&self.file), has_rigs)?;
+        // A run with plugins says so in its world.ron (a comment: the file still loads).
+        let mut world_ron = to_ron(&self.file);
+        if !self.plugins.is_empty() {
+            world_ron = format!(
+                "// Run with plugins: {} (agents and systems added by the binary that ran it).\n{world_ron}",
+                self.plugins.join(", ")
+            );
+        }
+        let mut writer = RunWriter::create(dir, &world_ron, has_rigs)?;
         for tick in 0..self.file.ticks {
             if crate::interrupt::stop_requested() {
                 writer.abandon();
