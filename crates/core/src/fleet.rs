@@ -13,14 +13,16 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GenId(pub u16);
 
-/// What a generation is, and so what it earns.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// What a generation is, and so what it earns (the world file's `hardware` field).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Hardware {
-    /// A GPU: earns compute rent in the compute market's merit order.
+    /// A GPU (the default): earns compute rent in the compute market's merit order; its
+    /// generation needs `perf` and `kw_per_gpu`.
     #[default]
     Gpu,
     /// A bitcoin-mining rig: earns the hashprice on its hashrate whenever that beats its
-    /// owner's power cost, and is switched off otherwise.
+    /// owner's power cost, and is switched off otherwise. Its power per rig is
+    /// `th_per_unit × j_per_th` W, so its generation leaves `perf` and `kw_per_gpu` out.
     Asic {
         /// Hashrate of one rig, TH/s.
         th_per_unit: f64,
@@ -68,6 +70,13 @@ pub struct Generations {
     pub list: Vec<Generation>,
     /// GPUs in one lot.
     pub gpus_per_lot: u32,
+}
+
+impl Hardware {
+    /// Whether it is a GPU (the default, left out of a written world).
+    pub fn is_gpu(&self) -> bool {
+        *self == Hardware::Gpu
+    }
 }
 
 impl Generation {

@@ -5,6 +5,7 @@
 //! seeded streams, which is where heterogeneity comes from.
 
 use chrono::NaiveDate;
+pub use firesale_core::Hardware;
 pub use firesale_core::rules::RuleChoice;
 use serde::{Deserialize, Serialize};
 
@@ -110,30 +111,6 @@ impl Default for MeasuresSpec {
             peak_window_weeks: 4,
             peak_min_lots: 10,
         }
-    }
-}
-
-/// What a generation is. A GPU (the default) earns compute rent; an ASIC rig earns the
-/// hashprice on its hashrate.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub enum Hardware {
-    /// A GPU: needs `perf` and `kw_per_gpu`.
-    #[default]
-    Gpu,
-    /// A bitcoin-mining rig: its power per rig is `th_per_unit × j_per_th` W, so
-    /// `perf` and `kw_per_gpu` are left out.
-    Asic {
-        /// Hashrate of one rig, TH/s.
-        th_per_unit: f64,
-        /// Efficiency, J/TH.
-        j_per_th: f64,
-    },
-}
-
-impl Hardware {
-    /// Whether it is a GPU (the default, left out of a written world).
-    pub fn is_gpu(&self) -> bool {
-        *self == Hardware::Gpu
     }
 }
 

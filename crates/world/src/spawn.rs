@@ -51,16 +51,7 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
             .iter()
             .map(|g| Generation {
                 name: g.name.clone(),
-                hardware: match g.hardware {
-                    crate::schema::Hardware::Gpu => firesale_core::Hardware::Gpu,
-                    crate::schema::Hardware::Asic {
-                        th_per_unit,
-                        j_per_th,
-                    } => firesale_core::Hardware::Asic {
-                        th_per_unit,
-                        j_per_th,
-                    },
-                },
+                hardware: g.hardware,
                 release_tick: tick_of(w.start, w.tick_days, g.release),
                 released_in_run: g.release >= w.start,
                 perf: g.perf,
