@@ -55,6 +55,17 @@ pub fn print_summary(s: &Summary, seconds: f64) {
             ))
             .unwrap_or_default()
     );
+    for m in &s.rig_index {
+        println!(
+            "  rig index {:<9} ${:.1}/TH ({}) to ${:.1}/TH ({}), {:+.0}%",
+            m.tier.replace('_', "-"),
+            m.peak,
+            m.peak_date,
+            m.trough,
+            m.trough_date,
+            m.change * 100.0
+        );
+    }
     println!("  recovery rate       {}", pct(s.recovery_rate));
     println!(
         "  lender losses       ${:.1}M, {} lender failures",

@@ -54,6 +54,23 @@ pub struct RigWeek {
     pub tiers: [TierPoint; 4],
 }
 
+/// A tier's largest fall over the run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TierMove {
+    /// Tier (`25_38` ...).
+    pub tier: String,
+    /// Highest index value, $/TH.
+    pub peak: f64,
+    /// When (the first week at that value).
+    pub peak_date: String,
+    /// Lowest value after the peak, $/TH.
+    pub trough: f64,
+    /// When.
+    pub trough_date: String,
+    /// trough / peak - 1.
+    pub change: f64,
+}
+
 /// Builds the index week by week from each tick's metrics (reads only; draws nothing).
 #[derive(Debug, Clone, Default)]
 pub struct RigIndex {
@@ -108,6 +125,35 @@ impl RigIndex {
             rigs_switched_off: m.rig_units_off,
             tiers,
         });
+    }
+
+    /// Each tier's largest fall: its peak, then its lowest value after the peak (tiers
+    /// that never traded are left out). Empty in a world without rigs.
+    pub fn moves(&self) -> Vec<TierMove> {
+        (0..RIG_TIERS.len())
+            .filter_map(|t| {
+                let values: Vec<(f64, &str)> = self
+                    .weeks
+                    .iter()
+                    .filter_map(|w| w.tiers[t].usd_per_th.map(|v| (v, w.date.as_str())))
+                    .collect();
+                let peak_at = (0..values.len())
+                    .max_by(|&a, &b| values[a].0.total_cmp(&values[b].0).then(b.cmp(&a)))?;
+                let (peak, peak_date) = values[peak_at];
+                let (trough, trough_date) = values[peak_at..]
+                    .iter()
+                    .copied()
+                    .min_by(|a, b| a.0.total_cmp(&b.0))?;
+                Some(TierMove {
+                    tier: RIG_TIERS[t].0.to_string(),
+                    peak,
+                    peak_date: peak_date.to_string(),
+                    trough,
+                    trough_date: trough_date.to_string(),
+                    change: if peak > 0.0 { trough / peak - 1.0 } else { 0.0 },
+                })
+            })
+            .collect()
     }
 
     /// This tick's week, if the world has rigs and it was observed.
@@ -191,6 +237,25 @@ mod tests {
             index.weeks[2].tiers[0].usd_per_th, None,
             "no rig of that tier"
         );
+    }
+
+    #[test]
+    fn a_tiers_fall_runs_from_its_peak_to_the_lowest_value_after_it() {
+        let mut index = RigIndex::default();
+        // S19 Pro at 40, 60, 30 (after the peak), 45 $/TH; an earlier 20 does not count.
+        for (tick, usd_per_th) in [(0, 20.0), (1, 60.0), (2, 30.0), (3, 45.0)] {
+            week(&mut index, tick, [(1, Some(usd_per_th * 110.0)), (0, None)]);
+        }
+        let moves = index.moves();
+        assert_eq!(moves.len(), 1, "only the tier that traded");
+        let m = &moves[0];
+        assert_eq!(m.tier, "25_38");
+        assert!((m.peak - 60.0).abs() < 1e-9 && (m.trough - 30.0).abs() < 1e-9);
+        assert_eq!(
+            (m.peak_date.as_str(), m.trough_date.as_str()),
+            ("2022-01-10", "2022-01-17")
+        );
+        assert!((m.change + 0.5).abs() < 1e-12);
     }
 
     #[test]

@@ -187,6 +187,7 @@ impl Simulation {
             fire_sales: &self.fire_sales,
             answers: &self.answers,
             repossessions: &world.resource::<firesale_core::Repossessions>().list,
+            rigs: &self.rigs,
         })
     }
 }

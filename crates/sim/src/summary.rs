@@ -115,6 +115,10 @@ pub struct Summary {
     pub btc_demand_correlation_stress: Option<f64>,
     /// Ticks in the stress regime.
     pub stress_ticks: u32,
+    /// In a world with rigs: each efficiency tier's peak and the trough after it, of the
+    /// rig price index (absent otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rig_index: Vec<crate::rigs::TierMove>,
 }
 
 /// What the summary is computed from.
@@ -143,6 +147,8 @@ pub struct SummaryInputs<'a> {
     pub answers: &'a AnswerTracker,
     /// Every repossession.
     pub repossessions: &'a [firesale_core::Repossession],
+    /// The rig price index (empty in a world without rigs).
+    pub rigs: &'a crate::rigs::RigIndex,
 }
 
 impl Summary {
@@ -260,6 +266,7 @@ impl Summary {
             btc_demand_correlation_calm: correlation(&i.answers.calm),
             btc_demand_correlation_stress: correlation(&i.answers.stress),
             stress_ticks: i.answers.stress.len() as u32,
+            rig_index: i.rigs.moves(),
         }
     }
 }
