@@ -276,38 +276,33 @@ pub fn clear_compute_market(
             let generation = gens.get(GenId(g as u16));
             let gpu_hours = f64::from(count) * gpus * hours;
             capacity[g] += gpu_hours;
-            if generation.is_asic() {
-                // A rig runs while the hashprice beats its owner's cost of power.
+            // What runs and what it earns: a rig runs while the hashprice beats its
+            // owner's cost of power and is paid for the BTC it mines; a GPU runs its
+            // leased share and its dispatched spot share and is paid rent.
+            let (run, revenue, payer, memo) = if generation.is_asic() {
                 let rent = rig_rent(exo.hashprice, generation);
                 let cost = market.unit_hour_cost(generation, power.per_kwh(exo.power_multiplier));
-                if rent > cost {
-                    dispatch.gpu_hours[g] = gpu_hours;
-                    dispatched[g] += gpu_hours;
-                    let revenue = rent * gpu_hours;
-                    dispatch.mining_revenue += revenue;
-                    ledger.transfer(
-                        External::BtcMarket.account(),
-                        agent.account,
-                        revenue,
-                        "mined BTC sold",
-                    );
-                } else {
+                if rent <= cost {
                     rigs_off += u64::from(count) * u64::from(gens.gpus_per_lot);
+                    continue;
                 }
-                continue;
-            }
-            let spot_share = share_of.get(&(agent.id, g)).copied().unwrap_or(0.0);
-            let run = gpu_hours * (leased + (1.0 - leased) * spot_share);
+                dispatch.mining_revenue += rent * gpu_hours;
+                (
+                    gpu_hours,
+                    rent * gpu_hours,
+                    External::BtcMarket,
+                    "mined BTC sold",
+                )
+            } else {
+                let spot_share = share_of.get(&(agent.id, g)).copied().unwrap_or(0.0);
+                let run = gpu_hours * (leased + (1.0 - leased) * spot_share);
+                let revenue = price * generation.perf * gpu_hours * (1.0 - leased) * spot_share;
+                dispatch.spot_revenue += revenue;
+                (run, revenue, External::Tenants, "spot rent")
+            };
             dispatch.gpu_hours[g] = run;
             dispatched[g] += run;
-            let revenue = price * generation.perf * gpu_hours * (1.0 - leased) * spot_share;
-            dispatch.spot_revenue += revenue;
-            ledger.transfer(
-                External::Tenants.account(),
-                agent.account,
-                revenue,
-                "spot rent",
-            );
+            ledger.transfer(payer.account(), agent.account, revenue, memo);
         }
     }
 
