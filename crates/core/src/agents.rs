@@ -181,7 +181,8 @@ impl Racks {
     }
 
     /// Uninstalls `owner`'s installed lots that no longer fit its racks (after it lost
-    /// capacity), oldest generation first; they stay with it, stored. Returns how many.
+    /// capacity), earliest-released generation first, skipping lots whose removal would
+    /// not free the racks that are short; they stay with it, stored. Returns how many.
     pub fn uninstall_excess(
         &self,
         fleet: &mut crate::Fleet,
@@ -193,7 +194,7 @@ impl Racks {
             .into_iter()
             .filter(|&l| fleet.get(l).state == crate::LotState::Installed)
             .collect();
-        installed.sort_by_key(|&l| (fleet.get(l).generation, l));
+        installed.sort_by_key(|&l| (gens.get(fleet.get(l).generation).release_tick, l));
         let (mut air, mut liquid) = self.used_kw(fleet, gens, owner);
         // Air-cooled lots overflow into liquid racks; beyond those they do not fit.
         let excess =
@@ -205,9 +206,14 @@ impl Racks {
             }
             let generation = fleet.get(lot).generation;
             let kw = gens.lot_kw(generation);
+            let liquid_cooled = gens.get(generation).liquid_cooled;
+            // An air-cooled lot within the air racks frees nothing that is short.
+            if !liquid_cooled && air <= self.air_kw + 1e-9 {
+                continue;
+            }
             fleet.get_mut(lot).state = crate::LotState::Stored;
             removed += 1;
-            if gens.get(generation).liquid_cooled {
+            if liquid_cooled {
                 liquid -= kw;
             } else {
                 air -= kw;
@@ -254,14 +260,14 @@ mod tests {
     use super::*;
     use crate::{Fleet, GenId, Generation, Generations, Hardware, LotState};
 
-    fn rig(name: &str, th_per_unit: f64) -> Generation {
+    fn rig(name: &str, th_per_unit: f64, release_tick: i32) -> Generation {
         Generation {
             name: name.into(),
             hardware: Hardware::Asic {
                 th_per_unit,
                 j_per_th: 30.0,
             },
-            release_tick: 0,
+            release_tick,
             released_in_run: false,
             perf: 0.0,
             kw_per_gpu: th_per_unit * 30.0 / 1000.0,
@@ -278,15 +284,16 @@ mod tests {
     fn losing_racks_strands_the_oldest_lots_beyond_what_is_left() {
         // Lots of 10 rigs: the old generation draws 15 kW a lot, the new one 30 kW.
         let gens = Generations {
-            list: vec![rig("old", 50.0), rig("new", 100.0)],
+            list: vec![rig("new", 100.0, 0), rig("old", 50.0, -100)],
             gpus_per_lot: 10,
         };
         let owner = AgentId(3);
         let mut fleet = Fleet::default();
+        // The file lists the newer generation first: release dates, not ids, decide.
         let lots = [
+            fleet.create(GenId(0), owner, 0),
             fleet.create(GenId(1), owner, 0),
-            fleet.create(GenId(0), owner, 0),
-            fleet.create(GenId(0), owner, 0),
+            fleet.create(GenId(1), owner, 0),
         ];
         let mut racks = Racks {
             air_kw: 60.0,

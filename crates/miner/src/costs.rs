@@ -24,11 +24,11 @@ pub fn pay_operator_costs(
         &Dispatch,
         &PowerContract,
         Option<&Bitcoin>,
-        Option<&Hosted>,
+        Option<&mut Hosted>,
     )>,
 ) {
     let mut fees = Vec::new();
-    for (agent, mut op, dispatch, power, btc, hosted) in operators
+    for (agent, mut op, dispatch, power, btc, mut hosted) in operators
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
@@ -47,8 +47,10 @@ pub fn pay_operator_costs(
         }
         let gpus = fleet.count_owned(agent.id) as f64 * f64::from(gens.gpus_per_lot);
         opex += gpus * op.params.overhead_per_gpu_year * clock.years_per_tick();
-        let hosting_fee = hosted.map_or(0.0, |_| kwh * power.hosting_fee_per_kwh);
-        let bills = power_bill + opex + hosting_fee + op.unpaid_bills;
+        let hosting_fee = hosted
+            .as_ref()
+            .map_or(0.0, |_| kwh * power.hosting_fee_per_kwh);
+        let bills = power_bill + opex + op.unpaid_bills;
         let paid_power = ledger.pay_up_to(
             agent.account,
             External::Utilities.account(),
@@ -57,21 +59,30 @@ pub fn pay_operator_costs(
         );
         let paid_opex =
             ledger.pay_up_to(agent.account, External::Suppliers.account(), opex, "opex");
-        let mut paid_fee = 0.0;
-        if let Some(hosted) = hosted.filter(|_| hosting_fee > 0.0) {
-            paid_fee = ledger.pay_up_to(
-                agent.account,
-                directory.account(hosted.host),
-                hosting_fee,
-                "hosting fee",
-            );
-            fees.push((hosted.host, paid_fee));
+        // The host's fee, with what is owed from before, goes to the host; what the cash
+        // cannot cover is owed to the host (not to the utility) until paid.
+        if let Some(hosted) = hosted.as_mut() {
+            let due = hosting_fee + hosted.arrears;
+            if due > 0.0 {
+                let paid = ledger.pay_up_to(
+                    agent.account,
+                    directory.account(hosted.host),
+                    due,
+                    "hosting fee",
+                );
+                hosted.arrears = due - paid;
+                fees.push((hosted.host, paid));
+            }
         }
-        op.unpaid_bills = (bills - paid_power - paid_opex - paid_fee).max(0.0);
-        if op.unpaid_bills > 0.01 {
+        op.unpaid_bills = (bills - paid_power - paid_opex).max(0.0);
+        if op.unpaid_bills <= 0.01 {
+            op.unpaid_bills = 0.0;
+        }
+        // Unpaid power or hosting fees start the clock of the bill grace period.
+        let fee_arrears = hosted.as_ref().map_or(0.0, |h| h.arrears);
+        if op.unpaid_bills > 0.0 || fee_arrears > 0.01 {
             op.unpaid_since.get_or_insert(clock.tick);
         } else {
-            op.unpaid_bills = 0.0;
             op.unpaid_since = None;
         }
         op.costs = power_bill + opex + hosting_fee;

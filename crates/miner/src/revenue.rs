@@ -1,6 +1,7 @@
 //! Phases 2 and 3 for operators: term-contract rent (and shaky tenants), mining revenue.
 
 use crate::components::{Bitcoin, Lease, Operator, TermLeases};
+use firesale_core::LoanStatus;
 use firesale_core::prelude::*;
 use firesale_markets::{ComputeMarket, Dispatch, Exogenous, LeasedShare};
 use rand::RngExt;
@@ -106,6 +107,7 @@ pub fn serve_term_contracts(
 pub fn mine_bitcoin(
     clock: Res<Clock>,
     exo: Res<Exogenous>,
+    book: Res<LoanBook>,
     mut ledger: ResMut<Ledger>,
     mut operators: Query<(
         &Agent,
@@ -125,8 +127,15 @@ pub fn mine_bitcoin(
         if !op.is_active() {
             continue;
         }
-        if dispatch.mining_revenue > 0.0 {
-            // The rigs' revenue stays revenue (what lenders test DSCR on); the held share
+        // A miner behind on its bills or its loans sells all it mines.
+        let pressed = op.unpaid_bills > 0.0
+            || book.live_of(agent.id).iter().any(|&id| {
+                let loan = book.get(id);
+                loan.arrears > 0.0 || matches!(loan.status, LoanStatus::Called { .. })
+            });
+        if dispatch.mining_revenue > 0.0 && !pressed {
+            // The rigs' revenue stays revenue (what lenders test DSCR on, unlike the
+            // scalar hashrate below, of which only the BTC sold counts); the held share
             // arrives as BTC in the treasury instead of cash.
             let held = dispatch.mining_revenue * (1.0 - op.params.btc_sell_share);
             ledger.transfer(

@@ -316,7 +316,7 @@ fn spawn_operator(
     let bought_tick = tick_of(w.start, w.tick_days, class.fleet_bought);
     let tenor_ticks = world.resource::<Clock>().ticks_in_years(tenor_years);
     let amortisation = original_principal * class.amortising_share / f64::from(tenor_ticks.max(1));
-    let elapsed = f64::from((-bought_tick).max(0));
+    let elapsed = f64::from((-bought_tick).max(0)).min(f64::from(tenor_ticks));
     let principal = (original_principal - amortisation * elapsed).max(0.0);
     let kind = match class.kind {
         OperatorKind::Miner => AgentKind::Miner,
@@ -478,6 +478,8 @@ fn host_tenants(world: &mut World, w: &WorldFile, class: &OperatorClass, hosting
             host,
             fee_per_kwh: hosting.fee_per_kwh,
             share,
+            arrears: 0.0,
+            to_rebuild: 0.0,
         });
     }
 }
