@@ -21,6 +21,9 @@ pub enum AgentKind {
     RepoDesk,
     /// A GPU buyer: hyperscaler, tier-2 cloud, start-up, broker.
     Buyer,
+    /// A bond investor: a high-yield or convertible-arbitrage fund buying operators'
+    /// notes (and ABS tranches).
+    BondInvestor,
 }
 
 /// Identity of an agent entity.

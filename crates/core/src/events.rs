@@ -39,6 +39,17 @@ pub enum EventKind {
     Scrap,
     /// A tenant loses the capacity it rented in a failed host's site.
     HostingLost,
+    /// An operator sells new notes to bond investors.
+    BondIssued,
+    /// An issuer pays a note's coupon.
+    CouponPaid,
+    /// A convertible's holders convert it into shares.
+    Conversion,
+    /// A note's principal falls due and no investor refinances it at a yield the issuer
+    /// accepts.
+    RolloverFailed,
+    /// An issuer's notes default when it files; the amount is their claim.
+    BondDefault,
 }
 
 /// One event.

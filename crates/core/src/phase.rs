@@ -95,6 +95,9 @@ pub enum Step {
     ServiceDebt,
     /// lender: lenders decide refinancing requests.
     DecideRefinancing,
+    /// structured: issuers pay note coupons; maturing and put notes convert, are repaid
+    /// or ask to be refinanced.
+    ServiceNotes,
     /// lender: mark collateral, test covenants, issue margin calls.
     MarkCollateral,
     /// miner: answer calls and arrears: pay, sell BTC, post BTC, list lots, or file.
@@ -116,12 +119,17 @@ pub enum Step {
     ApplySaleProceeds,
     /// lender: proceeds of sold repossessed lots count as recoveries.
     BookRecoveries,
+    /// structured: a bankrupt issuer's estate pays its noteholders once its secured
+    /// lenders are settled, then its shareholders.
+    DistributeEstates,
     /// lender: update spreads, max LTV and appetite.
     UpdateCreditTerms,
     /// miner: decide expansion and ask for financing.
     RequestCredit,
     /// lender: approve and fund loan requests (club deals when one lender is too small).
     OriginateLoans,
+    /// structured: bond investors bid for new notes (rollovers, then growth issues).
+    IssueNotes,
     /// miner: buy financed lots from the vendor; build racks.
     InvestOperators,
     /// buyer: buy new lots from the vendor; build racks.
@@ -134,7 +142,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in execution order, with the phase it belongs to.
-    pub const ALL: [(Step, Phase); 26] = [
+    pub const ALL: [(Step, Phase); 29] = [
         (Step::AdvanceExogenous, Phase::Exogenous),
         (Step::ClearComputeMarket, Phase::ComputeMarket),
         (Step::ServeTermContracts, Phase::ComputeMarket),
@@ -144,6 +152,7 @@ impl Step {
         (Step::PayLenderFunding, Phase::OperatingCosts),
         (Step::ServiceDebt, Phase::DebtService),
         (Step::DecideRefinancing, Phase::DebtService),
+        (Step::ServiceNotes, Phase::DebtService),
         (Step::MarkCollateral, Phase::Marking),
         (Step::RespondToCalls, Phase::LiquidityResponse),
         (Step::ResolveDefaults, Phase::DefaultResolution),
@@ -154,9 +163,11 @@ impl Step {
         (Step::ClearAuctions, Phase::Auction),
         (Step::ApplySaleProceeds, Phase::Auction),
         (Step::BookRecoveries, Phase::Auction),
+        (Step::DistributeEstates, Phase::Auction),
         (Step::UpdateCreditTerms, Phase::Credit),
         (Step::RequestCredit, Phase::Credit),
         (Step::OriginateLoans, Phase::Credit),
+        (Step::IssueNotes, Phase::Credit),
         (Step::InvestOperators, Phase::Investment),
         (Step::InvestBuyers, Phase::Investment),
         (Step::CheckAccounts, Phase::Accounting),

@@ -300,7 +300,8 @@ pub fn list_inventory(
 }
 
 /// After the auction: sale proceeds of repossessed lots are recoveries of their loan, up
-/// to what it owed; a surplus goes to the borrower's estate (its shareholders).
+/// to what it owed; a surplus goes to the borrower's estate, which pays its noteholders
+/// and then its shareholders.
 pub fn book_recoveries(
     clock: Res<Clock>,
     gens: Res<Generations>,
@@ -333,7 +334,7 @@ pub fn book_recoveries(
             loan.recovered += sale.price_per_lot - surplus;
             ledger.transfer(
                 directory.account(sale.seller),
-                External::Shareholders.account(),
+                directory.account(loan.borrower),
                 surplus,
                 "surplus to the estate",
             );

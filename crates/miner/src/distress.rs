@@ -7,7 +7,7 @@
 use crate::components::{Bitcoin, Operator, OperatorStatus, TermLeases};
 use crate::costs::pay_lenders;
 use firesale_core::prelude::*;
-use firesale_core::{CallReason, LoanStatus};
+use firesale_core::{CallReason, LoanStatus, Note, NoteBook, NoteId, NoteStatus};
 use firesale_markets::{
     ComputeMarket, Exogenous, LeasedShare, SaleMotive, SecondaryMarket, hold_value,
 };
@@ -58,6 +58,7 @@ pub fn respond_to_calls(
     directory: Res<Directory>,
     mut ledger: ResMut<Ledger>,
     mut book: ResMut<LoanBook>,
+    mut notes: ResMut<NoteBook>,
     mut fleet: ResMut<Fleet>,
     mut secondary: ResMut<SecondaryMarket>,
     mut log: ResMut<EventLog>,
@@ -163,8 +164,44 @@ pub fn respond_to_calls(
                 };
             }
         }
+        // Notes in arrears since an earlier tick (a coupon missed, a rollover failed):
+        // junior to the secured loans, paid from what cash is left.
+        let late_notes: Vec<NoteId> = notes
+            .live_of(agent.id)
+            .into_iter()
+            .filter(|&id| notes.get(id).arrears_since.is_some_and(|t| t < clock.tick))
+            .collect();
+        for &id in &late_notes {
+            let note = notes.get_mut(id);
+            let paid = pay_holders(
+                &mut ledger,
+                &directory,
+                account,
+                note,
+                note.arrears(),
+                "note arrears",
+            );
+            let to_coupons = paid.min(note.coupon_arrears);
+            note.coupon_arrears -= to_coupons;
+            note.principal_due -= paid - to_coupons;
+            note.principal -= (paid - to_coupons).min(note.principal);
+            if note.principal <= 0.01 {
+                note.status = NoteStatus::Repaid;
+            }
+            if note.arrears() <= 0.01 {
+                note.coupon_arrears = 0.0;
+                note.principal_due = 0.0;
+                note.arrears_since = None;
+            }
+        }
+        let owed_notes: f64 = late_notes
+            .iter()
+            .map(|&id| notes.get(id))
+            .filter(|n| n.is_live())
+            .map(|n| n.arrears())
+            .sum();
         // What is still owed now or soon.
-        let owed_bills = op.unpaid_bills;
+        let owed_bills = op.unpaid_bills + owed_notes;
         let owed_loans: f64 = loans
             .iter()
             .map(|&id| {
@@ -195,6 +232,7 @@ pub fn respond_to_calls(
         }
         let overdue = op.unpaid_since
             .is_some_and(|t| clock.tick > t + op.params.bill_grace_ticks)
+            || late_notes.iter().any(|&id| notes.get(id).is_live() && notes.get(id).grace_passed(clock.tick))
             || loans.iter().any(|&id| {
                 let loan = book.get(id);
                 let late_arrears = loan
@@ -217,6 +255,7 @@ pub fn respond_to_calls(
                 &mut log,
                 &mut metrics,
             );
+            notes.default_all(agent.id, clock.tick);
             leases.leases.clear();
             leased.0 = 0.0;
             continue;
@@ -225,7 +264,8 @@ pub fn respond_to_calls(
         let urgent = called
             .iter()
             .any(|(deadline, ..)| *deadline <= clock.tick + 1)
-            || op.unpaid_since.is_some();
+            || op.unpaid_since.is_some()
+            || !late_notes.is_empty();
         list_lots_for_cash(
             agent,
             &op,
@@ -498,4 +538,20 @@ pub fn apply_sale_proceeds(
             loan.status = LoanStatus::Repaid;
         }
     }
+}
+
+/// Pays up to `amount` from `from` to a note's holders by their shares; returns what was paid.
+pub fn pay_holders(
+    ledger: &mut Ledger,
+    directory: &Directory,
+    from: firesale_core::AccountId,
+    note: &Note,
+    amount: f64,
+    memo: &'static str,
+) -> f64 {
+    let paid = amount.min(ledger.balance(from).max(0.0));
+    for (holder, share) in &note.holders {
+        ledger.transfer(from, directory.account(*holder), paid * share, memo);
+    }
+    paid
 }

@@ -3,7 +3,8 @@
 use crate::components::{Bitcoin, Operator};
 use firesale_core::prelude::*;
 use firesale_core::{
-    CreditOffers, Decision, GpuEconomics, LoanPurpose, LoanRequest, LoanRequests, LoanStatus,
+    CreditOffers, Decision, FundingGap, GpuEconomics, LoanPurpose, LoanRequest, LoanRequests,
+    LoanStatus,
 };
 use firesale_markets::{ComputeMarket, Vendor, VendorSale};
 
@@ -31,6 +32,7 @@ pub fn request_credit(
         &PowerContract,
         &mut RackShortfall,
         Option<&Bitcoin>,
+        Option<&mut FundingGap>,
     )>,
 ) {
     requests.requests.clear();
@@ -38,7 +40,7 @@ pub fn request_credit(
         return;
     };
     let generation = gens.get(newest);
-    for (agent, op, racks, power, mut shortfall, btc) in operators
+    for (agent, op, racks, power, mut shortfall, btc, gap) in operators
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
@@ -98,6 +100,10 @@ pub fn request_credit(
             desired
         };
         let lots = desired.min(fit).min(affordable);
+        // An issuer of notes may sell them for the equity its cash could not pay.
+        if let Some(mut gap) = gap {
+            gap.0 = f64::from(desired.min(fit) - lots) * equity_per_lot;
+        }
         if lots == 0 {
             continue;
         }

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod answers;
+mod capital;
 mod firesales;
 mod guards;
 mod output;
@@ -13,6 +14,7 @@ mod schedule;
 mod summary;
 
 pub use answers::*;
+pub use capital::*;
 pub use firesale_core::interrupt;
 pub use firesales::*;
 pub use output::*;

@@ -130,14 +130,16 @@ pub struct RunWriter {
     timeseries: Writer<File>,
     generations: Writer<File>,
     rigs: Option<Writer<File>>,
+    capital: Option<Writer<File>>,
     events: BufWriter<File>,
 }
 
 /// The files a run writes besides `summary.json` and `world.ron`.
-const RUN_FILES: [&str; 4] = [
+const RUN_FILES: [&str; 5] = [
     "timeseries.csv",
     "generations.csv",
     "rigs.csv",
+    "capital.csv",
     "events.jsonl",
 ];
 
@@ -190,8 +192,14 @@ impl Row<'_> {
 impl RunWriter {
     /// Creates the run directory (clearing a previous complete run's marker) and opens
     /// every file as `.partial`.
-    /// `rigs` opens `rigs.csv` too (a world with ASIC generations).
-    pub fn create(dir: &Path, world_ron: &str, rigs: bool) -> Result<Self, OutputError> {
+    /// `rigs` opens `rigs.csv` too (a world with ASIC generations), `capital` opens
+    /// `capital.csv` (a world with notes).
+    pub fn create(
+        dir: &Path,
+        world_ron: &str,
+        rigs: bool,
+        capital: bool,
+    ) -> Result<Self, OutputError> {
         fs::create_dir_all(dir).map_err(io(dir))?;
         for name in RUN_FILES.iter().chain(&["summary.json", "world.ron"]) {
             let path = dir.join(name);
@@ -220,6 +228,11 @@ impl RunWriter {
             } else {
                 None
             },
+            capital: if capital {
+                Some(csv_writer("capital.csv", &crate::capital::CAPITAL_COLUMNS)?)
+            } else {
+                None
+            },
             events: BufWriter::new(partials().create(&events_path).map_err(io(&events_path))?),
         })
     }
@@ -231,6 +244,7 @@ impl RunWriter {
         gens: &Generations,
         m: &Metrics,
         rigs: Option<&crate::rigs::RigWeek>,
+        capital: Option<&firesale_structured::CapitalMetrics>,
         events: &[Event],
     ) -> Result<(), OutputError> {
         let date = clock.today_str();
@@ -320,6 +334,22 @@ impl RunWriter {
         if let (Some(writer), Some(week)) = (self.rigs.as_mut(), rigs) {
             write_rig_week(writer, &self.dir, week)?;
         }
+        if let (Some(writer), Some(c)) = (self.capital.as_mut(), capital) {
+            let mut row = Row {
+                tick: clock.tick,
+                cells: Vec::with_capacity(crate::capital::CAPITAL_COLUMNS.len()),
+                columns: &crate::capital::CAPITAL_COLUMNS,
+            };
+            row.int(clock.tick);
+            row.int(&date);
+            for cell in crate::capital::capital_cells(c) {
+                row.opt(cell)?;
+            }
+            let path = partial(&self.dir, "capital.csv");
+            writer
+                .write_record(&row.cells)
+                .map_err(|source| OutputError::Csv { path, source })?;
+        }
         let path = partial(&self.dir, "events.jsonl");
         for event in events {
             if !event.amount.is_finite() {
@@ -346,10 +376,17 @@ impl RunWriter {
         if let Some(rigs) = self.rigs.as_mut() {
             rigs.flush().map_err(io(&dir))?;
         }
+        if let Some(capital) = self.capital.as_mut() {
+            capital.flush().map_err(io(&dir))?;
+        }
         self.events.flush().map_err(io(&dir))?;
         let rigs = self.rigs.is_some();
+        let capital = self.capital.is_some();
         drop(self);
-        for name in RUN_FILES.iter().filter(|&&n| rigs || n != "rigs.csv") {
+        for name in RUN_FILES
+            .iter()
+            .filter(|&&n| (rigs || n != "rigs.csv") && (capital || n != "capital.csv"))
+        {
             let from = partial(&dir, name);
             partials()
                 .commit(&from, &dir.join(name))

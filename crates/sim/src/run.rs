@@ -45,6 +45,7 @@ pub struct Simulation {
     fire_sales: FireSaleTracker,
     answers: AnswerTracker,
     rigs: RigIndex,
+    peak_yield: Option<f64>,
     plugins: Vec<String>,
 }
 
@@ -90,6 +91,7 @@ impl Simulation {
             fire_sales,
             answers: AnswerTracker::default(),
             rigs: RigIndex::default(),
+            peak_yield: None,
             plugins: plugins.iter().map(|p| p.name().to_string()).collect(),
         })
     }
@@ -119,6 +121,13 @@ impl Simulation {
             .observe(clock, metrics, exo.btc_return, exo.demand_return);
         self.fire_sales.observe(clock, gens, metrics);
         self.rigs.observe(clock, gens, metrics);
+        if let Some(y) = self
+            .world
+            .resource::<firesale_structured::CapitalMetrics>()
+            .new_issue_yield
+        {
+            self.peak_yield = Some(self.peak_yield.map_or(y, |p: f64| p.max(y)));
+        }
         Ok(std::mem::take(
             &mut self.world.resource_mut::<EventLog>().events,
         ))
@@ -140,7 +149,8 @@ impl Simulation {
                 self.plugins.join(", ")
             );
         }
-        let mut writer = RunWriter::create(dir, &world_ron, has_rigs)?;
+        let has_capital = has_capital_markets(&self.file);
+        let mut writer = RunWriter::create(dir, &world_ron, has_rigs, has_capital)?;
         for tick in 0..self.file.ticks {
             if crate::interrupt::stop_requested() {
                 writer.abandon();
@@ -156,6 +166,7 @@ impl Simulation {
                 world.resource::<Generations>(),
                 world.resource::<Metrics>(),
                 self.rigs.latest(),
+                has_capital.then(|| world.resource::<firesale_structured::CapitalMetrics>()),
                 &events,
             )?;
             on_tick(tick);
@@ -188,8 +199,22 @@ impl Simulation {
             answers: &self.answers,
             repossessions: &world.resource::<firesale_core::Repossessions>().list,
             rigs: &self.rigs,
+            capital: has_capital_markets(&self.file).then(|| {
+                (
+                    world.resource::<firesale_structured::CapitalMetrics>(),
+                    self.peak_yield,
+                )
+            }),
         })
     }
+}
+
+/// Whether a world has capital markets (some operator owes or sells notes): its runs
+/// write `capital.csv` and the capital keys of `summary.json`.
+pub fn has_capital_markets(file: &WorldFile) -> bool {
+    file.operators
+        .iter()
+        .any(|o| o.count > 0 && o.notes.is_some())
 }
 
 /// The default output directory of a run: `output/<world>/seed-<seed>/`.

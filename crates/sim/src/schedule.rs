@@ -12,6 +12,7 @@ pub fn build_schedule() -> Schedule {
     firesale_miner::add_operator_systems(&mut schedule);
     firesale_lender::add_lender_systems(&mut schedule);
     firesale_buyer::add_buyer_systems(&mut schedule);
+    firesale_structured::add_structured_systems(&mut schedule);
     schedule.add_systems(
         (scrap_old_lots, check_accounts)
             .chain()

@@ -119,6 +119,27 @@ pub struct Summary {
     /// rig price index (absent otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rig_index: Vec<crate::rigs::TierMove>,
+    /// In a world with notes: their defaults, conversions and recoveries (absent otherwise).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub capital: Option<CapitalSummary>,
+}
+
+/// The notes' story of a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CapitalSummary {
+    /// Notes that defaulted (their issuer filed).
+    pub bond_defaults: u32,
+    /// Issuers that defaulted on their notes.
+    pub bond_issuer_defaults: u32,
+    /// Convertibles converted into shares.
+    pub convert_conversions: u32,
+    /// Rollovers that found no buyer at a yield the issuer accepts.
+    pub failed_rollovers: u32,
+    /// What the defaulted notes recovered from their estates so far, as a share of
+    /// their claims (None: no default).
+    pub bond_recovery_rate: Option<f64>,
+    /// Highest straight yield of a new issue in the run.
+    pub peak_new_issue_yield: Option<f64>,
 }
 
 /// What the summary is computed from.
@@ -149,6 +170,8 @@ pub struct SummaryInputs<'a> {
     pub repossessions: &'a [firesale_core::Repossession],
     /// The rig price index (empty in a world without rigs).
     pub rigs: &'a crate::rigs::RigIndex,
+    /// The capital markets' tallies, in a world with notes.
+    pub capital: Option<(&'a firesale_structured::CapitalMetrics, Option<f64>)>,
 }
 
 impl Summary {
@@ -267,6 +290,15 @@ impl Summary {
             btc_demand_correlation_stress: correlation(&i.answers.stress),
             stress_ticks: i.answers.stress.len() as u32,
             rig_index: i.rigs.moves(),
+            capital: i.capital.map(|(c, peak_yield)| CapitalSummary {
+                bond_defaults: c.bond_defaults_cum,
+                bond_issuer_defaults: c.bond_issuer_defaults_cum,
+                convert_conversions: c.conversions_cum,
+                failed_rollovers: c.failed_rollovers_cum,
+                bond_recovery_rate: (c.bond_claims_cum > 0.0)
+                    .then(|| c.bond_recovered_cum / c.bond_claims_cum),
+                peak_new_issue_yield: peak_yield,
+            }),
         }
     }
 }

@@ -10,13 +10,30 @@
 //! SPV agent (issue 12) will feed it the rent it collects and the mark of its lots, and
 //! pay out what it returns through the ledger.
 //!
+//! The agents and systems of the capital markets: operators' unsecured notes (high-yield
+//! bonds and convertibles, [`Issuer`]) bought by [`BondInvestor`]s in a bond market
+//! ([`issue_notes`]), serviced in phase 5 ([`service_notes`]), and paid from bankrupt
+//! estates after the secured lenders ([`distribute_estates`]).
+//!
 //! [`by_priority`] splits a defaulted borrower's estate among secured loans, bonds and
 //! equity by absolute priority, and [`settle_convertible`] decides whether a convertible
 //! note converts, is repaid or must be refinanced.
 #![warn(missing_docs)]
 
+mod estates;
+mod investor;
+mod issuer;
+mod market;
+mod plugin;
 mod priority;
+mod service;
 mod waterfall;
 
+pub use estates::*;
+pub use investor::*;
+pub use issuer::*;
+pub use market::*;
+pub use plugin::*;
 pub use priority::*;
+pub use service::*;
 pub use waterfall::*;

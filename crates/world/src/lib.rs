@@ -2,6 +2,8 @@
 //! overrides, and spawning a world's agents into a bevy `World`.
 #![warn(missing_docs)]
 
+mod capital;
+mod capital_spawn;
 mod cost;
 mod dist;
 mod error;
@@ -13,6 +15,7 @@ mod series;
 mod spawn;
 mod validate;
 
+pub use capital::*;
 pub use cost::*;
 pub use error::*;
 pub use load::*;

@@ -46,6 +46,7 @@ families! {
     owner_resale => firesale_markets::RESALE_RULES,
     operator_distress => firesale_miner::DISTRESS_RULES,
     operator_expansion => firesale_miner::EXPANSION_RULES,
+    investor_pricing => firesale_structured::PRICING_RULES,
 }
 
 use crate::schema::{BuyerClass, HaircutRule, LenderClass, LenderKind, Marking, OperatorClass};
@@ -165,5 +166,6 @@ pub fn rule_families() -> Vec<firesale_core::rules::FamilyDoc> {
         firesale_miner::DISTRESS_RULES.describe(),
         firesale_miner::EXPANSION_RULES.describe(),
         firesale_markets::RESALE_RULES.describe(),
+        firesale_structured::PRICING_RULES.describe(),
     ]
 }

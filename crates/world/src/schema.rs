@@ -73,6 +73,9 @@ pub struct WorldFile {
     pub lenders: Vec<LenderClass>,
     /// GPU buyers: hyperscalers, tier-2 clouds, start-ups, brokers.
     pub buyers: Vec<BuyerClass>,
+    /// Bond investors buying operators' notes (none: no notes are sold).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bond_investors: Vec<crate::capital::BondInvestorClass>,
     /// How the run measures fire sales (the analyst's conventions; defaults if absent).
     #[serde(default)]
     pub measures: MeasuresSpec,
@@ -389,6 +392,9 @@ pub struct OperatorClass {
     /// Part of its starting fleet runs in another operator's site (None: all its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosting: Option<HostingSpec>,
+    /// Its unsecured notes: owed at the start and sold later (None: it has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<crate::capital::NotesSpec>,
     /// Its decision rules by name (left out: the built-ins; `firesale rules`).
     #[serde(default, skip_serializing_if = "OperatorRuleChoices::is_empty")]
     pub rules: OperatorRuleChoices,

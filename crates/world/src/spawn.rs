@@ -19,6 +19,11 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 /// Tick of a date: the first tick on or after it, negative before the start.
+/// The tick of `date` in world `w`: the first tick on or after it, negative before the start.
+pub fn tick_of_date(w: &WorldFile, date: NaiveDate) -> i32 {
+    tick_of(w.start, w.tick_days, date)
+}
+
 pub(crate) fn tick_of(start: NaiveDate, tick_days: u32, date: NaiveDate) -> i32 {
     let days = (date - start).num_days();
     let step = i64::from(tick_days);
@@ -90,6 +95,10 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     world.insert_resource(exogenous);
     world.insert_resource(compute);
     world.insert_resource(LoanBook::default());
+    world.insert_resource(firesale_core::NoteBook::default());
+    world.insert_resource(firesale_core::NoteRequests::default());
+    world.insert_resource(firesale_structured::BondMarket::default());
+    world.insert_resource(firesale_structured::CapitalMetrics::default());
     world.insert_resource(Repossessions::default());
     world.insert_resource(CreditOffers::default());
     world.insert_resource(LoanRequests::default());
@@ -111,6 +120,20 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
             }
         }
     }
+    let mut note_holders = Vec::new();
+    for (index, class) in w.bond_investors.iter().enumerate() {
+        for k in 1..=class.count {
+            let (id, capital) = crate::capital_spawn::spawn_investor(
+                &mut world,
+                class,
+                index,
+                &format!("{}-{k}", class.name),
+            )?;
+            if class.starting_book_weight > 0.0 {
+                note_holders.push((id, class.starting_book_weight * capital));
+            }
+        }
+    }
     let mut loan_rng = seed.stream("spawn/loans");
     for (index, class) in w.operators.iter().enumerate() {
         for k in 1..=class.count {
@@ -120,6 +143,7 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
                 (index, class),
                 &format!("{}-{k}", class.name),
                 &lender_weights,
+                &note_holders,
                 &mut loan_rng,
             )?;
         }
@@ -136,6 +160,21 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     }
     let ledger = world.resource::<Ledger>();
     let directory = world.resource::<Directory>();
+    for agent in directory
+        .iter()
+        .filter(|a| a.kind == AgentKind::BondInvestor)
+    {
+        let cash = ledger.balance(agent.account);
+        if cash < 0.0 {
+            return Err(invalid(
+                "bond_investors",
+                format!(
+                    "{} cannot pay for its share of the operators' starting notes (short ${:.0}): raise its capital, or lower the operators' notes",
+                    agent.name, -cash
+                ),
+            ));
+        }
+    }
     for agent in directory.iter().filter(|a| a.kind == AgentKind::Lender) {
         let cash = ledger.balance(agent.account);
         if cash < 0.0 {
@@ -280,6 +319,7 @@ fn spawn_operator(
     (index, class): (usize, &OperatorClass),
     name: &str,
     lenders: &[(AgentId, f64, bool, usize)],
+    note_holders: &[(AgentId, f64)],
     loan_rng: &mut ChaCha8Rng,
 ) -> Result<(), WorldError> {
     let mut rng = world
@@ -322,8 +362,25 @@ fn spawn_operator(
         OperatorKind::Miner => AgentKind::Miner,
         OperatorKind::NeoCloud => AgentKind::NeoCloud,
     };
-    let (agent, entity) = register(world, name, kind, cash + cost - principal);
+    let notes_principal: f64 = class
+        .notes
+        .iter()
+        .flat_map(|n| &n.outstanding)
+        .map(|n| n.share_of_fleet_cost * cost)
+        .sum();
+    if cost - principal - notes_principal < 0.0 {
+        return Err(invalid(
+            &format!("operators[{index}].notes.outstanding"),
+            format!(
+                "{name}'s starting loan (${principal:.0}) and notes (${notes_principal:.0}) exceed its fleet's cost (${cost:.0}): lower the notes' share_of_fleet_cost or the leverage"
+            ),
+        ));
+    }
+    let (agent, entity) = register(world, name, kind, cash + cost - principal - notes_principal);
     let n_gens = w.generations.len();
+    if let Some(notes) = &class.notes {
+        crate::capital_spawn::starting_notes(world, w, (index, notes), &agent, cost, note_holders)?;
+    }
 
     if principal > 0.0 {
         let eligible: Vec<_> = lenders
@@ -426,6 +483,10 @@ fn spawn_operator(
         trustee_sale_ticks: weeks_to_ticks(class.distress.trustee_sale_weeks, w.tick_days).max(1),
     };
     let expectations = RentExpectation::new(n_gens, class.expectation_weight, class.trend_weight);
+    let issuer = class
+        .notes
+        .as_ref()
+        .map(|n| crate::capital_spawn::issuer(n, world.resource::<Clock>()));
     let mut entity_mut = world.entity_mut(entity);
     entity_mut.insert((
         Operator::new(params, expectations),
@@ -437,6 +498,9 @@ fn spawn_operator(
         BorrowerBooks::default(),
         RackShortfall::default(),
     ));
+    if let Some(issuer) = issuer {
+        entity_mut.insert((issuer, firesale_core::FundingGap::default()));
+    }
     if kind == AgentKind::Miner {
         entity_mut.insert(Bitcoin {
             treasury: btc,

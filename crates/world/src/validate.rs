@@ -180,6 +180,90 @@ impl Checker<'_> {
         }
     }
 
+    /// Operators' notes and the bond investors who buy them.
+    fn capital(&mut self, world: &WorldFile) {
+        use crate::capital::{NewNoteKind, StartingNoteKind};
+        for (i, b) in world.bond_investors.iter().enumerate() {
+            let p = format!("bond_investors[{i}]");
+            self.dist(format!("{p}.capital"), &b.capital, range::AMOUNT);
+            self.range(
+                format!("{p}.max_issuer_share"),
+                b.max_issuer_share,
+                range::SHARE,
+            );
+            self.range(
+                format!("{p}.starting_book_weight"),
+                b.starting_book_weight,
+                (0.0, 1e6),
+            );
+        }
+        for (i, o) in world.operators.iter().enumerate() {
+            let Some(n) = &o.notes else { continue };
+            let p = format!("operators[{i}].notes");
+            if world.bond_investors.iter().all(|b| b.count == 0) {
+                self.fail(
+                    p.clone(),
+                    "expected bond_investors to hold and buy the notes, found none",
+                );
+            }
+            self.positive(
+                format!("{p}.initial_share_price"),
+                n.initial_share_price,
+                1e6,
+            );
+            for (k, note) in n.outstanding.iter().enumerate() {
+                let q = format!("{p}.outstanding[{k}]");
+                self.range(
+                    format!("{q}.share_of_fleet_cost"),
+                    note.share_of_fleet_cost,
+                    range::SHARE,
+                );
+                self.range(format!("{q}.coupon"), note.coupon, range::RATE);
+                self.date(format!("{q}.issued"), note.issued);
+                self.date(format!("{q}.maturity"), note.maturity);
+                if note.maturity <= world.start || note.maturity <= note.issued {
+                    self.fail(
+                        format!("{q}.maturity"),
+                        format!(
+                            "expected a date after the start ({}) and the issue date ({}), found {}",
+                            world.start, note.issued, note.maturity
+                        ),
+                    );
+                }
+                if let StartingNoteKind::Convertible { premium, put } = &note.kind {
+                    self.range(format!("{q}.kind.premium"), *premium, (0.0, 10.0));
+                    if let Some(put) = put {
+                        self.date(format!("{q}.kind.put"), *put);
+                    }
+                }
+            }
+            let new = &n.new_issues;
+            let q = format!("{p}.new_issues");
+            self.range(format!("{q}.tenor_years"), new.tenor_years, range::TENOR);
+            self.whole(
+                format!("{q}.coupon_weeks"),
+                new.coupon_weeks,
+                1,
+                limit::WEEKS,
+            );
+            self.whole(format!("{q}.grace_weeks"), new.grace_weeks, 0, limit::WEEKS);
+            self.range(format!("{q}.max_yield"), new.max_yield, range::RATE);
+            self.range(format!("{q}.min_issue"), new.min_issue, range::AMOUNT);
+            if let NewNoteKind::Convertible {
+                premium,
+                put_years,
+                coupon_cut,
+            } = new.kind
+            {
+                self.range(format!("{q}.kind.premium"), premium, (0.0, 10.0));
+                self.range(format!("{q}.kind.coupon_cut"), coupon_cut, range::RATE);
+                if let Some(put) = put_years {
+                    self.range(format!("{q}.kind.put_years"), put, range::TENOR);
+                }
+            }
+        }
+    }
+
     /// Class and generation names: present, and each used once (agents are named
     /// `<class>-<n>` and draw from streams keyed by that name, so two classes with one
     /// name would share random streams).
@@ -203,10 +287,18 @@ impl Checker<'_> {
                     .enumerate()
                     .map(|(i, b)| (format!("buyers[{i}]"), b.name.as_str(), b.count)),
             )
+            .chain(
+                world
+                    .bond_investors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (format!("bond_investors[{i}]"), b.name.as_str(), b.count)),
+            )
             .collect::<Vec<_>>();
         self.length("operators", world.operators.len(), limit::CLASSES);
         self.length("lenders", world.lenders.len(), limit::CLASSES);
         self.length("buyers", world.buyers.len(), limit::CLASSES);
+        self.length("bond_investors", world.bond_investors.len(), limit::CLASSES);
         for (k, (path, name, count)) in classes.iter().enumerate() {
             if name.is_empty() || name.chars().any(|ch| ch.is_control() || ch == '/') {
                 self.fail(
@@ -274,6 +366,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
     c.date("start", world.start);
     c.dates(world);
     c.names(world);
+    c.capital(world);
     if world.generations.is_empty() || world.generations.len() > limit::GENERATIONS {
         c.fail(
             "generations",
