@@ -24,6 +24,8 @@ pub enum AgentKind {
     /// A bond investor: a high-yield or convertible-arbitrage fund buying operators'
     /// notes (and ABS tranches).
     BondInvestor,
+    /// A special-purpose vehicle of a GPU ABS: owns a pool of lots and pays its tranches.
+    Spv,
 }
 
 /// Identity of an agent entity.

@@ -50,6 +50,9 @@ pub enum EventKind {
     RolloverFailed,
     /// An issuer's notes default when it files; the amount is their claim.
     BondDefault,
+    /// A GPU ABS's trigger is breached or cured, or the deal is accelerated, matures or
+    /// is wound up.
+    WaterfallTrigger,
 }
 
 /// One event.

@@ -98,6 +98,9 @@ pub enum Step {
     /// structured: issuers pay note coupons; maturing and put notes convert, are repaid
     /// or ask to be refinanced.
     ServiceNotes,
+    /// structured: each GPU ABS runs its rent through the waterfall; triggers divert
+    /// cash to the senior tranche; a deal at final maturity or accelerated is sold.
+    PayWaterfalls,
     /// lender: mark collateral, test covenants, issue margin calls.
     MarkCollateral,
     /// miner: answer calls and arrears: pay, sell BTC, post BTC, list lots, or file.
@@ -111,6 +114,8 @@ pub enum Step {
     ListOperatorResales,
     /// buyer: buyers list lots whose resale beats their value in place.
     ListBuyerResales,
+    /// structured: a GPU ABS in liquidation lists its lots.
+    ListSpvSales,
     /// buyer: post bids for secondary lots.
     PostBids,
     /// markets: clear each generation's call auction; lots and cash change hands.
@@ -142,7 +147,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in execution order, with the phase it belongs to.
-    pub const ALL: [(Step, Phase); 29] = [
+    pub const ALL: [(Step, Phase); 31] = [
         (Step::AdvanceExogenous, Phase::Exogenous),
         (Step::ClearComputeMarket, Phase::ComputeMarket),
         (Step::ServeTermContracts, Phase::ComputeMarket),
@@ -153,12 +158,14 @@ impl Step {
         (Step::ServiceDebt, Phase::DebtService),
         (Step::DecideRefinancing, Phase::DebtService),
         (Step::ServiceNotes, Phase::DebtService),
+        (Step::PayWaterfalls, Phase::DebtService),
         (Step::MarkCollateral, Phase::Marking),
         (Step::RespondToCalls, Phase::LiquidityResponse),
         (Step::ResolveDefaults, Phase::DefaultResolution),
         (Step::StrandHostedFleets, Phase::DefaultResolution),
         (Step::ListOperatorResales, Phase::Auction),
         (Step::ListBuyerResales, Phase::Auction),
+        (Step::ListSpvSales, Phase::Auction),
         (Step::PostBids, Phase::Auction),
         (Step::ClearAuctions, Phase::Auction),
         (Step::ApplySaleProceeds, Phase::Auction),

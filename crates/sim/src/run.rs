@@ -209,12 +209,14 @@ impl Simulation {
     }
 }
 
-/// Whether a world has capital markets (some operator owes or sells notes): its runs
+/// Whether a world has capital markets (some operator owes or sells notes, or a GPU ABS
+/// runs): its runs
 /// write `capital.csv` and the capital keys of `summary.json`.
 pub fn has_capital_markets(file: &WorldFile) -> bool {
     file.operators
         .iter()
         .any(|o| o.count > 0 && o.notes.is_some())
+        || !file.abs.is_empty()
 }
 
 /// The default output directory of a run: `output/<world>/seed-<seed>/`.

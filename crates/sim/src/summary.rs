@@ -119,7 +119,8 @@ pub struct Summary {
     /// rig price index (absent otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rig_index: Vec<crate::rigs::TierMove>,
-    /// In a world with notes: their defaults, conversions and recoveries (absent otherwise).
+    /// In a world with notes or GPU ABS: defaults, conversions, recoveries and tranche
+    /// losses (absent otherwise).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub capital: Option<CapitalSummary>,
 }
@@ -140,6 +141,16 @@ pub struct CapitalSummary {
     pub bond_recovery_rate: Option<f64>,
     /// Highest straight yield of a new issue in the run.
     pub peak_new_issue_yield: Option<f64>,
+    /// GPU ABS: share of the senior tranches' principal lost (written off when the deals
+    /// are wound up; a deal still running at the end counts its loss were its pool sold
+    /// at its appraisal). None: no deal.
+    pub tranche_loss_senior: Option<f64>,
+    /// The same for the mezzanine tranches.
+    pub tranche_loss_mezz: Option<f64>,
+    /// The same for the equity (principal less the cash it was paid over the deal).
+    pub tranche_loss_equity: Option<f64>,
+    /// GPU ABS deals still running (not wound up) at the end.
+    pub abs_deals_running: Option<u32>,
 }
 
 /// What the summary is computed from.
@@ -298,6 +309,10 @@ impl Summary {
                 bond_recovery_rate: (c.bond_claims_cum > 0.0)
                     .then(|| c.bond_recovered_cum / c.bond_claims_cum),
                 peak_new_issue_yield: peak_yield,
+                tranche_loss_senior: c.abs.as_ref().map(|a| a.loss_shares_at_marks()[0]),
+                tranche_loss_mezz: c.abs.as_ref().map(|a| a.loss_shares_at_marks()[1]),
+                tranche_loss_equity: c.abs.as_ref().map(|a| a.loss_shares_at_marks()[2]),
+                abs_deals_running: c.abs.as_ref().map(|a| a.running),
             }),
         }
     }

@@ -13,13 +13,16 @@
 //! The agents and systems of the capital markets: operators' unsecured notes (high-yield
 //! bonds and convertibles, [`Issuer`]) bought by [`BondInvestor`]s in a bond market
 //! ([`issue_notes`]), serviced in phase 5 ([`service_notes`]), and paid from bankrupt
-//! estates after the secured lenders ([`distribute_estates`]).
+//! estates after the secured lenders ([`distribute_estates`]); and GPU ABS, whose
+//! special-purpose vehicles ([`Spv`]) pay their pools' rent through a [`Waterfall`]
+//! ([`pay_waterfalls`]) and sell the pool at final maturity or acceleration.
 //!
 //! [`by_priority`] splits a defaulted borrower's estate among secured loans, bonds and
 //! equity by absolute priority, and [`settle_convertible`] decides whether a convertible
 //! note converts, is repaid or must be refinanced.
 #![warn(missing_docs)]
 
+mod abs;
 mod estates;
 mod investor;
 mod issuer;
@@ -29,6 +32,7 @@ mod priority;
 mod service;
 mod waterfall;
 
+pub use abs::*;
 pub use estates::*;
 pub use investor::*;
 pub use issuer::*;

@@ -69,6 +69,91 @@ pub struct CapitalMetrics {
     pub bond_claims_cum: f64,
     /// What estates paid noteholders, cumulative, $.
     pub bond_recovered_cum: f64,
+    /// The GPU ABS deals' tranches, summed over deals (None: no deal).
+    pub abs: Option<AbsMetrics>,
+}
+
+/// The GPU ABS deals of a world at the last payment date, summed over deals.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct AbsMetrics {
+    /// The pools' appraisal, $.
+    pub pool_value: f64,
+    /// Principal outstanding of the senior, mezzanine and equity tranches, $ (the
+    /// equity's less the cash it has been paid).
+    pub principal: [f64; 3],
+    /// Original principal of each, $.
+    pub original: [f64; 3],
+    /// Principal written off so far, $.
+    pub written_down: [f64; 3],
+    /// What each would lose if the pools were sold at their appraisal now, $.
+    pub loss_at_marks: [f64; 3],
+    /// Deals whose trigger diverts cash to the senior this week.
+    pub breached: u32,
+    /// Deals being sold (accelerated or matured) or wound up.
+    pub liquidating: u32,
+    /// Deals not yet wound up.
+    pub running: u32,
+}
+
+impl AbsMetrics {
+    /// Shares of each tranche's original principal written off.
+    pub fn loss_shares(&self) -> [f64; 3] {
+        self.shares(&self.written_down)
+    }
+
+    /// Shares of each tranche's original principal lost if the pools were sold at their
+    /// appraisal now (the written-off share once a deal is wound up).
+    pub fn loss_shares_at_marks(&self) -> [f64; 3] {
+        self.shares(&self.loss_at_marks)
+    }
+
+    fn shares(&self, amounts: &[f64; 3]) -> [f64; 3] {
+        std::array::from_fn(|i| {
+            if self.original[i] > 0.0 {
+                (amounts[i] / self.original[i]).clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        })
+    }
+}
+
+impl CapitalMetrics {
+    /// Sums the deals' tranches, the mezzanine being every debt tranche below the senior.
+    pub fn observe_deals(&mut self, deals: &[crate::abs::Spv]) {
+        if deals.is_empty() {
+            self.abs = None;
+            return;
+        }
+        let mut m = AbsMetrics::default();
+        for spv in deals {
+            let w = &spv.waterfall;
+            m.pool_value += spv.pool_value;
+            // The pool sold at its appraisal now: what each tranche would have lost
+            // (written off already, plus the shortfall of a deal still running).
+            let mut at_marks = w.clone();
+            if !spv.wound_up {
+                at_marks.equity.principal = (w.equity.original - spv.paid_to_equity).max(0.0);
+                at_marks.write_down(spv.pool_value + spv.reserve);
+            }
+            for (i, t) in w.debt.iter().enumerate() {
+                let k = i.min(1);
+                m.principal[k] += t.principal;
+                m.original[k] += t.original;
+                m.written_down[k] += t.written_down;
+                m.loss_at_marks[k] += at_marks.debt[i].written_down;
+            }
+            m.principal[2] +=
+                at_marks.equity.principal + at_marks.equity.written_down - w.equity.written_down;
+            m.original[2] += w.equity.original;
+            m.written_down[2] += w.equity.written_down;
+            m.loss_at_marks[2] += at_marks.equity.written_down;
+            m.breached += u32::from(spv.breach.is_some());
+            m.liquidating += u32::from(spv.liquidating_since.is_some());
+            m.running += u32::from(!spv.wound_up);
+        }
+        self.abs = Some(m);
+    }
 }
 
 pub use firesale_miner::pay_holders;

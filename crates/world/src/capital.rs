@@ -148,3 +148,72 @@ impl InvestorRuleChoices {
         self.pricing.is_none()
     }
 }
+
+/// A GPU ABS: a special-purpose vehicle that bought a pool of lots, or of operators'
+/// GPU loans, with the money of its tranches' holders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbsSpec {
+    /// The deal's name (its SPV is `<name>-spv`).
+    pub name: String,
+    /// What the SPV owns.
+    pub pool: AbsPool,
+    /// Servicer's fee, share of the cash collected.
+    pub servicing_share: f64,
+    /// Cash reserve funded at issue, as a share of the pool's cost.
+    pub reserve_share: f64,
+    /// Years from the start to the legal final maturity, when the pool is sold.
+    pub tenor_years: f64,
+    /// Share of the debt amortised by schedule over the tenor (the rest is paid by
+    /// what the pool returns beyond it, at the latest by the sale at maturity).
+    pub amortising_share: f64,
+    /// The capital stack, most senior first; the last is the equity (coupon 0).
+    pub tranches: Vec<TrancheSpec>,
+    /// Least value of the pool over the debt before cash is diverted to the senior.
+    pub min_oc: f64,
+    /// Least cash after opex over the debt service before cash is diverted.
+    pub min_dscr: f64,
+    /// Weeks of unpaid senior interest before the deal is accelerated: every dollar
+    /// after interest pays the senior, and a pool of lots is sold.
+    pub accelerate_after_weeks: u32,
+    /// Reserve of the first `liquidation_weeks` of a sale, as a share of the reference price.
+    pub liquidation_reserve: f64,
+    /// Weeks the servicer holds out for that reserve before selling at any bid.
+    pub liquidation_weeks: u32,
+}
+
+/// What a GPU ABS owns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AbsPool {
+    /// Lots it runs in the compute market for spot rent.
+    Lots {
+        /// Generation of the pool's lots.
+        generation: String,
+        /// GPUs in the pool.
+        gpus: f64,
+        /// When the pool was bought, new at the vendor's list price (on or before the start).
+        bought: NaiveDate,
+        /// Power price of the pool's racks, $/kWh.
+        power_price: f64,
+    },
+    /// The starting GPU loans of these operator classes (it is their only lender); it
+    /// sells the collateral of a loan that defaults.
+    Loans {
+        /// Operator classes whose starting loans it holds.
+        operators: Vec<String>,
+    },
+}
+
+/// One tranche of a GPU ABS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrancheSpec {
+    /// `senior`, `mezzanine`, `equity` ...
+    pub name: String,
+    /// Share of the pool's cost and reserve it funded.
+    pub share: f64,
+    /// Coupon, per year (0 for the equity).
+    pub coupon: f64,
+    /// Bond investor class holding it (its agents pro rata to their capital).
+    pub holder: String,
+}

@@ -1,7 +1,9 @@
 //! Spawning the capital markets: bond investors, the notes operators owe at the start,
-//! and each issuer's terms.
+//! each issuer's terms, and GPU ABS deals.
 
-use crate::capital::{BondInvestorClass, NewNoteKind, NotesSpec, StartingNoteKind};
+use crate::capital::{
+    AbsPool, AbsSpec, BondInvestorClass, NewNoteKind, NotesSpec, StartingNoteKind,
+};
 use crate::error::WorldError;
 use crate::load::invalid;
 use crate::schema::WorldFile;
@@ -10,7 +12,9 @@ use crate::validate::range;
 use bevy_ecs::prelude::*;
 use firesale_core::prelude::*;
 use firesale_core::{Note, NoteBook, NoteId, NoteKind, NoteStatus};
-use firesale_structured::{BondInvestor, IssueKind, Issuer};
+use firesale_structured::{
+    BondInvestor, IssueKind, Issuer, Pool, Spv, Tranche, Triggers, Waterfall,
+};
 
 /// Spawns one bond investor; returns its id and capital.
 pub(crate) fn spawn_investor(
@@ -145,4 +149,122 @@ pub(crate) fn issuer(spec: &NotesSpec, clock: &Clock) -> Issuer {
         issues_for_growth: n.for_growth,
         min_issue: n.min_issue,
     }
+}
+
+/// Registers the SPV of a GPU ABS (before the operators, so a pool of loans can be
+/// written to it); returns its id.
+pub(crate) fn register_deal(world: &mut World, spec: &AbsSpec) -> AgentId {
+    let (agent, _) = register_agent(world, &format!("{}-spv", spec.name), AgentKind::Spv, 0.0);
+    agent.id
+}
+
+/// Sets up a registered GPU ABS: a pool of lots is bought new; a pool of loans was
+/// lent by the SPV as the operators spawned. The tranches' holders pay for the pool and
+/// the reserve, and the SPV gets its capital stack, racks and power.
+pub(crate) fn fund_deal(
+    world: &mut World,
+    w: &WorldFile,
+    spec: &AbsSpec,
+    id: AgentId,
+    investors: &std::collections::BTreeMap<String, Vec<(AgentId, f64)>>,
+) -> Result<(), WorldError> {
+    let agent = world.resource::<Directory>().agent(id).clone();
+    let entity = world.resource::<Directory>().entity(id);
+    let (pool, cost, racks, power) = match &spec.pool {
+        AbsPool::Lots {
+            generation,
+            gpus,
+            bought,
+            power_price,
+        } => {
+            let g = crate::spawn::gen_id(w, generation);
+            let lots = (gpus / f64::from(w.gpus_per_lot)).round() as u32;
+            let cost =
+                crate::spawn::price_on(w, g, *bought) * f64::from(w.gpus_per_lot) * f64::from(lots);
+            // The vendor is paid from the tranches' money below.
+            let bought_tick = tick_of(w.start, w.tick_days, *bought);
+            crate::spawn::buy_starting_fleet(world, &agent, g, lots, bought_tick, cost, None);
+            let spec_g = &w.generations[g.0 as usize];
+            let kw = f64::from(lots) * spec_g.kw_per_unit() * f64::from(w.gpus_per_lot);
+            let racks = Racks {
+                air_kw: if spec_g.liquid_cooled { 0.0 } else { kw },
+                liquid_kw: if spec_g.liquid_cooled { kw } else { 0.0 },
+                pipeline: Vec::new(),
+            };
+            (Pool::Lots, cost, racks, *power_price)
+        }
+        // The SPV lent the operators' starting loans: its account paid them out.
+        AbsPool::Loans { .. } => (
+            Pool::Loans,
+            -world.resource::<Ledger>().balance(agent.account),
+            Racks::default(),
+            0.0,
+        ),
+    };
+    let reserve = spec.reserve_share * cost;
+    let raised = cost + reserve;
+    let mut holders = Vec::new();
+    for t in &spec.tranches {
+        let class = &investors[&t.holder];
+        let total: f64 = class.iter().map(|(_, c)| c).sum();
+        let shares: Vec<(AgentId, f64)> = class.iter().map(|(id, c)| (*id, c / total)).collect();
+        world.resource_scope(|world, mut ledger: Mut<Ledger>| {
+            let directory = world.resource::<Directory>();
+            for (holder, share) in &shares {
+                ledger.transfer(
+                    directory.account(*holder),
+                    agent.account,
+                    t.share * raised * share,
+                    "ABS tranche bought",
+                );
+            }
+        });
+        holders.push(shares);
+    }
+    let clock = world.resource::<Clock>().clone();
+    let years = clock.years_per_tick();
+    let tenor_ticks = clock.ticks_in_years(spec.tenor_years).max(1);
+    let (equity, debt) = spec
+        .tranches
+        .split_last()
+        .expect("validated: two tranches or more");
+    let debt: Vec<Tranche> = debt
+        .iter()
+        .map(|t| Tranche::new(&t.name, t.share * raised, t.coupon * years))
+        .collect();
+    let debt_total: f64 = debt.iter().map(|t| t.principal).sum();
+    let last_cash = world.resource::<Ledger>().balance(agent.account);
+    world.entity_mut(entity).insert((
+        Spv {
+            deal: spec.name.clone(),
+            pool,
+            last_cash,
+            waterfall: Waterfall {
+                debt,
+                equity: Tranche::new(&equity.name, equity.share * raised, 0.0),
+                amortisation: spec.amortising_share * debt_total / f64::from(tenor_ticks),
+                triggers: Triggers {
+                    min_oc: spec.min_oc,
+                    min_dscr: spec.min_dscr,
+                },
+            },
+            holders,
+            servicing_share: spec.servicing_share,
+            reserve,
+            final_tick: tenor_ticks,
+            accelerate_after: weeks_to_ticks(spec.accelerate_after_weeks, w.tick_days).max(1),
+            liquidation_reserve: spec.liquidation_reserve,
+            liquidation_ticks: weeks_to_ticks(spec.liquidation_weeks, w.tick_days),
+            liquidating_since: None,
+            senior_short_since: None,
+            breach: None,
+            wound_up: false,
+            pool_value: 0.0,
+            paid_to_equity: 0.0,
+        },
+        racks,
+        PowerContract::own(power),
+        firesale_markets::Dispatch::default(),
+    ));
+    Ok(())
 }

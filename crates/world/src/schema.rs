@@ -76,6 +76,9 @@ pub struct WorldFile {
     /// Bond investors buying operators' notes (none: no notes are sold).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bond_investors: Vec<crate::capital::BondInvestorClass>,
+    /// GPU ABS deals (none: no securitisation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub abs: Vec<crate::capital::AbsSpec>,
     /// How the run measures fire sales (the analyst's conventions; defaults if absent).
     #[serde(default)]
     pub measures: MeasuresSpec,

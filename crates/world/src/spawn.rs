@@ -121,6 +121,8 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
         }
     }
     let mut note_holders = Vec::new();
+    let mut investors: std::collections::BTreeMap<String, Vec<(AgentId, f64)>> =
+        std::collections::BTreeMap::new();
     for (index, class) in w.bond_investors.iter().enumerate() {
         for k in 1..=class.count {
             let (id, capital) = crate::capital_spawn::spawn_investor(
@@ -132,7 +134,24 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
             if class.starting_book_weight > 0.0 {
                 note_holders.push((id, class.starting_book_weight * capital));
             }
+            investors
+                .entry(class.name.clone())
+                .or_default()
+                .push((id, capital));
         }
+    }
+    // GPU ABS SPVs; a pool of loans is the only lender of its operator classes.
+    let mut deals = Vec::new();
+    let mut pool_lender: std::collections::BTreeMap<&str, AgentId> =
+        std::collections::BTreeMap::new();
+    for deal in &w.abs {
+        let id = crate::capital_spawn::register_deal(&mut world, deal);
+        if let crate::capital::AbsPool::Loans { operators } = &deal.pool {
+            for class in operators {
+                pool_lender.insert(class.as_str(), id);
+            }
+        }
+        deals.push(id);
     }
     let mut loan_rng = seed.stream("spawn/loans");
     for (index, class) in w.operators.iter().enumerate() {
@@ -142,7 +161,10 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
                 w,
                 (index, class),
                 &format!("{}-{k}", class.name),
-                &lender_weights,
+                (
+                    &lender_weights,
+                    pool_lender.get(class.name.as_str()).copied(),
+                ),
                 &note_holders,
                 &mut loan_rng,
             )?;
@@ -158,6 +180,9 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
             spawn_buyer(&mut world, w, class, index, &format!("{}-{k}", class.name))?;
         }
     }
+    for (deal, id) in w.abs.iter().zip(deals) {
+        crate::capital_spawn::fund_deal(&mut world, w, deal, id, &investors)?;
+    }
     let ledger = world.resource::<Ledger>();
     let directory = world.resource::<Directory>();
     for agent in directory
@@ -169,7 +194,7 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
             return Err(invalid(
                 "bond_investors",
                 format!(
-                    "{} cannot pay for its share of the operators' starting notes (short ${:.0}): raise its capital, or lower the operators' notes",
+                    "{} cannot pay for its share of the operators' starting notes and the ABS tranches it holds (short ${:.0}): raise its capital, or lower the notes or the deals",
                     agent.name, -cash
                 ),
             ));
@@ -297,7 +322,7 @@ fn spawn_lender(
     Ok(agent.id)
 }
 
-fn gen_id(w: &WorldFile, name: &str) -> GenId {
+pub(crate) fn gen_id(w: &WorldFile, name: &str) -> GenId {
     GenId(
         w.generations
             .iter()
@@ -307,7 +332,7 @@ fn gen_id(w: &WorldFile, name: &str) -> GenId {
 }
 
 /// Price per GPU a lot of `g` cost when bought on `date`.
-fn price_on(w: &WorldFile, g: GenId, date: NaiveDate) -> f64 {
+pub(crate) fn price_on(w: &WorldFile, g: GenId, date: NaiveDate) -> f64 {
     let spec = &w.generations[g.0 as usize];
     let years = ((date - spec.release).num_days().max(0)) as f64 / 365.0;
     spec.list_price * (1.0 - spec.list_price_decline).powf(years)
@@ -318,7 +343,7 @@ fn spawn_operator(
     w: &WorldFile,
     (index, class): (usize, &OperatorClass),
     name: &str,
-    lenders: &[(AgentId, f64, bool, usize)],
+    (lenders, pool_lender): (&[(AgentId, f64, bool, usize)], Option<AgentId>),
     note_holders: &[(AgentId, f64)],
     loan_rng: &mut ChaCha8Rng,
 ) -> Result<(), WorldError> {
@@ -383,37 +408,10 @@ fn spawn_operator(
     }
 
     if principal > 0.0 {
-        let eligible: Vec<_> = lenders
-            .iter()
-            .filter(|l| l.1 > 0.0 && (kind != AgentKind::Miner || l.2))
-            .collect();
-        if eligible.is_empty() {
-            return Err(invalid(
-                "lenders",
-                format!(
-                    "{name} starts with debt but no lender with initial_book_weight > 0 lends to its kind"
-                ),
-            ));
-        }
-        // A club of up to three lenders, drawn by weight without replacement.
-        let mut pool = eligible.clone();
-        let mut club = Vec::new();
-        let members = if principal > 2.0e8 { 3 } else { 1 };
-        while club.len() < members && !pool.is_empty() {
-            let total: f64 = pool.iter().map(|l| l.1).sum();
-            let mut pick = loan_rng.random::<f64>() * total;
-            let mut index = pool.len() - 1;
-            for (i, l) in pool.iter().enumerate() {
-                if pick < l.1 {
-                    index = i;
-                    break;
-                }
-                pick -= l.1;
-            }
-            club.push(pool.remove(index));
-        }
-        let weight: f64 = club.iter().map(|l| l.1).sum();
-        let shares: Vec<(AgentId, f64)> = club.iter().map(|l| (l.0, l.1 / weight)).collect();
+        let shares: Vec<(AgentId, f64)> = match pool_lender {
+            Some(spv) => vec![(spv, 1.0)],
+            None => draw_club(lenders, kind, name, principal, loan_rng)?,
+        };
         let maturity = (bought_tick + tenor_ticks as i32).max(1) as u32;
         let cure = (f64::from(class.cure_weeks) * 7.0 / f64::from(w.tick_days)).round() as u32;
         let covenants = Covenants {
@@ -511,6 +509,48 @@ fn spawn_operator(
         });
     }
     Ok(())
+}
+
+/// The club of a starting loan: up to three lenders that lend to the borrower's kind,
+/// drawn by their initial book weight without replacement.
+fn draw_club(
+    lenders: &[(AgentId, f64, bool, usize)],
+    kind: AgentKind,
+    name: &str,
+    principal: f64,
+    loan_rng: &mut ChaCha8Rng,
+) -> Result<Vec<(AgentId, f64)>, WorldError> {
+    let eligible: Vec<_> = lenders
+        .iter()
+        .filter(|l| l.1 > 0.0 && (kind != AgentKind::Miner || l.2))
+        .collect();
+    if eligible.is_empty() {
+        return Err(invalid(
+            "lenders",
+            format!(
+                "{name} starts with debt but no lender with initial_book_weight > 0 lends to its kind"
+            ),
+        ));
+    }
+    // A club of up to three lenders, drawn by weight without replacement.
+    let mut pool = eligible.clone();
+    let mut club = Vec::new();
+    let members = if principal > 2.0e8 { 3 } else { 1 };
+    while club.len() < members && !pool.is_empty() {
+        let total: f64 = pool.iter().map(|l| l.1).sum();
+        let mut pick = loan_rng.random::<f64>() * total;
+        let mut index = pool.len() - 1;
+        for (i, l) in pool.iter().enumerate() {
+            if pick < l.1 {
+                index = i;
+                break;
+            }
+            pick -= l.1;
+        }
+        club.push(pool.remove(index));
+    }
+    let weight: f64 = club.iter().map(|l| l.1).sum();
+    Ok(club.iter().map(|l| (l.0, l.1 / weight)).collect())
 }
 
 /// Places each tenant of an operator class in its host's site: tenant n of the class
@@ -628,7 +668,7 @@ fn resale_params(spec: &ResaleSpec, tick_days: u32) -> ResaleParams {
 }
 
 /// The agent pays the vendor for its starting fleet, installed, and pledged to its loan if any.
-fn buy_starting_fleet(
+pub(crate) fn buy_starting_fleet(
     world: &mut World,
     agent: &Agent,
     generation: GenId,

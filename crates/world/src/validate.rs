@@ -180,8 +180,9 @@ impl Checker<'_> {
         }
     }
 
-    /// Operators' notes and the bond investors who buy them.
+    /// Operators' notes, the bond investors who buy them, and GPU ABS deals.
     fn capital(&mut self, world: &WorldFile) {
+        self.deals(world);
         use crate::capital::{NewNoteKind, StartingNoteKind};
         for (i, b) in world.bond_investors.iter().enumerate() {
             let p = format!("bond_investors[{i}]");
@@ -259,6 +260,160 @@ impl Checker<'_> {
                 self.range(format!("{q}.kind.coupon_cut"), coupon_cut, range::RATE);
                 if let Some(put) = put_years {
                     self.range(format!("{q}.kind.put_years"), put, range::TENOR);
+                }
+            }
+        }
+    }
+
+    /// GPU ABS deals: a GPU generation, a stack ending in the equity, holders that exist.
+    fn deals(&mut self, world: &WorldFile) {
+        use crate::capital::AbsPool;
+        self.length("abs", world.abs.len(), limit::CLASSES);
+        let classes: Vec<&str> = world
+            .bond_investors
+            .iter()
+            .filter(|b| b.count > 0)
+            .map(|b| b.name.as_str())
+            .collect();
+        let mut pooled: Vec<&str> = Vec::new();
+        for (i, d) in world.abs.iter().enumerate() {
+            let p = format!("abs[{i}]");
+            if d.name.is_empty()
+                || !d
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                self.fail(
+                    format!("{p}.name"),
+                    format!("expected letters, digits, `_` or `-`, found {:?}", d.name),
+                );
+            }
+            match &d.pool {
+                AbsPool::Lots {
+                    generation,
+                    gpus,
+                    bought,
+                    power_price,
+                } => {
+                    let q = format!("{p}.pool");
+                    match world.generations.iter().find(|g| &g.name == generation) {
+                        Some(g) if matches!(g.hardware, firesale_core::Hardware::Asic { .. }) => {
+                            self.fail(
+                                format!("{q}.generation"),
+                                format!(
+                                    "expected a GPU generation, found the ASIC rig {generation:?}"
+                                ),
+                            )
+                        }
+                        Some(_) => {}
+                        None => {
+                            let names: Vec<&str> =
+                                world.generations.iter().map(|g| g.name.as_str()).collect();
+                            self.fail(
+                                format!("{q}.generation"),
+                                format!("expected one of {names:?}, found {generation:?}"),
+                            );
+                        }
+                    }
+                    self.positive(format!("{q}.gpus"), *gpus, limit::GPUS);
+                    self.date(format!("{q}.bought"), *bought);
+                    if *bought > world.start {
+                        self.fail(
+                            format!("{q}.bought"),
+                            format!("expected the pool bought on or before the start ({}), found {bought}", world.start),
+                        );
+                    }
+                    self.range(format!("{q}.power_price"), *power_price, range::POWER);
+                }
+                AbsPool::Loans { operators } => {
+                    for (k, class) in operators.iter().enumerate() {
+                        let q = format!("{p}.pool.operators[{k}]");
+                        if !world.operators.iter().any(|o| &o.name == class) {
+                            let names: Vec<&str> =
+                                world.operators.iter().map(|o| o.name.as_str()).collect();
+                            self.fail(
+                                q,
+                                format!(
+                                    "expected an operator class, one of {names:?}, found {class:?}"
+                                ),
+                            );
+                        } else if pooled.contains(&class.as_str()) {
+                            self.fail(
+                                q,
+                                format!("{class:?}'s loans are already in another deal's pool"),
+                            );
+                        } else {
+                            pooled.push(class.as_str());
+                        }
+                    }
+                }
+            }
+            self.range(
+                format!("{p}.servicing_share"),
+                d.servicing_share,
+                range::SHARE,
+            );
+            self.range(format!("{p}.reserve_share"), d.reserve_share, range::SHARE);
+            self.range(format!("{p}.tenor_years"), d.tenor_years, range::TENOR);
+            self.range(
+                format!("{p}.amortising_share"),
+                d.amortising_share,
+                range::SHARE,
+            );
+            self.range(format!("{p}.min_oc"), d.min_oc, (0.0, 10.0));
+            self.range(format!("{p}.min_dscr"), d.min_dscr, (0.0, 10.0));
+            self.whole(
+                format!("{p}.accelerate_after_weeks"),
+                d.accelerate_after_weeks,
+                1,
+                limit::WEEKS,
+            );
+            self.range(
+                format!("{p}.liquidation_reserve"),
+                d.liquidation_reserve,
+                (0.0, 2.0),
+            );
+            self.whole(
+                format!("{p}.liquidation_weeks"),
+                d.liquidation_weeks,
+                0,
+                limit::WEEKS,
+            );
+            if d.tranches.len() < 2 {
+                self.fail(
+                    format!("{p}.tranches"),
+                    format!(
+                        "expected at least a debt tranche and the equity, found {}",
+                        d.tranches.len()
+                    ),
+                );
+            }
+            let total: f64 = d.tranches.iter().map(|t| t.share).sum();
+            if (total - 1.0).abs() > 1e-6 {
+                self.fail(
+                    format!("{p}.tranches"),
+                    format!("expected shares summing to 1, found {total}"),
+                );
+            }
+            for (k, t) in d.tranches.iter().enumerate() {
+                let q = format!("{p}.tranches[{k}]");
+                self.range(format!("{q}.share"), t.share, range::SHARE);
+                self.range(format!("{q}.coupon"), t.coupon, range::RATE);
+                if k + 1 == d.tranches.len() && t.coupon != 0.0 {
+                    self.fail(
+                        format!("{q}.coupon"),
+                        format!(
+                            "expected 0 for the equity (the last tranche), found {}",
+                            t.coupon
+                        ),
+                    );
+                }
+                if !classes.contains(&t.holder.as_str()) {
+                    self.fail(
+                        format!("{q}.holder"),
+                        format!("expected a bond investor class with agents, one of {classes:?}, found {:?}", t.holder),
+                    );
                 }
             }
         }
