@@ -50,7 +50,10 @@ fn an_ai_demand_crash_reaches_the_senior_only_through_the_mezzanine() {
         // The senior is written down only once the mezzanine has nothing left.
         let w = &after.waterfall;
         if w.debt[0].written_down > 0.0 {
-            assert!(w.debt[1].principal <= 1e-6, "senior hit with mezzanine left");
+            assert!(
+                w.debt[1].principal <= 1e-6,
+                "senior hit with mezzanine left"
+            );
         }
         for (b, a) in before.waterfall.debt.iter().zip(&w.debt) {
             assert!(a.principal <= b.principal + 1e-6, "a tranche grew");
@@ -63,7 +66,10 @@ fn an_ai_demand_crash_reaches_the_senior_only_through_the_mezzanine() {
     let last = path.last().unwrap();
     assert!(last.wound_up, "the pool was not sold by the end");
     let w = &last.waterfall;
-    assert!(w.debt[0].loss_share() > 0.0, "the crash did not reach the senior");
+    assert!(
+        w.debt[0].loss_share() > 0.0,
+        "the crash did not reach the senior"
+    );
     assert_eq!(w.debt[1].loss_share(), 1.0);
     let wound_up = events
         .iter()
@@ -115,4 +121,52 @@ fn a_pool_of_loans_collects_debt_service_and_sells_what_it_repossesses() {
     ] {
         assert!((0.0..=1.0).contains(&loss.unwrap()));
     }
+}
+
+#[test]
+fn across_seeds_and_correlations_the_senior_loses_only_when_the_mezzanine_is_wiped_out() {
+    // The pool of lots, over seeds and two stress correlations: tranche losses are
+    // shares in [0, 1], and a seed whose senior lost anything lost all its mezzanine.
+    use rayon::prelude::*;
+    let worlds: Vec<WorldFile> = [0.0, 0.9]
+        .iter()
+        .flat_map(|&correlation| {
+            (1..=6).map(move |seed| {
+                let mut w = pool_of_lots(-0.5);
+                w.seed = seed;
+                w.btc.correlation_stress = correlation;
+                w
+            })
+        })
+        .collect();
+    let runs: Vec<_> = worlds
+        .par_iter()
+        .map(|w| {
+            let mut sim = Simulation::new(w).unwrap();
+            for tick in 0..w.ticks {
+                sim.step(tick).unwrap();
+            }
+            sim.summary().capital.unwrap()
+        })
+        .collect();
+    let mut senior_losses = 0;
+    for (w, c) in worlds.iter().zip(&runs) {
+        let (senior, mezz, equity) = (
+            c.tranche_loss_senior.unwrap(),
+            c.tranche_loss_mezz.unwrap(),
+            c.tranche_loss_equity.unwrap(),
+        );
+        for loss in [senior, mezz, equity] {
+            assert!((0.0..=1.0).contains(&loss));
+        }
+        if senior > 0.0 {
+            senior_losses += 1;
+            assert_eq!(
+                mezz, 1.0,
+                "seed {}: senior lost {senior} with mezzanine {mezz}",
+                w.seed
+            );
+        }
+    }
+    assert!(senior_losses > 0, "no seed's senior lost anything");
 }

@@ -298,6 +298,8 @@ pub(crate) struct RunData {
     pub gens: Vec<Generation>,
     /// `rigs.csv`, in a world with ASIC rigs.
     pub rigs: Option<crate::rigs::RigData>,
+    /// `capital.csv`, in a world with notes or GPU ABS.
+    pub capital: Option<crate::capital::CapitalData>,
 }
 
 impl RunData {
@@ -309,6 +311,7 @@ impl RunData {
             ts: Timeseries::load(&dir.join("timeseries.csv"))?,
             gens: load_generations(&dir.join("generations.csv"))?,
             rigs: crate::rigs::RigData::load(&dir.join("rigs.csv"))?,
+            capital: crate::capital::CapitalData::load(&dir.join("capital.csv"))?,
         })
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod capital;
 mod collateral;
 mod compare;
 mod compute;
@@ -52,6 +53,9 @@ pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     written.extend(write_chart(&dir, &dashboard::Dashboard(&run))?);
     if let Some(rigs) = &run.rigs {
         written.extend(write_chart(&dir, &rigs::Rigs(&run, rigs))?);
+    }
+    if let Some(capital) = &run.capital {
+        written.extend(write_chart(&dir, &capital::Capital(&run, capital))?);
     }
     Ok(written)
 }
