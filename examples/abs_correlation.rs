@@ -117,14 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (low, high) = (senior[0], senior[senior.len() - 1]);
         writeln!(
             text,
-            "\nP(senior loss) {} from {:.0}% at correlation {} to {:.0}% at {} ({} seeds each: one seed is {:.1} points).",
-            if high > low {
-                "rises"
-            } else if high < low {
-                "falls"
-            } else {
-                "stays"
-            },
+            "\nP(senior loss) is {:.0}% at correlation {} and {:.0}% at {} ({} seeds each: one seed is {:.1} points).",
             low * 100.0,
             CORRELATIONS[0],
             high * 100.0,

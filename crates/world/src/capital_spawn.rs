@@ -207,6 +207,15 @@ pub(crate) fn fund_deal(
     for t in &spec.tranches {
         let class = &investors[&t.holder];
         let total: f64 = class.iter().map(|(_, c)| c).sum();
+        if total <= 0.0 {
+            return Err(invalid(
+                &format!("abs: {}", spec.name),
+                format!(
+                    "the {:?} tranche's holders ({:?}) have no capital to buy it",
+                    t.name, t.holder
+                ),
+            ));
+        }
         let shares: Vec<(AgentId, f64)> = class.iter().map(|(id, c)| (*id, c / total)).collect();
         world.resource_scope(|world, mut ledger: Mut<Ledger>| {
             let directory = world.resource::<Directory>();
