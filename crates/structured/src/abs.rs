@@ -114,6 +114,26 @@ fn defaults_pending(book: &LoanBook, spv: AgentId) -> bool {
     })
 }
 
+/// A `waterfall_trigger` event of the SPV.
+fn trigger(
+    log: &mut EventLog,
+    clock: &Clock,
+    spv: &Agent,
+    amount: f64,
+    lots: usize,
+    detail: String,
+) {
+    log.push(
+        clock,
+        EventKind::WaterfallTrigger,
+        vec![spv.name.clone()],
+        amount,
+        lots as u32,
+        None,
+        detail,
+    );
+}
+
 /// Pays `amount` from the SPV to holders by their shares.
 fn pay_out(
     ledger: &mut Ledger,
@@ -250,13 +270,12 @@ pub fn pay_waterfalls(
                 ),
                 None => "triggers cured: cash flows to the junior tranches again".to_string(),
             };
-            log.push(
+            trigger(
+                &mut log,
                 &clock,
-                EventKind::WaterfallTrigger,
-                vec![agent.name.clone()],
+                agent,
                 pool_value,
-                fleet.count_owned(agent.id) as u32,
-                None,
+                fleet.count_owned(agent.id),
                 detail,
             );
         }
@@ -276,20 +295,23 @@ pub fn pay_waterfalls(
                 .is_some_and(|t| clock.tick >= t + spv.accelerate_after);
             if accelerated || clock.tick >= spv.final_tick {
                 spv.liquidating_since = Some(clock.tick);
-                log.push(
-                    &clock,
-                    EventKind::WaterfallTrigger,
-                    vec![agent.name.clone()],
-                    pool_value,
-                    fleet.count_owned(agent.id) as u32,
-                    None,
-                    match (accelerated, spv.pool) {
-                        (true, Pool::Lots) => "accelerated: senior interest unpaid; the pool is sold",
-                        (true, Pool::Loans) => "accelerated: senior interest unpaid; every dollar after interest pays the senior",
-                        (false, Pool::Lots) => "final maturity: the pool is sold",
-                        (false, Pool::Loans) => "final maturity: what the loans return pays the tranches in order",
+                let detail = match (accelerated, spv.pool) {
+                    (true, Pool::Lots) => "accelerated: senior interest unpaid; the pool is sold",
+                    (true, Pool::Loans) => {
+                        "accelerated: senior interest unpaid; every dollar after interest pays the senior"
                     }
-                    .to_string(),
+                    (false, Pool::Lots) => "final maturity: the pool is sold",
+                    (false, Pool::Loans) => {
+                        "final maturity: what the loans return pays the tranches in order"
+                    }
+                };
+                trigger(
+                    &mut log,
+                    &clock,
+                    agent,
+                    pool_value,
+                    fleet.count_owned(agent.id),
+                    detail.to_string(),
                 );
             }
         } else if sold_out {
@@ -305,20 +327,13 @@ pub fn pay_waterfalls(
             e.principal = (e.original - paid_back).max(0.0);
             let lost = spv.waterfall.write_down(0.0);
             spv.wound_up = true;
-            log.push(
-                &clock,
-                EventKind::WaterfallTrigger,
-                vec![agent.name.clone()],
-                lost,
-                0,
-                None,
-                format!(
-                    "wound up: ${lost:.0} written off (senior {:.1}%, mezzanine {:.1}%, equity {:.1}% of principal)",
-                    spv.waterfall.debt[0].loss_share() * 100.0,
-                    spv.waterfall.debt.get(1).map_or(0.0, |t| t.loss_share()) * 100.0,
-                    spv.waterfall.equity.loss_share() * 100.0,
-                ),
+            let detail = format!(
+                "wound up: ${lost:.0} written off (senior {:.1}%, mezzanine {:.1}%, equity {:.1}% of principal)",
+                spv.waterfall.debt[0].loss_share() * 100.0,
+                spv.waterfall.debt.get(1).map_or(0.0, |t| t.loss_share()) * 100.0,
+                spv.waterfall.equity.loss_share() * 100.0,
             );
+            trigger(&mut log, &clock, agent, lost, 0, detail);
         }
         spv.last_cash = ledger.balance(account).max(0.0);
         deals.push(spv.clone());

@@ -84,17 +84,7 @@ pub(crate) fn starting_notes(
             },
         };
         let shares: Vec<(AgentId, f64)> = holders.iter().map(|(h, wt)| (*h, wt / total)).collect();
-        world.resource_scope(|world, mut ledger: Mut<Ledger>| {
-            let directory = world.resource::<Directory>();
-            for (holder, share) in &shares {
-                ledger.transfer(
-                    directory.account(*holder),
-                    agent.account,
-                    principal * share,
-                    "starting note",
-                );
-            }
-        });
+        holders_pay(world, &shares, agent.account, principal, "starting note");
         world.resource_mut::<NoteBook>().add(Note {
             id: NoteId(0),
             issuer: agent.id,
@@ -120,6 +110,22 @@ pub(crate) fn starting_notes(
         .issuers
         .insert(agent.id);
     Ok(())
+}
+
+/// Holders pay `amount` to `to`, each its share.
+fn holders_pay(
+    world: &mut World,
+    shares: &[(AgentId, f64)],
+    to: firesale_core::AccountId,
+    amount: f64,
+    memo: &'static str,
+) {
+    world.resource_scope(|world, mut ledger: Mut<Ledger>| {
+        let directory = world.resource::<Directory>();
+        for (holder, share) in shares {
+            ledger.transfer(directory.account(*holder), to, amount * share, memo);
+        }
+    });
 }
 
 /// An issuer's terms for the notes it sells.
@@ -217,17 +223,13 @@ pub(crate) fn fund_deal(
             ));
         }
         let shares: Vec<(AgentId, f64)> = class.iter().map(|(id, c)| (*id, c / total)).collect();
-        world.resource_scope(|world, mut ledger: Mut<Ledger>| {
-            let directory = world.resource::<Directory>();
-            for (holder, share) in &shares {
-                ledger.transfer(
-                    directory.account(*holder),
-                    agent.account,
-                    t.share * raised * share,
-                    "ABS tranche bought",
-                );
-            }
-        });
+        holders_pay(
+            world,
+            &shares,
+            agent.account,
+            t.share * raised,
+            "ABS tranche bought",
+        );
         holders.push(shares);
     }
     let clock = world.resource::<Clock>().clone();
