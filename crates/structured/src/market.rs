@@ -310,6 +310,12 @@ pub fn issue_notes(
                                 y * 100.0,
                                 issuer.max_yield * 100.0
                             ),
+                            _ if quotes.is_empty() => format!(
+                                "no investor buys at any yield (leverage {:.2}, BTC {:.0}% below its yearly high, {:.0}% of issuers defaulted in the past year)",
+                                view.leverage,
+                                view.btc_drawdown * 100.0,
+                                view.default_rate * 100.0
+                            ),
                             _ => format!(
                                 "investors offer ${:.0} of ${:.0}",
                                 request.amount - left.max(0.0),
