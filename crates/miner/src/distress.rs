@@ -165,41 +165,14 @@ pub fn respond_to_calls(
             }
         }
         // Notes in arrears since an earlier tick (a coupon missed, a rollover failed):
-        // junior to the secured loans, paid from what cash is left.
+        // junior to the secured loans, so paid from cash only once the operator knows it
+        // is not filing this tick (below).
         let late_notes: Vec<NoteId> = notes
             .live_of(agent.id)
             .into_iter()
             .filter(|&id| notes.get(id).arrears_since.is_some_and(|t| t < clock.tick))
             .collect();
-        for &id in &late_notes {
-            let note = notes.get_mut(id);
-            let paid = pay_holders(
-                &mut ledger,
-                &directory,
-                account,
-                note,
-                note.arrears(),
-                "note arrears",
-            );
-            let to_coupons = paid.min(note.coupon_arrears);
-            note.coupon_arrears -= to_coupons;
-            note.principal_due -= paid - to_coupons;
-            note.principal -= (paid - to_coupons).min(note.principal);
-            if note.principal <= 0.01 {
-                note.status = NoteStatus::Repaid;
-            }
-            if note.arrears() <= 0.01 {
-                note.coupon_arrears = 0.0;
-                note.principal_due = 0.0;
-                note.arrears_since = None;
-            }
-        }
-        let owed_notes: f64 = late_notes
-            .iter()
-            .map(|&id| notes.get(id))
-            .filter(|n| n.is_live())
-            .map(|n| n.arrears())
-            .sum();
+        let owed_notes: f64 = late_notes.iter().map(|&id| notes.get(id).arrears()).sum();
         // What is still owed now or soon.
         let owed_bills = op.unpaid_bills + owed_notes;
         let owed_loans: f64 = loans
@@ -227,10 +200,8 @@ pub fn respond_to_calls(
             );
             shortfall -= sold * exo.btc_price;
         }
-        if shortfall <= 0.0 {
-            continue;
-        }
-        let overdue = op.unpaid_since
+        let overdue = shortfall > 0.0
+            && (op.unpaid_since
             .is_some_and(|t| clock.tick > t + op.params.bill_grace_ticks)
             || late_notes.iter().any(|&id| notes.get(id).is_live() && notes.get(id).grace_passed(clock.tick))
             || loans.iter().any(|&id| {
@@ -240,7 +211,7 @@ pub fn respond_to_calls(
                     .is_some_and(|t| clock.tick > t + loan.covenants.cure_ticks);
                 let late_call = matches!(loan.status, LoanStatus::Called { deadline, .. } if clock.tick > deadline);
                 late_arrears || late_call
-            });
+            }));
         if overdue {
             file_for_bankruptcy(
                 &clock,
@@ -258,6 +229,10 @@ pub fn respond_to_calls(
             notes.default_all(agent.id, clock.tick);
             leases.leases.clear();
             leased.0 = 0.0;
+            continue;
+        }
+        pay_late_notes(&mut ledger, &directory, account, &mut notes, &late_notes);
+        if shortfall <= 0.0 {
             continue;
         }
         // Sell lots: the cash left after this tick's auction pays next tick.
@@ -536,6 +511,33 @@ pub fn apply_sale_proceeds(
         }
         if loan.principal <= 0.01 && loan.is_live() {
             loan.status = LoanStatus::Repaid;
+        }
+    }
+}
+
+/// Pays the arrears of late notes from cash, coupons before principal, note by note.
+fn pay_late_notes(
+    ledger: &mut Ledger,
+    directory: &Directory,
+    account: firesale_core::AccountId,
+    notes: &mut NoteBook,
+    late: &[NoteId],
+) {
+    for &id in late {
+        let note = notes.get_mut(id);
+        let due = note.arrears();
+        let paid = pay_holders(ledger, directory, account, note, due, "note arrears");
+        let to_coupons = paid.min(note.coupon_arrears);
+        note.coupon_arrears -= to_coupons;
+        note.principal_due -= paid - to_coupons;
+        note.principal -= (paid - to_coupons).min(note.principal);
+        if note.principal <= 0.01 {
+            note.status = NoteStatus::Repaid;
+        }
+        if note.arrears() <= 0.01 {
+            note.coupon_arrears = 0.0;
+            note.principal_due = 0.0;
+            note.arrears_since = None;
         }
     }
 }

@@ -4,7 +4,7 @@ use crate::components::{Bitcoin, Operator};
 use firesale_core::prelude::*;
 use firesale_core::{
     CreditOffers, Decision, FundingGap, GpuEconomics, LoanPurpose, LoanRequest, LoanRequests,
-    LoanStatus,
+    LoanStatus, NoteBook,
 };
 use firesale_markets::{ComputeMarket, Vendor, VendorSale};
 
@@ -23,6 +23,7 @@ pub fn request_credit(
     fleet: Res<Fleet>,
     offers: Res<CreditOffers>,
     book: Res<LoanBook>,
+    notes: Res<NoteBook>,
     ledger: Res<Ledger>,
     mut requests: ResMut<LoanRequests>,
     mut operators: Query<(
@@ -50,7 +51,10 @@ pub fn request_credit(
         let distressed = book.live_of(agent.id).iter().any(|&id| {
             let loan = book.get(id);
             loan.arrears > 0.0 || matches!(loan.status, LoanStatus::Called { .. })
-        });
+        }) || notes
+            .live_of(agent.id)
+            .iter()
+            .any(|&id| notes.get(id).arrears() > 0.0);
         if distressed {
             continue;
         }

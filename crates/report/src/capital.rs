@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use crate::ReportError;
 use crate::data::{RunData, Series, Table};
 use crate::plot::{
-    self, BLUE, Chart, DrawResult, FULL, GREEN, ORANGE, PURPLE, PanelSpec, RED, pct,
+    self, BLUE, Chart, DrawResult, FULL, GREEN, INK, ORANGE, PURPLE, PanelSpec, RED, pct,
 };
 
 /// The columns of `capital.csv` the chart draws.
@@ -118,6 +118,7 @@ impl Chart for Capital<'_> {
                 ("equity written off", &lost[2], GREEN),
                 ("senior at appraisal", &at_marks[0], PURPLE),
                 ("mezzanine at appraisal", &at_marks[1], RED),
+                ("equity at appraisal", &at_marks[2], INK),
             ] {
                 plot::draw_labelled_line(&mut chart, &c.x, s, label, colour, FULL.line)?;
             }

@@ -106,6 +106,15 @@ fn performing_loans(book: &LoanBook, spv: AgentId) -> f64 {
         .sum()
 }
 
+/// Interest the SPV's live loans owe this tick, $.
+fn pool_interest(book: &LoanBook, spv: AgentId, rate: f64, years_per_tick: f64) -> f64 {
+    book.loans
+        .iter()
+        .filter(|l| l.is_live() && l.lenders.first().is_some_and(|(id, _)| *id == spv))
+        .map(|l| l.interest(rate, years_per_tick))
+        .sum()
+}
+
 /// Whether some loan of the SPV is in default and not yet repossessed.
 fn defaults_pending(book: &LoanBook, spv: AgentId) -> bool {
     book.loans.iter().any(|l| {
@@ -169,6 +178,39 @@ pub fn pay_waterfalls(
         spvs.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         if spv.wound_up {
+            // Cash that still comes in (a borrower's estate paying a shortfall) goes to
+            // the tranches in order of seniority, writing back their losses.
+            let late = ledger.balance(agent.account);
+            if late > 0.01 {
+                let mut left = late;
+                let holders = spv.holders.clone();
+                for (i, t) in spv.waterfall.debt.iter_mut().enumerate() {
+                    let pay = left.min(t.written_down);
+                    pay_out(
+                        &mut ledger,
+                        &directory,
+                        agent.account,
+                        &holders[i],
+                        pay,
+                        "ABS late recovery",
+                    );
+                    t.written_down -= pay;
+                    left -= pay;
+                }
+                if let Some(equity) = holders.last() {
+                    pay_out(
+                        &mut ledger,
+                        &directory,
+                        agent.account,
+                        equity,
+                        left,
+                        "ABS late recovery",
+                    );
+                }
+                let e = &mut spv.waterfall.equity;
+                e.written_down -= left.min(e.written_down);
+                spv.paid_to_equity += left;
+            }
             deals.push(spv.clone());
             continue;
         }
@@ -205,6 +247,13 @@ pub fn pay_waterfalls(
         if liquidating {
             // A sale: no schedule, every dollar after interest pays principal.
             spv.waterfall.amortisation = f64::INFINITY;
+        } else if spv.pool == Pool::Loans {
+            // What the borrowers repaid, and what defaulted loans recovered, is principal
+            // and repays the debt (senior first) before the equity sees it: the inflow
+            // beyond the interest the pool's loans owed this week.
+            let inflow = (cash - spv.last_cash).max(0.0);
+            let interest_owed = pool_interest(&book, agent.id, exo.rate, clock.years_per_tick());
+            spv.waterfall.amortisation = scheduled.max(inflow - interest_owed);
         }
         let debt_before = spv.waterfall.debt_principal();
         let paid = spv.waterfall.pay(Period {

@@ -6,9 +6,9 @@
 //! senior interest, mezzanine interest, scheduled amortisation (senior first), then the
 //! equity; while an over-collateralisation or debt-service-coverage trigger is breached,
 //! everything after interest goes to the senior tranche. Losses are written down from the
-//! bottom of the stack. It holds no agent and moves no money itself: the simulation's
-//! SPV agent (issue 12) will feed it the rent it collects and the mark of its lots, and
-//! pay out what it returns through the ledger.
+//! bottom of the stack. It holds no agent and moves no money itself: an [`Spv`] feeds it
+//! what its pool collects and the pool's appraisal, and pays out what it returns through
+//! the ledger.
 //!
 //! The agents and systems of the capital markets: operators' unsecured notes (high-yield
 //! bonds and convertibles, [`Issuer`]) bought by [`BondInvestor`]s in a bond market

@@ -134,7 +134,7 @@ impl CapitalMetrics {
             let mut at_marks = w.clone();
             if !spv.wound_up {
                 at_marks.equity.principal = (w.equity.original - spv.paid_to_equity).max(0.0);
-                at_marks.write_down(spv.pool_value + spv.reserve);
+                at_marks.write_down(spv.pool_value + spv.last_cash);
             }
             for (i, t) in w.debt.iter().enumerate() {
                 let k = i.min(1);
@@ -148,7 +148,7 @@ impl CapitalMetrics {
             m.original[2] += w.equity.original;
             m.written_down[2] += w.equity.written_down;
             m.loss_at_marks[2] += at_marks.equity.written_down;
-            m.breached += u32::from(spv.breach.is_some());
+            m.breached += u32::from(spv.breach.is_some() && spv.liquidating_since.is_none());
             m.liquidating += u32::from(spv.liquidating_since.is_some());
             m.running += u32::from(!spv.wound_up);
         }
@@ -219,11 +219,23 @@ pub fn issue_notes(
     investor_list.sort_by_key(|(a, _)| a.id);
     let drawdown = market.btc_drawdown(exo.btc_price);
     let default_rate = market.default_rate();
-    for request in std::mem::take(&mut requests.requests) {
+    for mut request in std::mem::take(&mut requests.requests) {
         let Ok((agent, op, mut issuer, btc, _)) = issuers.get_mut(directory.entity(request.issuer))
         else {
             continue;
         };
+        // A rollover refinances what is still due after the issuer's own payments.
+        let refinanced = match request.purpose {
+            NotePurpose::Rollover(old) => Some(old),
+            NotePurpose::Growth => None,
+        };
+        if let Some(old) = refinanced {
+            let note = notes.get(old);
+            if !note.is_live() || note.principal_due <= 0.01 {
+                continue;
+            }
+            request.amount = note.principal_due;
+        }
         if !op.is_active() {
             continue;
         }
@@ -250,9 +262,11 @@ pub fn issue_notes(
             .iter()
             .filter_map(|(investor, fund)| {
                 let yield_asked = fund.pricing.required_yield(&view)?;
+                // What it holds of the issuer, the note this issue repays aside.
                 let held: f64 = notes
                     .live_of(agent.id)
                     .iter()
+                    .filter(|&&id| Some(id) != refinanced)
                     .map(|&id| {
                         let n = notes.get(id);
                         n.principal

@@ -41,12 +41,32 @@ pub fn service_notes(
             agent, btc, &ledger, &exo, &fleet, &gens, &metrics, &loans, &notes,
         );
         let share_price = issuer.price_shares(&value);
+        let secured_due: f64 = loans
+            .live_of(agent.id)
+            .iter()
+            .map(|&id| {
+                let loan = loans.get(id);
+                loan.arrears
+                    + match loan.status {
+                        firesale_core::LoanStatus::Called { amount, .. } => amount,
+                        _ => 0.0,
+                    }
+            })
+            .sum();
         for id in notes.live_of(agent.id) {
             let note = notes.get_mut(id);
-            if clock.tick >= note.next_coupon_tick {
+            if clock.tick >= note.next_coupon_tick.min(note.maturity_tick) {
+                // A coupon date, or at maturity the stub since the last one; no coupon
+                // falls after the maturity.
+                let last = note.next_coupon_tick.saturating_sub(note.coupon_every);
+                let ticks = clock.tick.min(note.next_coupon_tick).saturating_sub(last);
                 note.coupon_arrears +=
-                    note.principal * note.coupon * f64::from(note.coupon_every) * years_per_tick;
-                note.next_coupon_tick += note.coupon_every;
+                    note.principal * note.coupon * f64::from(ticks) * years_per_tick;
+                note.next_coupon_tick = if clock.tick >= note.maturity_tick {
+                    u32::MAX
+                } else {
+                    note.next_coupon_tick + note.coupon_every
+                };
             }
             if note.coupon_arrears > 0.0 {
                 let due = note.coupon_arrears;
@@ -79,7 +99,9 @@ pub fn service_notes(
             // Holders put only when converting is worth less than par.
             let put = put_now && share_price <= conversion_price;
             if note.principal_due <= 0.0 && (matures || put) {
-                let spare = ledger.balance(agent.account) - op.weekly_outgoings * 4.0;
+                // Cash beyond a month of outgoings and what its secured loans call or
+                // have in arrears (they rank first).
+                let spare = ledger.balance(agent.account) - op.weekly_outgoings * 4.0 - secured_due;
                 match settle_convertible(share_price, conversion_price, note.principal, spare) {
                     Settlement::Convert => {
                         // Holders take principal / conversion price new shares and sell

@@ -18,12 +18,12 @@ use firesale_miner::{Bitcoin, Operator, OperatorParams, RackShortfall, TermLease
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-/// Tick of a date: the first tick on or after it, negative before the start.
 /// The tick of `date` in world `w`: the first tick on or after it, negative before the start.
 pub fn tick_of_date(w: &WorldFile, date: NaiveDate) -> i32 {
     tick_of(w.start, w.tick_days, date)
 }
 
+/// Tick of a date: the first tick on or after it, negative before the start.
 pub(crate) fn tick_of(start: NaiveDate, tick_days: u32, date: NaiveDate) -> i32 {
     let days = (date - start).num_days();
     let step = i64::from(tick_days);

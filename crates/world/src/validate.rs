@@ -278,6 +278,12 @@ impl Checker<'_> {
         let mut pooled: Vec<&str> = Vec::new();
         for (i, d) in world.abs.iter().enumerate() {
             let p = format!("abs[{i}]");
+            if let Some(first) = world.abs[..i].iter().position(|o| o.name == d.name) {
+                self.fail(
+                    format!("{p}.name"),
+                    format!("deal name {:?} is already used by abs[{first}]: their SPVs would share a name", d.name),
+                );
+            }
             if d.name.is_empty()
                 || !d
                     .name
