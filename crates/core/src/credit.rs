@@ -192,6 +192,21 @@ impl LoanBook {
             .map(|l| l.id)
             .collect()
     }
+
+    /// What a borrower owes now on its live loans: arrears and called principal, $.
+    pub fn owed_now(&self, borrower: AgentId) -> f64 {
+        self.loans
+            .iter()
+            .filter(|l| l.borrower == borrower && l.is_live())
+            .map(|l| {
+                l.arrears
+                    + match l.status {
+                        LoanStatus::Called { amount, .. } => amount,
+                        _ => 0.0,
+                    }
+            })
+            .sum()
+    }
 }
 
 /// Terms a lender currently offers for new loans, posted each tick.

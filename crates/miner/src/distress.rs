@@ -175,17 +175,7 @@ pub fn respond_to_calls(
         let owed_notes: f64 = late_notes.iter().map(|&id| notes.get(id).arrears()).sum();
         // What is still owed now or soon.
         let owed_bills = op.unpaid_bills + owed_notes;
-        let owed_loans: f64 = loans
-            .iter()
-            .map(|&id| {
-                let loan = book.get(id);
-                loan.arrears
-                    + match loan.status {
-                        LoanStatus::Called { amount, .. } => amount,
-                        _ => 0.0,
-                    }
-            })
-            .sum();
+        let owed_loans = book.owed_now(agent.id);
         let mut shortfall = owed_bills + owed_loans;
         if shortfall > 0.0
             && let Some(btc) = btc.as_deref_mut()

@@ -126,6 +126,33 @@ pub fn request_credit(
     }
 }
 
+/// Starts building `kw` of racks if the operator's cash beyond its buffer pays for
+/// them; returns whether it did.
+pub fn build_racks(
+    agent: &Agent,
+    op: &Operator,
+    racks: &mut Racks,
+    ledger: &mut Ledger,
+    clock: &Clock,
+    kw: f64,
+) -> bool {
+    let cost = kw * op.params.rack_cost_per_kw;
+    let spare = ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
+    if spare <= cost {
+        return false;
+    }
+    ledger.transfer(
+        agent.account,
+        External::Vendor.account(),
+        cost,
+        "rack build",
+    );
+    racks
+        .pipeline
+        .push((clock.tick + op.params.rack_build_weeks, kw));
+    true
+}
+
 /// Phase 11: buy the financed lots from the vendor and pledge them, install what fits,
 /// and build racks when expansion ran out of room and cash allows.
 #[allow(clippy::too_many_arguments)]
@@ -185,19 +212,7 @@ pub fn invest_operators(
         }
         racks.install_stored(&mut fleet, &gens, agent.id);
         if shortfall.0 > 0.0 {
-            let cost = shortfall.0 * op.params.rack_cost_per_kw;
-            let spare =
-                ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
-            if spare > cost {
-                ledger.transfer(
-                    agent.account,
-                    External::Vendor.account(),
-                    cost,
-                    "rack build",
-                );
-                let ready = clock.tick + op.params.rack_build_weeks;
-                racks.pipeline.push((ready, shortfall.0));
-            }
+            build_racks(agent, op, &mut racks, &mut ledger, &clock, shortfall.0);
             shortfall.0 = 0.0;
         }
     }

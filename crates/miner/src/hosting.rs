@@ -100,18 +100,7 @@ fn rebuild(
     ledger: &mut Ledger,
     clock: &Clock,
 ) {
-    let cost = hosted.to_rebuild * op.params.rack_cost_per_kw;
-    let spare = ledger.balance(agent.account) - op.weekly_outgoings * op.params.cash_buffer_weeks;
-    if spare > cost {
-        ledger.transfer(
-            agent.account,
-            External::Vendor.account(),
-            cost,
-            "rack build",
-        );
-        racks
-            .pipeline
-            .push((clock.tick + op.params.rack_build_weeks, hosted.to_rebuild));
+    if crate::growth::build_racks(agent, op, racks, ledger, clock, hosted.to_rebuild) {
         hosted.to_rebuild = 0.0;
     }
 }

@@ -41,18 +41,7 @@ pub fn service_notes(
             agent, btc, &ledger, &exo, &fleet, &gens, &metrics, &loans, &notes,
         );
         let share_price = issuer.price_shares(&value);
-        let secured_due: f64 = loans
-            .live_of(agent.id)
-            .iter()
-            .map(|&id| {
-                let loan = loans.get(id);
-                loan.arrears
-                    + match loan.status {
-                        firesale_core::LoanStatus::Called { amount, .. } => amount,
-                        _ => 0.0,
-                    }
-            })
-            .sum();
+        let secured_due = loans.owed_now(agent.id);
         for id in notes.live_of(agent.id) {
             let note = notes.get_mut(id);
             if clock.tick >= note.next_coupon_tick.min(note.maturity_tick) {
