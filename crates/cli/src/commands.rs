@@ -178,8 +178,17 @@ fn run(world: &str, args: RunArgs) -> ExitCode {
     } else {
         ProgressBar::new(u64::from(w.ticks))
     };
+    // Ticks per second and the time left, so a long run says how long it will take.
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} ticks  ETA {eta}")
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} ticks  {rate}  ETA {eta}")
+            .map(|style| {
+                style.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} ticks/s", state.per_sec());
+                    },
+                )
+            })
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
