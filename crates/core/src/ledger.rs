@@ -157,6 +157,36 @@ impl Ledger {
         paid
     }
 
+    /// Pays `amount` from `from` to agents by their shares (a loan's lenders, a note's
+    /// or a tranche's holders; the shares sum to 1).
+    pub fn pay_shares(
+        &mut self,
+        directory: &crate::Directory,
+        from: AccountId,
+        shares: &[(crate::AgentId, f64)],
+        amount: f64,
+        memo: &'static str,
+    ) {
+        for (agent, share) in shares {
+            self.transfer(from, directory.account(*agent), amount * share, memo);
+        }
+    }
+
+    /// [`Ledger::pay_shares`] of as much of `amount` as `from` holds (never below zero);
+    /// returns what was paid.
+    pub fn pay_shares_up_to(
+        &mut self,
+        directory: &crate::Directory,
+        from: AccountId,
+        shares: &[(crate::AgentId, f64)],
+        amount: f64,
+        memo: &'static str,
+    ) -> f64 {
+        let paid = amount.min(self.balance(from).max(0.0));
+        self.pay_shares(directory, from, shares, paid, memo);
+        paid
+    }
+
     /// Balance of one account.
     pub fn balance(&self, account: AccountId) -> f64 {
         self.balances[account.0 as usize]

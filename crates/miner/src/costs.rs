@@ -183,9 +183,5 @@ pub fn pay_lenders(
     amount: f64,
     memo: &'static str,
 ) -> f64 {
-    let paid = amount.min(ledger.balance(from).max(0.0));
-    for (lender, share) in &loan.lenders {
-        ledger.transfer(from, directory.account(*lender), paid * share, memo);
-    }
-    paid
+    ledger.pay_shares_up_to(directory, from, &loan.lenders, amount, memo)
 }

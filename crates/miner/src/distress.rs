@@ -541,9 +541,5 @@ pub fn pay_holders(
     amount: f64,
     memo: &'static str,
 ) -> f64 {
-    let paid = amount.min(ledger.balance(from).max(0.0));
-    for (holder, share) in &note.holders {
-        ledger.transfer(from, directory.account(*holder), paid * share, memo);
-    }
-    paid
+    ledger.pay_shares_up_to(directory, from, &note.holders, amount, memo)
 }

@@ -143,20 +143,6 @@ fn trigger(
     );
 }
 
-/// Pays `amount` from the SPV to holders by their shares.
-fn pay_out(
-    ledger: &mut Ledger,
-    directory: &Directory,
-    from: firesale_core::AccountId,
-    holders: &[(AgentId, f64)],
-    amount: f64,
-    memo: &'static str,
-) {
-    for (holder, share) in holders {
-        ledger.transfer(from, directory.account(*holder), amount * share, memo);
-    }
-}
-
 /// Phase 5: run each deal's week through its waterfall.
 #[allow(clippy::too_many_arguments)]
 pub fn pay_waterfalls(
@@ -186,8 +172,7 @@ pub fn pay_waterfalls(
                 let holders = spv.holders.clone();
                 for (i, t) in spv.waterfall.debt.iter_mut().enumerate() {
                     let pay = left.min(t.written_down);
-                    pay_out(
-                        &mut ledger,
+                    ledger.pay_shares(
                         &directory,
                         agent.account,
                         &holders[i],
@@ -198,14 +183,7 @@ pub fn pay_waterfalls(
                     left -= pay;
                 }
                 if let Some(equity) = holders.last() {
-                    pay_out(
-                        &mut ledger,
-                        &directory,
-                        agent.account,
-                        equity,
-                        left,
-                        "ABS late recovery",
-                    );
+                    ledger.pay_shares(&directory, agent.account, equity, left, "ABS late recovery");
                 }
                 let e = &mut spv.waterfall.equity;
                 e.written_down -= left.min(e.written_down);
@@ -223,11 +201,12 @@ pub fn pay_waterfalls(
         }
         let cash = ledger.balance(agent.account).max(0.0);
         let servicing = spv.servicing_share * (cash - spv.last_cash).max(0.0);
-        let pool_value = appraise(&fleet, agent.id, &gens, &secondary, &market)
-            + match spv.pool {
-                Pool::Lots => 0.0,
-                Pool::Loans => performing_loans(&book, agent.id),
-            };
+        // The loan book does not change in this step: read the performing principal once.
+        let performing = match spv.pool {
+            Pool::Lots => 0.0,
+            Pool::Loans => performing_loans(&book, agent.id),
+        };
+        let pool_value = appraise(&fleet, agent.id, &gens, &secondary, &market) + performing;
         spv.pool_value = pool_value;
         let liquidating = spv.liquidating_since.is_some();
         // The reserve stays in the SPV while the deal runs, unless the week's costs and
@@ -282,8 +261,7 @@ pub fn pay_waterfalls(
         );
         let holders = spv.holders.clone();
         for (i, tranche_holders) in holders.iter().take(paid.interest.len()).enumerate() {
-            pay_out(
-                &mut ledger,
+            ledger.pay_shares(
                 &directory,
                 account,
                 tranche_holders,
@@ -292,14 +270,7 @@ pub fn pay_waterfalls(
             );
         }
         if let Some(equity) = holders.last() {
-            pay_out(
-                &mut ledger,
-                &directory,
-                account,
-                equity,
-                paid.equity,
-                "ABS equity",
-            );
+            ledger.pay_shares(&directory, account, equity, paid.equity, "ABS equity");
         }
         spv.paid_to_equity += paid.equity;
         let debt = debt_before;
@@ -336,8 +307,7 @@ pub fn pay_waterfalls(
         }
         let sold_out = fleet.count_owned(agent.id) == 0
             && (spv.pool == Pool::Lots
-                || (performing_loans(&book, agent.id) <= 0.0
-                    && !defaults_pending(&book, agent.id)));
+                || (performing <= 0.0 && !defaults_pending(&book, agent.id)));
         if !liquidating {
             let accelerated = spv
                 .senior_short_since
@@ -368,7 +338,7 @@ pub fn pay_waterfalls(
             // tranches still claim is lost, and the equity lost what it was not paid back.
             let left = ledger.balance(account).max(0.0);
             if let Some(equity) = holders.last() {
-                pay_out(&mut ledger, &directory, account, equity, left, "ABS equity");
+                ledger.pay_shares(&directory, account, equity, left, "ABS equity");
             }
             spv.paid_to_equity += left;
             let paid_back = spv.paid_to_equity;

@@ -63,6 +63,14 @@ pub mod limit {
     pub const LAST_DATE: (i32, u32, u32) = (2200, 12, 31);
 }
 
+/// A name that is safe in a path and an agent name: ASCII letters, digits, `_` and `-`.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 struct Checker<'a> {
     file: &'a str,
     errors: Vec<Invalid>,
@@ -284,12 +292,7 @@ impl Checker<'_> {
                     format!("deal name {:?} is already used by abs[{first}]: their SPVs would share a name", d.name),
                 );
             }
-            if d.name.is_empty()
-                || !d
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+            if !plain_name(&d.name) {
                 self.fail(
                     format!("{p}.name"),
                     format!("expected letters, digits, `_` or `-`, found {:?}", d.name),
@@ -484,12 +487,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         file,
         errors: Vec::new(),
     };
-    if world.name.is_empty()
-        || !world
-            .name
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
-    {
+    if !plain_name(&world.name) {
         c.fail(
             "name",
             format!(
