@@ -10,6 +10,8 @@ mod error;
 mod load;
 mod rule_choice;
 pub use rule_choice::rule_families;
+mod scale;
+pub use scale::SCALE_RANGE;
 mod schema;
 mod series;
 mod spawn;

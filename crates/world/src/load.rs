@@ -130,8 +130,10 @@ pub fn load_within(
     let mut world = apply_overrides(world, sets)?;
     let shown = file.display().to_string();
     validate(&world, &shown).map_err(WorldError::Invalid)?;
-    check_cost(&world, &shown, limits)?;
     crate::series::read_replays(&mut world, &file)?;
+    let world = world.at_scale();
+    validate(&world, &format!("{shown} (at its scale)")).map_err(WorldError::Invalid)?;
+    check_cost(&world, &shown, limits)?;
     Ok((file, world))
 }
 

@@ -55,6 +55,11 @@ pub struct WorldFile {
     pub tick_days: u32,
     /// GPUs per lot.
     pub gpus_per_lot: u32,
+    /// Size of the market relative to the file's (1 if absent): multiplies agent counts,
+    /// demand and vendor supply, so the economics are the same at any scale (see
+    /// `scale.rs`; `--set scale=4`).
+    #[serde(default = "unit_scale", skip_serializing_if = "is_unit_scale")]
+    pub scale: f64,
     /// GPU generations (technology).
     pub generations: Vec<GenerationSpec>,
     /// The compute rental market.
@@ -86,6 +91,14 @@ pub struct WorldFile {
     /// (not part of the file).
     #[serde(skip)]
     pub replays: crate::series::Replays,
+}
+
+fn unit_scale() -> f64 {
+    1.0
+}
+
+fn is_unit_scale(scale: &f64) -> bool {
+    *scale == 1.0
 }
 
 /// How fire-sale discounts are measured: distressed sale prices against the

@@ -190,7 +190,8 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
         .filter(|a| a.kind == AgentKind::BondInvestor)
     {
         let cash = ledger.balance(agent.account);
-        if cash < 0.0 {
+        // A lender that drew exactly what it lent may be a rounding error below zero.
+        if cash < -CENT {
             return Err(invalid(
                 "bond_investors",
                 format!(
@@ -202,7 +203,8 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
     }
     for agent in directory.iter().filter(|a| a.kind == AgentKind::Lender) {
         let cash = ledger.balance(agent.account);
-        if cash < 0.0 {
+        // A lender that drew exactly what it lent may be a rounding error below zero.
+        if cash < -CENT {
             return Err(invalid(
                 "lenders",
                 format!(
@@ -510,6 +512,9 @@ fn spawn_operator(
     }
     Ok(())
 }
+
+/// Below this a negative balance is floating-point rounding, not a shortfall, $.
+const CENT: f64 = 0.01;
 
 /// The club of a starting loan: up to three lenders that lend to the borrower's kind,
 /// drawn by their initial book weight without replacement.

@@ -506,6 +506,7 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             ),
         );
     }
+    c.range("scale", world.scale, crate::SCALE_RANGE);
     if world.tick_days == 0 || world.tick_days > 31 {
         c.fail(
             "tick_days",
