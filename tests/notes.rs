@@ -178,7 +178,7 @@ fn noteholders_recover_only_what_the_secured_lenders_leave() {
             if note.recovered > before + 1e-6 {
                 seen_recovery = true;
                 // Every secured loan of the issuer is whole before a note is paid.
-                for loan in loans.loans.iter().filter(|l| l.borrower == note.issuer) {
+                for loan in loans.of_borrower(note.issuer) {
                     if matches!(
                         loan.status,
                         LoanStatus::Defaulted { .. } | LoanStatus::Resolved

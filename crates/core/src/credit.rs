@@ -144,11 +144,31 @@ impl Loan {
     }
 }
 
-/// Every loan ever made.
+/// Every loan ever made, with indexes by borrower and by lender so that an agent's loans
+/// are found without scanning the book (a planet-scale world holds tens of thousands).
+///
+/// A loan's borrower and lenders never change once it is added: the indexes rely on it.
 #[derive(Resource, Debug, Default)]
 pub struct LoanBook {
-    /// Loans; a [`LoanId`] indexes this list.
-    pub loans: Vec<Loan>,
+    loans: Vec<Loan>,
+    by_borrower: Vec<Vec<LoanId>>,
+    by_lender: Vec<Vec<LoanId>>,
+}
+
+/// The ids listed for `agent` in an index by agent id.
+fn listed(index: &[Vec<LoanId>], agent: AgentId) -> &[LoanId] {
+    index.get(agent.0 as usize).map_or(&[], |v| v.as_slice())
+}
+
+/// Lists `loan` for `agent` (ids are added in increasing order, so each list is sorted).
+fn list(index: &mut Vec<Vec<LoanId>>, agent: AgentId, loan: LoanId) {
+    let i = agent.0 as usize;
+    if index.len() <= i {
+        index.resize_with(i + 1, Vec::new);
+    }
+    if index[i].last() != Some(&loan) {
+        index[i].push(loan);
+    }
 }
 
 impl LoanBook {
@@ -156,6 +176,10 @@ impl LoanBook {
     pub fn add(&mut self, mut loan: Loan) -> LoanId {
         let id = LoanId(self.loans.len() as u32);
         loan.id = id;
+        list(&mut self.by_borrower, loan.borrower, id);
+        for &(lender, _) in &loan.lenders {
+            list(&mut self.by_lender, lender, id);
+        }
         self.loans.push(loan);
         id
     }
@@ -170,10 +194,43 @@ impl LoanBook {
         &mut self.loans[id.0 as usize]
     }
 
+    /// Every loan ever made, in id order.
+    pub fn all(&self) -> &[Loan] {
+        &self.loans
+    }
+
+    /// Every loan ever made, mutably (a loan's borrower and lenders must not change).
+    pub fn all_mut(&mut self) -> &mut [Loan] {
+        &mut self.loans
+    }
+
+    /// Number of loans ever made.
+    pub fn len(&self) -> usize {
+        self.loans.len()
+    }
+
+    /// Whether no loan was ever made.
+    pub fn is_empty(&self) -> bool {
+        self.loans.is_empty()
+    }
+
+    /// Every loan of a borrower, whatever its status, in id order.
+    pub fn of_borrower(&self, borrower: AgentId) -> impl Iterator<Item = &Loan> + '_ {
+        listed(&self.by_borrower, borrower)
+            .iter()
+            .map(|id| self.get(*id))
+    }
+
+    /// Every loan a lender has a share of, whatever its status, in id order.
+    pub fn of_lender(&self, lender: AgentId) -> impl Iterator<Item = &Loan> + '_ {
+        listed(&self.by_lender, lender)
+            .iter()
+            .map(|id| self.get(*id))
+    }
+
     /// A lender's share of the principal of all live loans, $.
     pub fn exposure(&self, lender: AgentId) -> f64 {
-        self.loans
-            .iter()
+        self.of_lender(lender)
             .filter(|l| l.is_live())
             .flat_map(|l| {
                 l.lenders
@@ -186,18 +243,16 @@ impl LoanBook {
 
     /// Live loans of a borrower, in id order.
     pub fn live_of(&self, borrower: AgentId) -> Vec<LoanId> {
-        self.loans
-            .iter()
-            .filter(|l| l.borrower == borrower && l.is_live())
+        self.of_borrower(borrower)
+            .filter(|l| l.is_live())
             .map(|l| l.id)
             .collect()
     }
 
     /// What a borrower owes now on its live loans: arrears and called principal, $.
     pub fn owed_now(&self, borrower: AgentId) -> f64 {
-        self.loans
-            .iter()
-            .filter(|l| l.borrower == borrower && l.is_live())
+        self.of_borrower(borrower)
+            .filter(|l| l.is_live())
             .map(|l| {
                 l.arrears
                     + match l.status {

@@ -33,7 +33,7 @@ pub fn resolve_defaults(
         compute: &compute,
     };
     // Repossession: lots go to the club's lenders by share (largest remainder).
-    for id in (0..book.loans.len()).map(|i| LoanId(i as u32)) {
+    for id in (0..book.len()).map(|i| LoanId(i as u32)) {
         let loan = book.get(id);
         if !matches!(loan.status, LoanStatus::Defaulted { .. }) {
             continue;

@@ -94,7 +94,7 @@ pub fn mark_collateral(
         compute: &compute,
     };
     let (mut debt, mut paper, mut market) = (0.0, 0.0, 0.0);
-    for loan in book.loans.iter_mut().filter(|l| l.is_live()) {
+    for loan in book.all_mut().iter_mut().filter(|l| l.is_live()) {
         let lead = loan.lenders[0].0;
         let Ok(lender) = lenders.get(directory.entity(lead)) else {
             continue;
@@ -170,7 +170,7 @@ pub fn mark_collateral(
     }
     // Aggregate coverage of the borrowers that still owe.
     let mut owing: Vec<AgentId> = book
-        .loans
+        .all()
         .iter()
         .filter(|l| l.is_live())
         .map(|l| l.borrower)

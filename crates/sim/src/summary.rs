@@ -193,7 +193,7 @@ impl Summary {
             (i.directory.count(AgentKind::Miner) + i.directory.count(AgentKind::NeoCloud)) as u32;
         let defaulted: Vec<_> = i
             .book
-            .loans
+            .all()
             .iter()
             .filter(|l| {
                 matches!(
@@ -227,10 +227,10 @@ impl Summary {
                 }
             }
         }
-        let lent: f64 = i.book.loans.iter().map(|l| l.original_principal).sum();
+        let lent: f64 = i.book.all().iter().map(|l| l.original_principal).sum();
         let spread = (lent > 0.0).then(|| {
             i.book
-                .loans
+                .all()
                 .iter()
                 .map(|l| l.spread * l.original_principal)
                 .sum::<f64>()

@@ -99,8 +99,7 @@ fn appraise(
 
 /// The principal of the SPV's loans still performing (or called), $.
 fn performing_loans(book: &LoanBook, spv: AgentId) -> f64 {
-    book.loans
-        .iter()
+    book.of_lender(spv)
         .filter(|l| l.is_live() && l.lenders.first().is_some_and(|(id, _)| *id == spv))
         .map(|l| l.principal)
         .sum()
@@ -108,8 +107,7 @@ fn performing_loans(book: &LoanBook, spv: AgentId) -> f64 {
 
 /// Interest the SPV's live loans owe this tick, $.
 fn pool_interest(book: &LoanBook, spv: AgentId, rate: f64, years_per_tick: f64) -> f64 {
-    book.loans
-        .iter()
+    book.of_lender(spv)
         .filter(|l| l.is_live() && l.lenders.first().is_some_and(|(id, _)| *id == spv))
         .map(|l| l.interest(rate, years_per_tick))
         .sum()
@@ -117,7 +115,7 @@ fn pool_interest(book: &LoanBook, spv: AgentId, rate: f64, years_per_tick: f64) 
 
 /// Whether some loan of the SPV is in default and not yet repossessed.
 fn defaults_pending(book: &LoanBook, spv: AgentId) -> bool {
-    book.loans.iter().any(|l| {
+    book.of_lender(spv).any(|l| {
         matches!(l.status, firesale_core::LoanStatus::Defaulted { .. })
             && l.lenders.first().is_some_and(|(id, _)| *id == spv)
     })

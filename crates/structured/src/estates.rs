@@ -87,14 +87,12 @@ pub fn distribute_estates(
     for agent in bankrupt {
         // The loans' deficiency first, pro rata to what each is short.
         let short: Vec<(LoanId, f64)> = loans
-            .loans
-            .iter()
+            .of_borrower(agent.id)
             .filter(|l| {
-                l.borrower == agent.id
-                    && matches!(
-                        l.status,
-                        LoanStatus::Defaulted { .. } | LoanStatus::Resolved
-                    )
+                matches!(
+                    l.status,
+                    LoanStatus::Defaulted { .. } | LoanStatus::Resolved
+                )
             })
             .map(|l| (l.id, l.defaulted_principal - l.recovered))
             .filter(|(_, owed)| *owed > 0.01)
