@@ -135,7 +135,8 @@ impl Racks {
         self.pipeline = pending;
     }
 
-    /// kW in use by installed lots: (air-cooled generations, liquid-cooled generations).
+    /// kW in use by installed lots: (air-cooled generations, liquid-cooled generations),
+    /// from the fleet's counts of the owner's installed lots (no scan of its fleet).
     pub fn used_kw(
         &self,
         fleet: &crate::Fleet,
@@ -143,15 +144,16 @@ impl Racks {
         owner: AgentId,
     ) -> (f64, f64) {
         let mut used = (0.0, 0.0);
-        for id in fleet.owned_by(owner) {
-            let lot = fleet.get(id);
-            if lot.state == crate::LotState::Installed {
-                let kw = gens.lot_kw(lot.generation);
-                if gens.get(lot.generation).liquid_cooled {
-                    used.1 += kw;
-                } else {
-                    used.0 += kw;
-                }
+        for (g, &count) in fleet.installed_of(owner).iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let generation = crate::GenId(g as u16);
+            let kw = f64::from(count) * gens.lot_kw(generation);
+            if gens.get(generation).liquid_cooled {
+                used.1 += kw;
+            } else {
+                used.0 += kw;
             }
         }
         used
@@ -194,16 +196,18 @@ impl Racks {
         gens: &crate::Generations,
         owner: AgentId,
     ) -> u32 {
-        let mut installed: Vec<crate::LotId> = fleet
-            .owned_by(owner)
-            .into_iter()
-            .filter(|&l| fleet.get(l).state == crate::LotState::Installed)
-            .collect();
-        installed.sort_by_key(|&l| (gens.get(fleet.get(l).generation).release_tick, l));
         let (mut air, mut liquid) = self.used_kw(fleet, gens, owner);
         // Air-cooled lots overflow into liquid racks; beyond those they do not fit.
         let excess =
             |air: f64, liquid: f64| liquid + (air - self.air_kw).max(0.0) - self.liquid_kw > 1e-9;
+        if !excess(air, liquid) {
+            return 0;
+        }
+        let mut installed: Vec<crate::LotId> = fleet
+            .owned(owner)
+            .filter(|&l| fleet.get(l).state() == crate::LotState::Installed)
+            .collect();
+        installed.sort_by_key(|&l| (gens.get(fleet.get(l).generation).release_tick, l));
         let mut removed = 0;
         for lot in installed {
             if !excess(air, liquid) {
@@ -216,7 +220,7 @@ impl Racks {
             if !liquid_cooled && air <= self.air_kw + 1e-9 {
                 continue;
             }
-            fleet.get_mut(lot).state = crate::LotState::Stored;
+            fleet.set_state(lot, crate::LotState::Stored);
             removed += 1;
             if liquid_cooled {
                 liquid -= kw;
@@ -235,10 +239,12 @@ impl Racks {
         gens: &crate::Generations,
         owner: AgentId,
     ) -> u32 {
+        if fleet.stored_of(owner) == 0 {
+            return 0;
+        }
         let mut stored: Vec<crate::LotId> = fleet
-            .owned_by(owner)
-            .into_iter()
-            .filter(|&l| fleet.get(l).state == crate::LotState::Stored && !fleet.get(l).listed)
+            .owned(owner)
+            .filter(|&l| fleet.get(l).state() == crate::LotState::Stored && !fleet.get(l).listed)
             .collect();
         stored.sort_by_key(|&l| (std::cmp::Reverse(fleet.get(l).generation), l));
         let mut installed = 0;
@@ -247,7 +253,7 @@ impl Racks {
             let generation = fleet.get(lot).generation;
             let kw = gens.lot_kw(generation);
             if self.free_kw_given(used, gens, generation) >= kw - 1e-9 {
-                fleet.get_mut(lot).state = crate::LotState::Installed;
+                fleet.set_state(lot, crate::LotState::Installed);
                 installed += 1;
                 if gens.get(generation).liquid_cooled {
                     used.1 += kw;
@@ -313,9 +319,13 @@ mod tests {
         // Half the capacity goes (a host failed): 60 kW in use, 35 kW left.
         racks.air_kw = 35.0;
         assert_eq!(racks.uninstall_excess(&mut fleet, &gens, owner), 2);
-        assert_eq!(fleet.get(lots[0]).state, LotState::Installed, "newest kept");
-        assert_eq!(fleet.get(lots[1]).state, LotState::Stored);
-        assert_eq!(fleet.get(lots[2]).state, LotState::Stored);
+        assert_eq!(
+            fleet.get(lots[0]).state(),
+            LotState::Installed,
+            "newest kept"
+        );
+        assert_eq!(fleet.get(lots[1]).state(), LotState::Stored);
+        assert_eq!(fleet.get(lots[2]).state(), LotState::Stored);
         assert_eq!(
             fleet.owned_by(owner).len(),
             3,

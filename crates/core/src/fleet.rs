@@ -7,7 +7,8 @@
 use crate::agents::AgentId;
 use crate::credit::LoanId;
 use bevy_ecs::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 /// Index of a generation in [`Generations`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -165,8 +166,6 @@ pub struct Lot {
     pub generation: GenId,
     /// Tick it was built (sold new by the vendor); negative when before the start.
     pub built_tick: i32,
-    /// Where it is.
-    pub state: LotState,
     /// Whether it is offered in this tick's auction.
     pub listed: bool,
     /// The loan it was repossessed from, so sale proceeds count as that loan's recovery.
@@ -175,6 +174,7 @@ pub struct Lot {
     pub repossessed_tick: Option<u32>,
     /// The repossession it came from (an index into `Repossessions`), until sold.
     pub repossession: Option<u32>,
+    state: LotState,
     owner: AgentId,
     pledged_to: Option<LoanId>,
 }
@@ -183,6 +183,12 @@ impl Lot {
     /// Age in ticks at `tick`.
     pub fn age_ticks(&self, tick: u32) -> u32 {
         (tick as i32 - self.built_tick).max(0) as u32
+    }
+
+    /// Where it is (changed only through [`Fleet::set_state`], [`Fleet::transfer`] and
+    /// [`Fleet::scrap`], which keep the fleet's counts).
+    pub fn state(&self) -> LotState {
+        self.state
     }
 
     /// Current owner.
@@ -196,12 +202,42 @@ impl Lot {
     }
 }
 
-/// Every lot ever built, with indexes by owner and by loan.
+/// What one agent holds: its lots in id order, and counts kept as they change so that
+/// rack usage and dispatch never rescan a fleet.
+#[derive(Debug, Default, Clone)]
+struct Holding {
+    lots: BTreeSet<LotId>,
+    /// Installed lots by generation.
+    installed: Vec<u32>,
+    /// Stored lots (listed or not).
+    stored: u32,
+}
+
+/// Live lots of one generation, kept as they change.
+#[derive(Debug, Default, Clone)]
+struct GenerationTally {
+    alive: u64,
+    /// Of which installed.
+    installed: u64,
+    /// Live lots by build tick (a starting fleet may be built after tick 0, and a lot's
+    /// age is never below zero, so ages are summed from these counts).
+    by_built: BTreeMap<i32, u64>,
+    /// Live lots by build tick, oldest first: what scrapping reaches first.
+    by_age: BinaryHeap<Reverse<(i32, LotId)>>,
+}
+
+/// Every lot ever built, with indexes by owner and by loan and counts by owner and
+/// generation, all kept as lots move: a world of a million lots reads an owner's rack
+/// usage or a generation's mean age without scanning the fleet.
 #[derive(Resource, Debug, Default)]
 pub struct Fleet {
     lots: Vec<Lot>,
-    by_owner: BTreeMap<AgentId, BTreeSet<LotId>>,
-    by_loan: BTreeMap<LoanId, BTreeSet<LotId>>,
+    /// By agent id.
+    holdings: Vec<Holding>,
+    /// By loan id.
+    by_loan: Vec<BTreeSet<LotId>>,
+    /// By generation id.
+    tallies: Vec<GenerationTally>,
     /// Lots created by the vendor so far.
     pub created: u64,
     /// Lots scrapped so far.
@@ -223,9 +259,35 @@ impl Fleet {
             owner,
             pledged_to: None,
         });
-        self.by_owner.entry(owner).or_default().insert(id);
+        let holding = self.holding_mut(owner);
+        holding.lots.insert(id);
+        holding.stored += 1;
+        let tally = self.tally_mut(generation);
+        tally.alive += 1;
+        *tally.by_built.entry(built_tick).or_default() += 1;
+        tally.by_age.push(Reverse((built_tick, id)));
         self.created += 1;
         id
+    }
+
+    fn holding_mut(&mut self, owner: AgentId) -> &mut Holding {
+        let i = owner.0 as usize;
+        if self.holdings.len() <= i {
+            self.holdings.resize_with(i + 1, Holding::default);
+        }
+        &mut self.holdings[i]
+    }
+
+    fn holding(&self, owner: AgentId) -> Option<&Holding> {
+        self.holdings.get(owner.0 as usize)
+    }
+
+    fn tally_mut(&mut self, generation: GenId) -> &mut GenerationTally {
+        let i = generation.0 as usize;
+        if self.tallies.len() <= i {
+            self.tallies.resize_with(i + 1, GenerationTally::default);
+        }
+        &mut self.tallies[i]
     }
 
     /// The lot with this id.
@@ -233,7 +295,8 @@ impl Fleet {
         &self.lots[id.0 as usize]
     }
 
-    /// The lot with this id, mutably (owner and pledge change only through methods).
+    /// The lot with this id, mutably (owner, pledge and state change only through
+    /// methods).
     pub fn get_mut(&mut self, id: LotId) -> &mut Lot {
         &mut self.lots[id.0 as usize]
     }
@@ -250,34 +313,123 @@ impl Fleet {
             .collect()
     }
 
-    /// Lots owned by `owner`, in id order.
+    /// Lots owned by `owner`, in id order, read in place.
+    pub fn owned(&self, owner: AgentId) -> impl Iterator<Item = LotId> + '_ {
+        self.holding(owner)
+            .into_iter()
+            .flat_map(|h| h.lots.iter().copied())
+    }
+
+    /// Lots owned by `owner`, in id order, as a list (for a caller that changes the
+    /// fleet while going through them).
     pub fn owned_by(&self, owner: AgentId) -> Vec<LotId> {
-        self.by_owner
-            .get(&owner)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default()
+        self.owned(owner).collect()
     }
 
     /// Number of lots owned by `owner`.
     pub fn count_owned(&self, owner: AgentId) -> usize {
-        self.by_owner.get(&owner).map_or(0, |s| s.len())
+        self.holding(owner).map_or(0, |h| h.lots.len())
     }
 
-    /// Lots pledged to `loan`, in id order.
-    pub fn pledged_to(&self, loan: LoanId) -> Vec<LotId> {
+    /// Number of `owner`'s lots in racks, by generation id (shorter than the list of
+    /// generations when the newest ones were never installed).
+    pub fn installed_of(&self, owner: AgentId) -> &[u32] {
+        self.holding(owner).map_or(&[], |h| h.installed.as_slice())
+    }
+
+    /// Number of `owner`'s lots in storage (listed for sale or not).
+    pub fn stored_of(&self, owner: AgentId) -> u32 {
+        self.holding(owner).map_or(0, |h| h.stored)
+    }
+
+    /// Lots of `generation` not scrapped, and the sum of their ages at `tick` in ticks.
+    pub fn alive_and_age_sum(&self, generation: GenId, tick: u32) -> (u64, u64) {
+        self.tallies.get(generation.0 as usize).map_or((0, 0), |t| {
+            let now = tick as i32;
+            let ages = t
+                .by_built
+                .range(..now)
+                .map(|(&built, &n)| n * (now - built) as u64)
+                .sum();
+            (t.alive, ages)
+        })
+    }
+
+    /// Lots of `generation` in racks, whoever owns them.
+    pub fn installed_lots(&self, generation: GenId) -> u64 {
+        self.tallies
+            .get(generation.0 as usize)
+            .map_or(0, |t| t.installed)
+    }
+
+    /// Lots pledged to `loan`, in id order, read in place.
+    pub fn pledged(&self, loan: LoanId) -> impl Iterator<Item = LotId> + '_ {
         self.by_loan
-            .get(&loan)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default()
+            .get(loan.0 as usize)
+            .into_iter()
+            .flat_map(|s| s.iter().copied())
+    }
+
+    /// Lots pledged to `loan`, in id order, as a list.
+    pub fn pledged_to(&self, loan: LoanId) -> Vec<LotId> {
+        self.pledged(loan).collect()
+    }
+
+    /// Moves a lot between racks and storage (scrapping is [`Fleet::scrap`]).
+    pub fn set_state(&mut self, id: LotId, state: LotState) {
+        assert!(
+            state != LotState::Scrapped,
+            "a lot is scrapped with Fleet::scrap"
+        );
+        let lot = &self.lots[id.0 as usize];
+        let (old, owner, generation) = (lot.state, lot.owner, lot.generation);
+        if old == state || old == LotState::Scrapped {
+            return;
+        }
+        self.leave_state(owner, generation, old);
+        self.enter_state(owner, generation, state);
+        self.lots[id.0 as usize].state = state;
+    }
+
+    fn leave_state(&mut self, owner: AgentId, generation: GenId, state: LotState) {
+        let holding = self.holding_mut(owner);
+        match state {
+            LotState::Installed => holding.installed[generation.0 as usize] -= 1,
+            LotState::Stored => holding.stored -= 1,
+            LotState::Scrapped => {}
+        }
+        if state == LotState::Installed {
+            self.tally_mut(generation).installed -= 1;
+        }
+    }
+
+    fn enter_state(&mut self, owner: AgentId, generation: GenId, state: LotState) {
+        let holding = self.holding_mut(owner);
+        match state {
+            LotState::Installed => {
+                let g = generation.0 as usize;
+                if holding.installed.len() <= g {
+                    holding.installed.resize(g + 1, 0);
+                }
+                holding.installed[g] += 1;
+            }
+            LotState::Stored => holding.stored += 1,
+            LotState::Scrapped => {}
+        }
+        if state == LotState::Installed {
+            self.tally_mut(generation).installed += 1;
+        }
     }
 
     /// Hands a lot to a new owner (sale or repossession); it arrives stored and unlisted.
     pub fn transfer(&mut self, id: LotId, to: AgentId) {
-        let from = self.lots[id.0 as usize].owner;
-        if let Some(set) = self.by_owner.get_mut(&from) {
-            set.remove(&id);
-        }
-        self.by_owner.entry(to).or_default().insert(id);
+        let lot = &self.lots[id.0 as usize];
+        let (from, state, generation) = (lot.owner, lot.state, lot.generation);
+        self.leave_state(from, generation, state);
+        self.holding_mut(from).lots.remove(&id);
+        let holding = self.holding_mut(to);
+        holding.lots.insert(id);
+        holding.stored += 1;
         let lot = &mut self.lots[id.0 as usize];
         lot.owner = to;
         lot.state = LotState::Stored;
@@ -287,12 +439,16 @@ impl Fleet {
     /// Pledges a lot to a loan, or releases it with `None`.
     pub fn pledge(&mut self, id: LotId, loan: Option<LoanId>) {
         if let Some(old) = self.lots[id.0 as usize].pledged_to
-            && let Some(set) = self.by_loan.get_mut(&old)
+            && let Some(set) = self.by_loan.get_mut(old.0 as usize)
         {
             set.remove(&id);
         }
         if let Some(new) = loan {
-            self.by_loan.entry(new).or_default().insert(id);
+            let i = new.0 as usize;
+            if self.by_loan.len() <= i {
+                self.by_loan.resize_with(i + 1, BTreeSet::new);
+            }
+            self.by_loan[i].insert(id);
         }
         self.lots[id.0 as usize].pledged_to = loan;
     }
@@ -300,14 +456,46 @@ impl Fleet {
     /// Scraps a lot at end of life: it leaves its owner and any pledge.
     pub fn scrap(&mut self, id: LotId) {
         self.pledge(id, None);
-        let owner = self.lots[id.0 as usize].owner;
-        if let Some(set) = self.by_owner.get_mut(&owner) {
-            set.remove(&id);
+        let lot = &self.lots[id.0 as usize];
+        let (owner, state, generation, built) =
+            (lot.owner, lot.state, lot.generation, lot.built_tick);
+        if state == LotState::Scrapped {
+            return;
+        }
+        self.leave_state(owner, generation, state);
+        self.holding_mut(owner).lots.remove(&id);
+        let tally = self.tally_mut(generation);
+        tally.alive -= 1;
+        if let Some(n) = tally.by_built.get_mut(&built) {
+            *n -= 1;
+            if *n == 0 {
+                tally.by_built.remove(&built);
+            }
         }
         let lot = &mut self.lots[id.0 as usize];
         lot.state = LotState::Scrapped;
         lot.listed = false;
         self.scrapped += 1;
+    }
+
+    /// Live lots of `generation` built at or before `built_by`, in id order: those a
+    /// physical-life rule scraps now. Reads only the lots it returns (and the heap's top).
+    pub fn built_by(&mut self, generation: GenId, built_by: i32) -> Vec<LotId> {
+        let Some(tally) = self.tallies.get_mut(generation.0 as usize) else {
+            return Vec::new();
+        };
+        let mut due = Vec::new();
+        while let Some(&Reverse((built, id))) = tally.by_age.peek() {
+            if built > built_by {
+                break;
+            }
+            tally.by_age.pop();
+            if self.lots[id.0 as usize].state != LotState::Scrapped {
+                due.push(id);
+            }
+        }
+        due.sort();
+        due
     }
 
     /// All lots ever built, scrapped ones included, with their ids.
@@ -323,15 +511,13 @@ impl Fleet {
         self.lots.len() - self.scrapped as usize
     }
 
-    /// Checks that every live lot is in its owner's index once, and that created −
-    /// scrapped equals the live count. Returns what is wrong, if anything.
+    /// The check run every tick, in time linear in agents and generations, not lots:
+    /// the vendor's count is the list's, built − scrapped is what the owners hold and
+    /// what the generations count, and each owner's counts by state add up to its lots.
+    /// Every way a lot moves goes through a method that keeps these counts, so a lot
+    /// lost or duplicated shows here; [`Fleet::check_conservation_full`] re-derives
+    /// every count from the lots themselves.
     pub fn check_conservation(&self) -> Result<(), String> {
-        let indexed: usize = self.by_owner.values().map(|s| s.len()).sum();
-        let live = self
-            .lots
-            .iter()
-            .filter(|l| l.state != LotState::Scrapped)
-            .count();
         if self.created as usize != self.lots.len() {
             return Err(format!(
                 "{} lots exist but the vendor built {}",
@@ -339,20 +525,81 @@ impl Fleet {
                 self.created
             ));
         }
-        if live != self.alive() || indexed != live {
+        let held: usize = self.holdings.iter().map(|h| h.lots.len()).sum();
+        let counted: u64 = self.tallies.iter().map(|t| t.alive).sum();
+        if held != self.alive() || counted != self.alive() as u64 {
             return Err(format!(
-                "lots not conserved: built {} − scrapped {} = {}, live {live}, owned {indexed}",
+                "lots not conserved: built {} − scrapped {} = {}, owned {held}, counted by generation {counted}",
                 self.created,
                 self.scrapped,
                 self.alive()
             ));
         }
-        for (owner, set) in &self.by_owner {
-            if let Some(id) = set
-                .iter()
-                .find(|id| self.lots[id.0 as usize].owner != *owner)
+        for (i, h) in self.holdings.iter().enumerate() {
+            let by_state =
+                h.installed.iter().map(|&n| n as usize).sum::<usize>() + h.stored as usize;
+            if by_state != h.lots.len() {
+                return Err(format!(
+                    "agent {i} holds {} lots but {by_state} are installed or stored",
+                    h.lots.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The full check: every count of [`Fleet::check_conservation`] recomputed from the
+    /// lots, and every live lot in its owner's index under the right owner. Linear in
+    /// every lot ever built; run it in tests and every few ticks.
+    pub fn check_conservation_full(&self) -> Result<(), String> {
+        self.check_conservation()?;
+        let mut holdings: Vec<Holding> = vec![Holding::default(); self.holdings.len()];
+        let mut alive = vec![(0u64, 0u64); self.tallies.len()];
+        for (id, lot) in self.iter() {
+            if lot.state == LotState::Scrapped {
+                continue;
+            }
+            let Some(h) = holdings.get_mut(lot.owner.0 as usize) else {
+                return Err(format!(
+                    "lot {} belongs to agent {} with no holding",
+                    id.0, lot.owner.0
+                ));
+            };
+            h.lots.insert(id);
+            match lot.state {
+                LotState::Installed => {
+                    let g = lot.generation.0 as usize;
+                    if h.installed.len() <= g {
+                        h.installed.resize(g + 1, 0);
+                    }
+                    h.installed[g] += 1;
+                }
+                _ => h.stored += 1,
+            }
+            let tally = &mut alive[lot.generation.0 as usize];
+            tally.0 += 1;
+            tally.1 += u64::from(lot.state == LotState::Installed);
+        }
+        for (i, (kept, derived)) in self.holdings.iter().zip(&holdings).enumerate() {
+            let installed_kept = kept.installed.iter().rev().skip_while(|&&n| n == 0);
+            let installed_derived = derived.installed.iter().rev().skip_while(|&&n| n == 0);
+            if kept.lots != derived.lots
+                || kept.stored != derived.stored
+                || !installed_kept.eq(installed_derived)
             {
-                return Err(format!("lot {} indexed under the wrong owner", id.0));
+                return Err(format!(
+                    "agent {i}'s index disagrees with its lots: {} indexed, {} owned",
+                    kept.lots.len(),
+                    derived.lots.len()
+                ));
+            }
+        }
+        for (g, (t, &(n, installed))) in self.tallies.iter().zip(&alive).enumerate() {
+            if t.alive != n || t.installed != installed {
+                return Err(format!(
+                    "generation {g} counts {} live and {} installed lots; {n} and {installed} exist",
+                    t.alive, t.installed
+                ));
             }
         }
         Ok(())
@@ -373,9 +620,13 @@ mod tests {
         assert_eq!(fleet.owned_by(AgentId(1)), vec![b]);
         assert_eq!(fleet.owned_by(AgentId(2)), vec![a]);
         assert_eq!(fleet.pledged_to(LoanId(7)), vec![a]);
+        fleet.set_state(b, LotState::Installed);
+        assert_eq!(fleet.installed_of(AgentId(1)), &[1]);
+        assert_eq!(fleet.stored_of(AgentId(2)), 1);
         fleet.scrap(a);
         assert!(fleet.pledged_to(LoanId(7)).is_empty());
         assert_eq!(fleet.alive(), 1);
-        assert!(fleet.check_conservation().is_ok());
+        assert!(fleet.check_conservation_full().is_ok());
+        assert_eq!(fleet.alive_and_age_sum(GenId(0), 10), (1, 10));
     }
 }

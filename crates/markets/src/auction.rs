@@ -256,7 +256,7 @@ impl SecondaryMarket {
         motive: SaleMotive,
     ) {
         let l = fleet.get_mut(lot);
-        if l.listed || l.state == LotState::Scrapped {
+        if l.listed || l.state() == LotState::Scrapped {
             return;
         }
         l.listed = true;

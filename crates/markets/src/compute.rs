@@ -200,32 +200,20 @@ pub fn clear_compute_market(
     let n_gens = gens.list.len();
     let hours = clock.hours_per_tick() * market.params.availability;
     let gpus = f64::from(gens.gpus_per_lot);
-    // Installed lots per owner and generation, in id order.
-    let mut installed: BTreeMap<AgentId, Vec<u32>> = BTreeMap::new();
-    let mut age_sum = vec![0.0; n_gens];
-    let mut alive = vec![0u64; n_gens];
-    for (_, lot) in fleet.iter() {
-        if lot.state == LotState::Scrapped {
-            continue;
-        }
-        let g = lot.generation.0 as usize;
-        age_sum[g] += f64::from(lot.age_ticks(clock.tick));
-        alive[g] += 1;
-        if lot.state == LotState::Installed {
-            installed
-                .entry(lot.owner())
-                .or_insert_with(|| vec![0; n_gens])[g] += 1;
-        }
-    }
+    // Installed lots per owner and generation, and live lots' ages, from the fleet's
+    // counts (kept as lots move; no scan of the fleet).
+    let installed = |owner: AgentId| {
+        let mut counts = fleet.installed_of(owner).to_vec();
+        counts.resize(n_gens, 0);
+        counts
+    };
     let mut steps = Vec::new();
     let mut keys = Vec::new();
     let mut leased_total = 0.0;
     let mut sorted: Vec<_> = owners.iter_mut().collect();
     sorted.sort_by_key(|(agent, ..)| agent.id);
     for (agent, power, _, leased) in &sorted {
-        let Some(counts) = installed.get(&agent.id) else {
-            continue;
-        };
+        let counts = installed(agent.id);
         let leased = leased.map_or(0.0, |l| l.0);
         for (g, &count) in counts.iter().enumerate() {
             let generation = gens.get(GenId(g as u16));
@@ -265,7 +253,7 @@ pub fn clear_compute_market(
     for (agent, power, dispatch, leased) in sorted.iter_mut() {
         let leased = leased.map_or(0.0, |l| l.0);
         dispatch.gpu_hours = vec![0.0; n_gens];
-        dispatch.installed = installed.get(&agent.id).cloned().unwrap_or(vec![0; n_gens]);
+        dispatch.installed = installed(agent.id);
         dispatch.spot_revenue = 0.0;
         dispatch.mining_revenue = 0.0;
         for g in 0..n_gens {
@@ -317,8 +305,9 @@ pub fn clear_compute_market(
             price * generation.perf
         };
         market.utilisation[g] = (capacity[g] > 0.0).then(|| dispatched[g] / capacity[g]);
-        let mean_age_ticks = if alive[g] > 0 {
-            age_sum[g] / alive[g] as f64
+        let (alive, age_sum) = fleet.alive_and_age_sum(id, clock.tick);
+        let mean_age_ticks = if alive > 0 {
+            age_sum as f64 / alive as f64
         } else {
             0.0
         };
@@ -334,7 +323,7 @@ pub fn clear_compute_market(
         let m = &mut metrics.generations[g];
         m.rent = market.rent[g];
         m.utilisation = market.utilisation[g];
-        m.installed_lots = installed.values().map(|c| u64::from(c[g])).sum();
+        m.installed_lots = fleet.installed_lots(GenId(g as u16));
         m.fundamental = market.fundamental[g];
         m.book_value = gens.book_value_per_gpu(id, age_years);
     }

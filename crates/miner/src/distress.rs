@@ -415,7 +415,7 @@ fn file_for_bankruptcy(
         }
     }
     for lot in fleet.owned_by(agent.id) {
-        fleet.get_mut(lot).state = LotState::Stored;
+        fleet.set_state(lot, LotState::Stored);
     }
     let defaulted: f64 = loans
         .iter()

@@ -40,14 +40,31 @@ pub fn scrap_old_lots(
     mut fleet: ResMut<Fleet>,
     mut log: ResMut<EventLog>,
 ) {
-    let old: Vec<(LotId, AgentId, GenId)> = fleet
-        .iter()
-        .filter(|(_, lot)| lot.state != LotState::Scrapped)
-        .filter(|(_, lot)| {
-            f64::from(lot.age_ticks(clock.tick)) * clock.years_per_tick()
-                >= gens.get(lot.generation).max_age_years
+    // A lot is scrapped once its age reaches its generation's physical life: the
+    // fleet hands over the live lots built at or before the last tick that qualifies.
+    let mut old: Vec<LotId> = Vec::new();
+    let tick = clock.tick as i32;
+    for generation in gens.ids() {
+        let life = gens.get(generation).max_age_years;
+        let due =
+            |built: i32| f64::from((tick - built).max(0) as u32) * clock.years_per_tick() >= life;
+        // The last build tick that is due (every earlier one is too: ages only grow).
+        let mut built_by = tick - (life / clock.years_per_tick()).floor() as i32;
+        while built_by < tick && due(built_by + 1) {
+            built_by += 1;
+        }
+        while !due(built_by) {
+            built_by -= 1;
+        }
+        old.extend(fleet.built_by(generation, built_by));
+    }
+    old.sort();
+    let old: Vec<(LotId, AgentId, GenId)> = old
+        .into_iter()
+        .map(|id| {
+            let lot = fleet.get(id);
+            (id, lot.owner(), lot.generation)
         })
-        .map(|(id, lot)| (id, lot.owner(), lot.generation))
         .collect();
     let mut counts: std::collections::BTreeMap<(AgentId, GenId), u32> = Default::default();
     for (id, owner, generation) in old {
@@ -76,6 +93,10 @@ pub struct AccountChecks {
     pub max_scale: f64,
 }
 
+/// Ticks between two full checks of the fleet (every lot against the indexes and counts).
+/// Not a behaviour parameter: it changes only how soon a bug is caught, never an output.
+const FULL_CHECK_TICKS: u32 = 52;
+
 /// Phase 12: the ledger must balance (to rounding) and lots must be conserved.
 pub fn check_accounts(
     clock: Res<Clock>,
@@ -98,7 +119,15 @@ pub fn check_accounts(
             what: format!("balances sum to {imbalance:.4} on a balance sheet of {scale:.0}"),
         });
     }
-    if let Err(what) = fleet.check_conservation() {
+    // The counts every tick; every lot against them once a year of weekly ticks and at
+    // the end (tests run the full check every tick).
+    let full = clock.tick % FULL_CHECK_TICKS == 0 || clock.tick + 1 == clock.ticks;
+    let checked = if full {
+        fleet.check_conservation_full()
+    } else {
+        fleet.check_conservation()
+    };
+    if let Err(what) = checked {
         halt.raise(InvalidState {
             tick: clock.tick,
             date: clock.today_str(),

@@ -77,7 +77,7 @@ pub fn distribute_estates(
     // Borrowers whose repossessed lots are still for sale: a surplus may yet come back.
     let mut pending: BTreeSet<AgentId> = BTreeSet::new();
     for (_, lot) in fleet.iter() {
-        if lot.state == LotState::Scrapped {
+        if lot.state() == LotState::Scrapped {
             continue;
         }
         if let Some(loan) = lot.recovered_from {

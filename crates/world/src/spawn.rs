@@ -691,7 +691,7 @@ pub(crate) fn buy_starting_fleet(
     let mut fleet = world.resource_mut::<Fleet>();
     for _ in 0..lots {
         let lot = fleet.create(generation, agent.id, bought_tick);
-        fleet.get_mut(lot).state = LotState::Installed;
+        fleet.set_state(lot, LotState::Installed);
         fleet.pledge(lot, loan);
     }
 }
