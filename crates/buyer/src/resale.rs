@@ -6,7 +6,9 @@
 use crate::bidding::value_per_lot;
 use crate::components::Buyer;
 use firesale_core::prelude::*;
-use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket, offer_voluntarily};
+use firesale_markets::{
+    ComputeMarket, Exogenous, SecondaryMarket, list_voluntary, resale_offer, unlisted_of,
+};
 
 /// Phase 9: list lots for voluntary sale.
 #[allow(clippy::too_many_arguments)]
@@ -21,22 +23,33 @@ pub fn list_buyer_resales(
 ) {
     for (agent, buyer, power) in buyers.iter().sort_by_key::<&Agent, _>(|a| a.id) {
         let usd_per_kwh = power.per_kwh(exo.power_multiplier);
-        let owned = fleet.owned_by(agent.id);
         for g in gens.ids() {
-            let lots = fleet.sellable(&owned, g);
-            if lots.is_empty() {
+            let held = fleet.held_of(agent.id, g).sellable() as usize;
+            if held == 0 {
                 continue;
             }
             let value = value_per_lot(buyer, g, &gens, &market, &clock, usd_per_kwh);
-            offer_voluntarily(
+            let rules = &buyer.params;
+            let Some((n, reserve)) = resale_offer(
+                &secondary,
+                &gens,
+                &*rules.rules.resale,
+                &rules.resale,
+                value,
+                g,
+                held,
+            ) else {
+                continue;
+            };
+            let lots = unlisted_of(&fleet, agent.id, g);
+            let n = n.min(lots.len());
+            list_voluntary(
                 &mut secondary,
                 &mut fleet,
                 &gens,
                 agent.id,
-                &*buyer.params.rules.resale,
-                &buyer.params.resale,
-                value,
-                &lots,
+                &lots[..n],
+                reserve,
             );
         }
     }

@@ -144,7 +144,8 @@ impl Racks {
         owner: AgentId,
     ) -> (f64, f64) {
         let mut used = (0.0, 0.0);
-        for (g, &count) in fleet.installed_of(owner).iter().enumerate() {
+        for (g, held) in fleet.held(owner).iter().enumerate() {
+            let count = held.installed;
             if count == 0 {
                 continue;
             }
@@ -239,12 +240,20 @@ impl Racks {
         gens: &crate::Generations,
         owner: AgentId,
     ) -> u32 {
-        if fleet.stored_of(owner) == 0 {
+        // Nothing to do unless some generation waiting in storage fits the free racks
+        // (installing only fills them, so if none fits now none will).
+        let used = self.used_kw(fleet, gens, owner);
+        let fits = fleet.held(owner).iter().enumerate().any(|(g, held)| {
+            let generation = crate::GenId(g as u16);
+            held.stored_unlisted > 0
+                && self.free_kw_given(used, gens, generation) >= gens.lot_kw(generation) - 1e-9
+        });
+        if !fits {
             return 0;
         }
         let mut stored: Vec<crate::LotId> = fleet
             .owned(owner)
-            .filter(|&l| fleet.get(l).state() == crate::LotState::Stored && !fleet.get(l).listed)
+            .filter(|&l| fleet.get(l).state() == crate::LotState::Stored && !fleet.get(l).listed())
             .collect();
         stored.sort_by_key(|&l| (std::cmp::Reverse(fleet.get(l).generation), l));
         let mut installed = 0;

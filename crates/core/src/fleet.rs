@@ -166,8 +166,6 @@ pub struct Lot {
     pub generation: GenId,
     /// Tick it was built (sold new by the vendor); negative when before the start.
     pub built_tick: i32,
-    /// Whether it is offered in this tick's auction.
-    pub listed: bool,
     /// The loan it was repossessed from, so sale proceeds count as that loan's recovery.
     pub recovered_from: Option<LoanId>,
     /// Tick it was repossessed, to measure how long inventory takes to clear.
@@ -175,6 +173,7 @@ pub struct Lot {
     /// The repossession it came from (an index into `Repossessions`), until sold.
     pub repossession: Option<u32>,
     state: LotState,
+    listed: bool,
     owner: AgentId,
     pledged_to: Option<LoanId>,
 }
@@ -191,6 +190,12 @@ impl Lot {
         self.state
     }
 
+    /// Whether it is offered in this tick's auction (changed only through
+    /// [`Fleet::set_listed`]).
+    pub fn listed(&self) -> bool {
+        self.listed
+    }
+
     /// Current owner.
     pub fn owner(&self) -> AgentId {
         self.owner
@@ -202,15 +207,33 @@ impl Lot {
     }
 }
 
-/// What one agent holds: its lots in id order, and counts kept as they change so that
-/// rack usage and dispatch never rescan a fleet.
-#[derive(Debug, Default, Clone)]
+/// What one agent holds of one generation, kept as its lots move.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HeldCounts {
+    /// Live lots.
+    pub lots: u32,
+    /// Of which in racks.
+    pub installed: u32,
+    /// Of which offered in this tick's auction.
+    pub listed: u32,
+    /// Of which in storage and not offered: what could go into racks.
+    pub stored_unlisted: u32,
+}
+
+impl HeldCounts {
+    /// Lots it could still offer this tick.
+    pub fn sellable(&self) -> u32 {
+        self.lots - self.listed
+    }
+}
+
+/// What one agent holds: its lots in id order, and counts by generation kept as they
+/// change, so that rack usage, dispatch and sales never rescan a fleet.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Holding {
     lots: BTreeSet<LotId>,
-    /// Installed lots by generation.
-    installed: Vec<u32>,
-    /// Stored lots (listed or not).
-    stored: u32,
+    /// By generation id.
+    counts: Vec<HeldCounts>,
 }
 
 /// Live lots of one generation, kept as they change.
@@ -259,11 +282,9 @@ impl Fleet {
             owner,
             pledged_to: None,
         });
-        let holding = self.holding_mut(owner);
-        holding.lots.insert(id);
-        holding.stored += 1;
+        self.holding_mut(owner).lots.insert(id);
+        self.count(id, true);
         let tally = self.tally_mut(generation);
-        tally.alive += 1;
         *tally.by_built.entry(built_tick).or_default() += 1;
         tally.by_age.push(Reverse((built_tick, id)));
         self.created += 1;
@@ -331,15 +352,61 @@ impl Fleet {
         self.holding(owner).map_or(0, |h| h.lots.len())
     }
 
-    /// Number of `owner`'s lots in racks, by generation id (shorter than the list of
-    /// generations when the newest ones were never installed).
-    pub fn installed_of(&self, owner: AgentId) -> &[u32] {
-        self.holding(owner).map_or(&[], |h| h.installed.as_slice())
+    /// What `owner` holds of each generation, by generation id (shorter than the list
+    /// of generations when it never held the newest ones).
+    pub fn held(&self, owner: AgentId) -> &[HeldCounts] {
+        self.holding(owner).map_or(&[], |h| h.counts.as_slice())
     }
 
-    /// Number of `owner`'s lots in storage (listed for sale or not).
-    pub fn stored_of(&self, owner: AgentId) -> u32 {
-        self.holding(owner).map_or(0, |h| h.stored)
+    /// What `owner` holds of `generation`.
+    pub fn held_of(&self, owner: AgentId, generation: GenId) -> HeldCounts {
+        self.held(owner)
+            .get(generation.0 as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Adds (or with `add` false, removes) a live lot's part in its owner's and its
+    /// generation's counts. Every change to a lot's owner, state or listing is made
+    /// between a removal and an addition, so the counts always match the lots.
+    fn count(&mut self, id: LotId, add: bool) {
+        let lot = &self.lots[id.0 as usize];
+        if lot.state == LotState::Scrapped {
+            return;
+        }
+        let (owner, generation) = (lot.owner, lot.generation);
+        let part = HeldCounts {
+            lots: 1,
+            installed: u32::from(lot.state == LotState::Installed),
+            listed: u32::from(lot.listed),
+            stored_unlisted: u32::from(lot.state == LotState::Stored && !lot.listed),
+        };
+        let holding = self.holding_mut(owner);
+        let g = generation.0 as usize;
+        if holding.counts.len() <= g {
+            holding.counts.resize(g + 1, HeldCounts::default());
+        }
+        let c = &mut holding.counts[g];
+        if add {
+            c.lots += part.lots;
+            c.installed += part.installed;
+            c.listed += part.listed;
+            c.stored_unlisted += part.stored_unlisted;
+        } else {
+            c.lots -= part.lots;
+            c.installed -= part.installed;
+            c.listed -= part.listed;
+            c.stored_unlisted -= part.stored_unlisted;
+        }
+        let tally = self.tally_mut(generation);
+        let installed = u64::from(part.installed);
+        if add {
+            tally.alive += 1;
+            tally.installed += installed;
+        } else {
+            tally.alive -= 1;
+            tally.installed -= installed;
+        }
     }
 
     /// Lots of `generation` not scrapped, and the sum of their ages at `tick` in ticks.
@@ -381,59 +448,36 @@ impl Fleet {
             state != LotState::Scrapped,
             "a lot is scrapped with Fleet::scrap"
         );
-        let lot = &self.lots[id.0 as usize];
-        let (old, owner, generation) = (lot.state, lot.owner, lot.generation);
+        let old = self.lots[id.0 as usize].state;
         if old == state || old == LotState::Scrapped {
             return;
         }
-        self.leave_state(owner, generation, old);
-        self.enter_state(owner, generation, state);
+        self.count(id, false);
         self.lots[id.0 as usize].state = state;
+        self.count(id, true);
     }
 
-    fn leave_state(&mut self, owner: AgentId, generation: GenId, state: LotState) {
-        let holding = self.holding_mut(owner);
-        match state {
-            LotState::Installed => holding.installed[generation.0 as usize] -= 1,
-            LotState::Stored => holding.stored -= 1,
-            LotState::Scrapped => {}
+    /// Offers a lot in this tick's auction, or withdraws it.
+    pub fn set_listed(&mut self, id: LotId, listed: bool) {
+        if self.lots[id.0 as usize].listed == listed {
+            return;
         }
-        if state == LotState::Installed {
-            self.tally_mut(generation).installed -= 1;
-        }
-    }
-
-    fn enter_state(&mut self, owner: AgentId, generation: GenId, state: LotState) {
-        let holding = self.holding_mut(owner);
-        match state {
-            LotState::Installed => {
-                let g = generation.0 as usize;
-                if holding.installed.len() <= g {
-                    holding.installed.resize(g + 1, 0);
-                }
-                holding.installed[g] += 1;
-            }
-            LotState::Stored => holding.stored += 1,
-            LotState::Scrapped => {}
-        }
-        if state == LotState::Installed {
-            self.tally_mut(generation).installed += 1;
-        }
+        self.count(id, false);
+        self.lots[id.0 as usize].listed = listed;
+        self.count(id, true);
     }
 
     /// Hands a lot to a new owner (sale or repossession); it arrives stored and unlisted.
     pub fn transfer(&mut self, id: LotId, to: AgentId) {
-        let lot = &self.lots[id.0 as usize];
-        let (from, state, generation) = (lot.owner, lot.state, lot.generation);
-        self.leave_state(from, generation, state);
+        self.count(id, false);
+        let from = self.lots[id.0 as usize].owner;
         self.holding_mut(from).lots.remove(&id);
-        let holding = self.holding_mut(to);
-        holding.lots.insert(id);
-        holding.stored += 1;
+        self.holding_mut(to).lots.insert(id);
         let lot = &mut self.lots[id.0 as usize];
         lot.owner = to;
         lot.state = LotState::Stored;
         lot.listed = false;
+        self.count(id, true);
     }
 
     /// Pledges a lot to a loan, or releases it with `None`.
@@ -462,10 +506,9 @@ impl Fleet {
         if state == LotState::Scrapped {
             return;
         }
-        self.leave_state(owner, generation, state);
+        self.count(id, false);
         self.holding_mut(owner).lots.remove(&id);
         let tally = self.tally_mut(generation);
-        tally.alive -= 1;
         if let Some(n) = tally.by_built.get_mut(&built) {
             *n -= 1;
             if *n == 0 {
@@ -536,11 +579,10 @@ impl Fleet {
             ));
         }
         for (i, h) in self.holdings.iter().enumerate() {
-            let by_state =
-                h.installed.iter().map(|&n| n as usize).sum::<usize>() + h.stored as usize;
-            if by_state != h.lots.len() {
+            let counted: u32 = h.counts.iter().map(|c| c.lots).sum();
+            if counted as usize != h.lots.len() {
                 return Err(format!(
-                    "agent {i} holds {} lots but {by_state} are installed or stored",
+                    "agent {i} holds {} lots but its counts say {counted}",
                     h.lots.len()
                 ));
             }
@@ -566,27 +608,28 @@ impl Fleet {
                 ));
             };
             h.lots.insert(id);
-            match lot.state {
-                LotState::Installed => {
-                    let g = lot.generation.0 as usize;
-                    if h.installed.len() <= g {
-                        h.installed.resize(g + 1, 0);
-                    }
-                    h.installed[g] += 1;
-                }
-                _ => h.stored += 1,
+            let g = lot.generation.0 as usize;
+            if h.counts.len() <= g {
+                h.counts.resize(g + 1, HeldCounts::default());
             }
-            let tally = &mut alive[lot.generation.0 as usize];
+            let c = &mut h.counts[g];
+            c.lots += 1;
+            c.installed += u32::from(lot.state == LotState::Installed);
+            c.listed += u32::from(lot.listed);
+            c.stored_unlisted += u32::from(lot.state == LotState::Stored && !lot.listed);
+            let tally = &mut alive[g];
             tally.0 += 1;
             tally.1 += u64::from(lot.state == LotState::Installed);
         }
         for (i, (kept, derived)) in self.holdings.iter().zip(&holdings).enumerate() {
-            let installed_kept = kept.installed.iter().rev().skip_while(|&&n| n == 0);
-            let installed_derived = derived.installed.iter().rev().skip_while(|&&n| n == 0);
-            if kept.lots != derived.lots
-                || kept.stored != derived.stored
-                || !installed_kept.eq(installed_derived)
-            {
+            let trimmed = |c: &[HeldCounts]| {
+                let n = c
+                    .iter()
+                    .rposition(|x| *x != HeldCounts::default())
+                    .map_or(0, |p| p + 1);
+                c[..n].to_vec()
+            };
+            if kept.lots != derived.lots || trimmed(&kept.counts) != trimmed(&derived.counts) {
                 return Err(format!(
                     "agent {i}'s index disagrees with its lots: {} indexed, {} owned",
                     kept.lots.len(),
@@ -621,8 +664,11 @@ mod tests {
         assert_eq!(fleet.owned_by(AgentId(2)), vec![a]);
         assert_eq!(fleet.pledged_to(LoanId(7)), vec![a]);
         fleet.set_state(b, LotState::Installed);
-        assert_eq!(fleet.installed_of(AgentId(1)), &[1]);
-        assert_eq!(fleet.stored_of(AgentId(2)), 1);
+        fleet.set_listed(b, true);
+        let held = fleet.held_of(AgentId(1), GenId(0));
+        assert_eq!((held.lots, held.installed, held.listed), (1, 1, 1));
+        assert_eq!(held.sellable(), 0);
+        assert_eq!(fleet.held_of(AgentId(2), GenId(0)).stored_unlisted, 1);
         fleet.scrap(a);
         assert!(fleet.pledged_to(LoanId(7)).is_empty());
         assert_eq!(fleet.alive(), 1);

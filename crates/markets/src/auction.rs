@@ -255,12 +255,12 @@ impl SecondaryMarket {
         reserve: f64,
         motive: SaleMotive,
     ) {
-        let l = fleet.get_mut(lot);
-        if l.listed || l.state() == LotState::Scrapped {
+        let l = fleet.get(lot);
+        if l.listed() || l.state() == LotState::Scrapped {
             return;
         }
-        l.listed = true;
         let g = l.generation.0 as usize;
+        fleet.set_listed(lot, true);
         self.asks[g].push(Ask {
             seller,
             lot,
@@ -471,7 +471,7 @@ pub fn clear_auctions(
             }
         }
         for ask in asks.iter().skip(traded) {
-            fleet.get_mut(ask.lot).listed = false;
+            fleet.set_listed(ask.lot, false);
         }
         for (seller, buyer, motive, lots) in by_pair {
             log.push(

@@ -203,7 +203,7 @@ pub fn clear_compute_market(
     // Installed lots per owner and generation, and live lots' ages, from the fleet's
     // counts (kept as lots move; no scan of the fleet).
     let installed = |owner: AgentId| {
-        let mut counts = fleet.installed_of(owner).to_vec();
+        let mut counts: Vec<u32> = fleet.held(owner).iter().map(|h| h.installed).collect();
         counts.resize(n_gens, 0);
         counts
     };

@@ -10,7 +10,7 @@
 //! is whoever values the lot more: heterogeneous costs of capital, power prices and
 //! horizons make the gains from trade.
 
-use firesale_core::{AgentId, Fleet, Generations, LotId};
+use firesale_core::{AgentId, Fleet, GenId, Generations, LotId};
 
 /// What a seller who need not sell now (a lender with repossessed lots, a bankruptcy
 /// trustee) expects a lot to be worth if it holds it for an orderly sale, $/GPU: the
@@ -99,37 +99,42 @@ pub static RESALE_RULES: firesale_core::rules::Family<dyn ResaleRule> =
         ))
     });
 
-/// Offers voluntarily what the owner's resale `rule` says of `lots` (one generation's
-/// lots an owner can sell, in the order it would part with them), given the owner's
-/// value of a lot in place; returns how many were offered.
-#[allow(clippy::too_many_arguments)]
-pub fn offer_voluntarily(
+/// What an owner's resale `rule` offers of the `held` lots of `generation` it could sell,
+/// given its value of a lot in place: (how many, reserve per lot $), or None. Asked
+/// before the lots are looked up, so an owner that sells nothing costs no fleet scan.
+pub fn resale_offer(
+    secondary: &crate::SecondaryMarket,
+    gens: &Generations,
+    rule: &dyn ResaleRule,
+    params: &ResaleParams,
+    value_per_lot: f64,
+    generation: GenId,
+    held: usize,
+) -> Option<(usize, f64)> {
+    if held == 0 {
+        return None;
+    }
+    let gpus = f64::from(gens.gpus_per_lot);
+    let view = ResaleView {
+        params,
+        value_per_lot,
+        best_bid: secondary.best_bid(generation).map(|b| b * gpus),
+        held,
+    };
+    rule.offer(&view).map(|(n, reserve)| (n.min(held), reserve))
+}
+
+/// Lists `lots` for voluntary sale at `reserve` per lot.
+pub fn list_voluntary(
     secondary: &mut crate::SecondaryMarket,
     fleet: &mut Fleet,
     gens: &Generations,
     seller: AgentId,
-    rule: &dyn ResaleRule,
-    params: &ResaleParams,
-    value_per_lot: f64,
     lots: &[LotId],
-) -> usize {
-    let Some(&first) = lots.first() else {
-        return 0;
-    };
-    let generation = fleet.get(first).generation;
+    reserve: f64,
+) {
     let gpus = f64::from(gens.gpus_per_lot);
-    let best_bid = secondary.best_bid(generation).map(|b| b * gpus);
-    let view = ResaleView {
-        params,
-        value_per_lot,
-        best_bid,
-        held: lots.len(),
-    };
-    let Some((n, reserve)) = rule.offer(&view) else {
-        return 0;
-    };
-    let n = n.min(lots.len());
-    for &lot in &lots[..n] {
+    for &lot in lots {
         secondary.list(
             fleet,
             seller,
@@ -138,7 +143,17 @@ pub fn offer_voluntarily(
             crate::SaleMotive::Voluntary,
         );
     }
-    n
+}
+
+/// `owner`'s lots of `generation` not yet offered this tick, in id order.
+pub fn unlisted_of(fleet: &Fleet, owner: AgentId, generation: GenId) -> Vec<LotId> {
+    fleet
+        .owned(owner)
+        .filter(|&l| {
+            let lot = fleet.get(l);
+            lot.generation == generation && !lot.listed()
+        })
+        .collect()
 }
 
 #[cfg(test)]

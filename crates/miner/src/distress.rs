@@ -278,14 +278,14 @@ fn list_lots_for_cash(
     let mut candidates: Vec<LotId> = fleet
         .owned_by(agent.id)
         .into_iter()
-        .filter(|&l| fleet.get(l).pledged_to().is_none() && !fleet.get(l).listed)
+        .filter(|&l| fleet.get(l).pledged_to().is_none() && !fleet.get(l).listed())
         .collect();
     for (_, loan, _) in called {
         candidates.extend(
             fleet
                 .pledged_to(*loan)
                 .into_iter()
-                .filter(|&l| !fleet.get(l).listed),
+                .filter(|&l| !fleet.get(l).listed()),
         );
     }
     let mut raised = 0.0;

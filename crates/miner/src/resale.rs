@@ -10,7 +10,10 @@ use crate::components::Operator;
 use crate::growth::RackShortfall;
 use firesale_core::LoanStatus;
 use firesale_core::prelude::*;
-use firesale_markets::{ComputeMarket, Exogenous, SaleMotive, SecondaryMarket, offer_voluntarily};
+use firesale_markets::{
+    ComputeMarket, Exogenous, SaleMotive, SecondaryMarket, list_voluntary, resale_offer,
+    unlisted_of,
+};
 
 /// What one lot of `generation` is worth to the operator where it stands: expected
 /// margin at its power price over the lot's remaining life, at its hurdle rate.
@@ -54,18 +57,15 @@ pub fn list_voluntary_sales(
             continue;
         }
         let usd_per_kwh = power.per_kwh(exo.power_multiplier);
-        let owned = fleet.owned_by(agent.id);
-        // Per generation held: (value per lot, lots for sale), least value per kW first.
-        let mut held: Vec<(f64, GenId, Vec<LotId>)> = Vec::new();
+        // Per generation held: (value per lot, lots it could sell), least value per kW first.
+        let mut held: Vec<(f64, GenId, usize)> = Vec::new();
         for g in gens.ids() {
-            let mut lots = fleet.sellable(&owned, g);
-            if lots.is_empty() {
+            let sellable = fleet.held_of(agent.id, g).sellable() as usize;
+            if sellable == 0 {
                 continue;
             }
-            // Unpledged lots first, then the oldest.
-            lots.sort_by_key(|&l| (fleet.get(l).pledged_to().is_some(), l));
             let value = value_in_place(op, g, &gens, &market, &clock, usd_per_kwh);
-            held.push((value, g, lots));
+            held.push((value, g, sellable));
         }
         held.sort_by(|a, b| {
             (a.0 / gens.lot_kw(a.1))
@@ -74,19 +74,40 @@ pub fn list_voluntary_sales(
         });
         let newest = gens.newest(clock.tick);
         let mut rack_kw_wanted = shortfall.0;
-        for (value, g, lots) in held {
-            let offered = offer_voluntarily(
-                &mut secondary,
-                &mut fleet,
+        for (value, g, sellable) in held {
+            let offer = resale_offer(
+                &secondary,
                 &gens,
-                agent.id,
                 &*op.params.rules.resale,
                 &op.params.resale,
                 value,
-                &lots,
+                g,
+                sellable,
             );
+            let for_racks = rack_kw_wanted > 0.0 && Some(g) != newest;
+            if offer.is_none() && !for_racks {
+                continue;
+            }
+            // Unpledged lots first, then the oldest.
+            let mut lots = unlisted_of(&fleet, agent.id, g);
+            lots.sort_by_key(|&l| (fleet.get(l).pledged_to().is_some(), l));
+            let offered = match offer {
+                Some((n, reserve)) => {
+                    let n = n.min(lots.len());
+                    list_voluntary(
+                        &mut secondary,
+                        &mut fleet,
+                        &gens,
+                        agent.id,
+                        &lots[..n],
+                        reserve,
+                    );
+                    n
+                }
+                None => 0,
+            };
             // Racks for the newest generation: sell the least valuable lots per kW.
-            if rack_kw_wanted > 0.0 && Some(g) != newest {
+            if for_racks {
                 for &lot in &lots[offered..] {
                     if rack_kw_wanted <= 0.0 {
                         break;
