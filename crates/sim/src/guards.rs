@@ -121,7 +121,7 @@ pub fn check_accounts(
     }
     // The counts every tick; every lot against them once a year of weekly ticks and at
     // the end (tests run the full check every tick).
-    let full = clock.tick % FULL_CHECK_TICKS == 0 || clock.tick + 1 == clock.ticks;
+    let full = clock.tick.is_multiple_of(FULL_CHECK_TICKS) || clock.tick + 1 == clock.ticks;
     let checked = if full {
         fleet.check_conservation_full()
     } else {
