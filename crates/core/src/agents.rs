@@ -251,11 +251,12 @@ impl Racks {
         if !fits {
             return 0;
         }
-        let mut stored: Vec<crate::LotId> = fleet
-            .owned(owner)
-            .filter(|&l| fleet.get(l).state() == crate::LotState::Stored && !fleet.get(l).listed())
+        // Newest generation first, then id order.
+        let stored: Vec<crate::LotId> = (0..fleet.held(owner).len())
+            .rev()
+            .flat_map(|g| fleet.stored_of(owner, crate::GenId(g as u16)))
+            .filter(|&l| !fleet.get(l).listed())
             .collect();
-        stored.sort_by_key(|&l| (std::cmp::Reverse(fleet.get(l).generation), l));
         let mut installed = 0;
         let mut used = self.used_kw(fleet, gens, owner);
         for lot in stored {

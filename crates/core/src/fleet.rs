@@ -166,14 +166,14 @@ pub struct Lot {
     pub generation: GenId,
     /// Tick it was built (sold new by the vendor); negative when before the start.
     pub built_tick: i32,
-    /// The loan it was repossessed from, so sale proceeds count as that loan's recovery.
-    pub recovered_from: Option<LoanId>,
     /// Tick it was repossessed, to measure how long inventory takes to clear.
     pub repossessed_tick: Option<u32>,
     /// The repossession it came from (an index into `Repossessions`), until sold.
     pub repossession: Option<u32>,
     state: LotState,
     listed: bool,
+    /// The loan it was repossessed from, so sale proceeds count as that loan's recovery.
+    recovered_from: Option<LoanId>,
     owner: AgentId,
     pledged_to: Option<LoanId>,
 }
@@ -194,6 +194,12 @@ impl Lot {
     /// [`Fleet::set_listed`]).
     pub fn listed(&self) -> bool {
         self.listed
+    }
+
+    /// The loan it was repossessed from, until it is sold (changed only through
+    /// [`Fleet::set_recovered_from`] and [`Fleet::take_recovered_from`]).
+    pub fn recovered_from(&self) -> Option<LoanId> {
+        self.recovered_from
     }
 
     /// Current owner.
@@ -227,13 +233,77 @@ impl HeldCounts {
     }
 }
 
-/// What one agent holds: its lots in id order, and counts by generation kept as they
-/// change, so that rack usage, dispatch and sales never rescan a fleet.
+impl HeldCounts {
+    /// One lot's part in its owner's counts.
+    fn of(lot: &Lot) -> Self {
+        HeldCounts {
+            lots: 1,
+            installed: u32::from(lot.state == LotState::Installed),
+            listed: u32::from(lot.listed),
+            stored_unlisted: u32::from(lot.state == LotState::Stored && !lot.listed),
+        }
+    }
+}
+
+/// What one agent holds: its lots in id order, the same by generation and (stored ones)
+/// by generation, and counts by generation, all kept as its lots move, so that rack
+/// usage, installation, dispatch and sales never rescan a fleet.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Holding {
-    lots: BTreeSet<LotId>,
+    /// Number of live lots.
+    lots: usize,
+    /// By generation id: its lots.
+    by_generation: Vec<BTreeSet<LotId>>,
+    /// By generation id: its lots in storage (listed or not).
+    stored: Vec<BTreeSet<LotId>>,
     /// By generation id.
     counts: Vec<HeldCounts>,
+}
+
+impl Holding {
+    /// Adds (or with `add` false, removes) a live lot in every index and count.
+    fn apply(&mut self, id: LotId, lot: &Lot, add: bool) {
+        let g = lot.generation.0 as usize;
+        if self.counts.len() <= g {
+            self.counts.resize(g + 1, HeldCounts::default());
+            self.by_generation.resize_with(g + 1, BTreeSet::new);
+            self.stored.resize_with(g + 1, BTreeSet::new);
+        }
+        let part = HeldCounts::of(lot);
+        let c = &mut self.counts[g];
+        let is_stored = lot.state == LotState::Stored;
+        if add {
+            self.lots += 1;
+            self.by_generation[g].insert(id);
+            if is_stored {
+                self.stored[g].insert(id);
+            }
+            c.lots += part.lots;
+            c.installed += part.installed;
+            c.listed += part.listed;
+            c.stored_unlisted += part.stored_unlisted;
+        } else {
+            self.lots -= 1;
+            self.by_generation[g].remove(&id);
+            if is_stored {
+                self.stored[g].remove(&id);
+            }
+            c.lots -= part.lots;
+            c.installed -= part.installed;
+            c.listed -= part.listed;
+            c.stored_unlisted -= part.stored_unlisted;
+        }
+    }
+
+    /// Its counts with trailing empty generations dropped (for comparisons).
+    fn trimmed_counts(&self) -> &[HeldCounts] {
+        let n = self
+            .counts
+            .iter()
+            .rposition(|c| *c != HeldCounts::default())
+            .map_or(0, |p| p + 1);
+        &self.counts[..n]
+    }
 }
 
 /// Live lots of one generation, kept as they change.
@@ -261,6 +331,8 @@ pub struct Fleet {
     by_loan: Vec<BTreeSet<LotId>>,
     /// By generation id.
     tallies: Vec<GenerationTally>,
+    /// Lots repossessed and not yet sold (some may since have been scrapped).
+    recovering: BTreeSet<LotId>,
     /// Lots created by the vendor so far.
     pub created: u64,
     /// Lots scrapped so far.
@@ -282,7 +354,6 @@ impl Fleet {
             owner,
             pledged_to: None,
         });
-        self.holding_mut(owner).lots.insert(id);
         self.count(id, true);
         let tally = self.tally_mut(generation);
         *tally.by_built.entry(built_tick).or_default() += 1;
@@ -334,22 +405,29 @@ impl Fleet {
             .collect()
     }
 
-    /// Lots owned by `owner`, in id order, read in place.
-    pub fn owned(&self, owner: AgentId) -> impl Iterator<Item = LotId> + '_ {
-        self.holding(owner)
-            .into_iter()
-            .flat_map(|h| h.lots.iter().copied())
+    /// Lots owned by `owner`, in id order (merged from its index by generation).
+    pub fn owned(&self, owner: AgentId) -> impl Iterator<Item = LotId> + use<> {
+        self.owned_by(owner).into_iter()
     }
 
-    /// Lots owned by `owner`, in id order, as a list (for a caller that changes the
-    /// fleet while going through them).
+    /// Lots owned by `owner`, in id order, as a list.
     pub fn owned_by(&self, owner: AgentId) -> Vec<LotId> {
-        self.owned(owner).collect()
+        let Some(h) = self.holding(owner) else {
+            return Vec::new();
+        };
+        let mut lots: Vec<LotId> = Vec::with_capacity(h.lots);
+        for set in &h.by_generation {
+            lots.extend(set.iter().copied());
+        }
+        if h.by_generation.iter().filter(|s| !s.is_empty()).count() > 1 {
+            lots.sort_unstable();
+        }
+        lots
     }
 
     /// Number of lots owned by `owner`.
     pub fn count_owned(&self, owner: AgentId) -> usize {
-        self.holding(owner).map_or(0, |h| h.lots.len())
+        self.holding(owner).map_or(0, |h| h.lots)
     }
 
     /// What `owner` holds of each generation, by generation id (shorter than the list
@@ -370,36 +448,15 @@ impl Fleet {
     /// generation's counts. Every change to a lot's owner, state or listing is made
     /// between a removal and an addition, so the counts always match the lots.
     fn count(&mut self, id: LotId, add: bool) {
-        let lot = &self.lots[id.0 as usize];
-        if lot.state == LotState::Scrapped {
+        let i = id.0 as usize;
+        if self.lots[i].state == LotState::Scrapped {
             return;
         }
-        let (owner, generation) = (lot.owner, lot.generation);
-        let part = HeldCounts {
-            lots: 1,
-            installed: u32::from(lot.state == LotState::Installed),
-            listed: u32::from(lot.listed),
-            stored_unlisted: u32::from(lot.state == LotState::Stored && !lot.listed),
-        };
-        let holding = self.holding_mut(owner);
-        let g = generation.0 as usize;
-        if holding.counts.len() <= g {
-            holding.counts.resize(g + 1, HeldCounts::default());
-        }
-        let c = &mut holding.counts[g];
-        if add {
-            c.lots += part.lots;
-            c.installed += part.installed;
-            c.listed += part.listed;
-            c.stored_unlisted += part.stored_unlisted;
-        } else {
-            c.lots -= part.lots;
-            c.installed -= part.installed;
-            c.listed -= part.listed;
-            c.stored_unlisted -= part.stored_unlisted;
-        }
+        let (owner, generation) = (self.lots[i].owner, self.lots[i].generation);
+        let installed = u64::from(self.lots[i].state == LotState::Installed);
+        self.holding_mut(owner);
+        self.holdings[owner.0 as usize].apply(id, &self.lots[i], add);
         let tally = self.tally_mut(generation);
-        let installed = u64::from(part.installed);
         if add {
             tally.alive += 1;
             tally.installed += installed;
@@ -407,6 +464,22 @@ impl Fleet {
             tally.alive -= 1;
             tally.installed -= installed;
         }
+    }
+
+    /// `owner`'s lots of `generation`, in id order, read in place.
+    pub fn owned_of(&self, owner: AgentId, generation: GenId) -> impl Iterator<Item = LotId> + '_ {
+        self.holding(owner)
+            .and_then(|h| h.by_generation.get(generation.0 as usize))
+            .into_iter()
+            .flat_map(|s| s.iter().copied())
+    }
+
+    /// `owner`'s lots of `generation` in storage (listed or not), in id order.
+    pub fn stored_of(&self, owner: AgentId, generation: GenId) -> impl Iterator<Item = LotId> + '_ {
+        self.holding(owner)
+            .and_then(|h| h.stored.get(generation.0 as usize))
+            .into_iter()
+            .flat_map(|s| s.iter().copied())
     }
 
     /// Lots of `generation` not scrapped, and the sum of their ages at `tick` in ticks.
@@ -470,14 +543,32 @@ impl Fleet {
     /// Hands a lot to a new owner (sale or repossession); it arrives stored and unlisted.
     pub fn transfer(&mut self, id: LotId, to: AgentId) {
         self.count(id, false);
-        let from = self.lots[id.0 as usize].owner;
-        self.holding_mut(from).lots.remove(&id);
-        self.holding_mut(to).lots.insert(id);
         let lot = &mut self.lots[id.0 as usize];
         lot.owner = to;
         lot.state = LotState::Stored;
         lot.listed = false;
         self.count(id, true);
+    }
+
+    /// Marks a repossessed lot as collateral of `loan`, so its sale counts as recovery.
+    pub fn set_recovered_from(&mut self, id: LotId, loan: LoanId) {
+        self.lots[id.0 as usize].recovered_from = Some(loan);
+        self.recovering.insert(id);
+    }
+
+    /// The loan a sold lot was repossessed from, clearing it.
+    pub fn take_recovered_from(&mut self, id: LotId) -> Option<LoanId> {
+        self.recovering.remove(&id);
+        self.lots[id.0 as usize].recovered_from.take()
+    }
+
+    /// Live lots repossessed and not yet sold, in id order, with their loans.
+    pub fn recovering(&self) -> impl Iterator<Item = (LotId, LoanId)> + '_ {
+        self.recovering.iter().filter_map(|&id| {
+            let lot = self.get(id);
+            let loan = lot.recovered_from?;
+            (lot.state != LotState::Scrapped).then_some((id, loan))
+        })
     }
 
     /// Pledges a lot to a loan, or releases it with `None`.
@@ -501,13 +592,11 @@ impl Fleet {
     pub fn scrap(&mut self, id: LotId) {
         self.pledge(id, None);
         let lot = &self.lots[id.0 as usize];
-        let (owner, state, generation, built) =
-            (lot.owner, lot.state, lot.generation, lot.built_tick);
+        let (state, generation, built) = (lot.state, lot.generation, lot.built_tick);
         if state == LotState::Scrapped {
             return;
         }
         self.count(id, false);
-        self.holding_mut(owner).lots.remove(&id);
         let tally = self.tally_mut(generation);
         if let Some(n) = tally.by_built.get_mut(&built) {
             *n -= 1;
@@ -568,7 +657,7 @@ impl Fleet {
                 self.created
             ));
         }
-        let held: usize = self.holdings.iter().map(|h| h.lots.len()).sum();
+        let held: usize = self.holdings.iter().map(|h| h.lots).sum();
         let counted: u64 = self.tallies.iter().map(|t| t.alive).sum();
         if held != self.alive() || counted != self.alive() as u64 {
             return Err(format!(
@@ -580,10 +669,10 @@ impl Fleet {
         }
         for (i, h) in self.holdings.iter().enumerate() {
             let counted: u32 = h.counts.iter().map(|c| c.lots).sum();
-            if counted as usize != h.lots.len() {
+            if counted as usize != h.lots {
                 return Err(format!(
                     "agent {i} holds {} lots but its counts say {counted}",
-                    h.lots.len()
+                    h.lots
                 ));
             }
         }
@@ -607,33 +696,26 @@ impl Fleet {
                     id.0, lot.owner.0
                 ));
             };
-            h.lots.insert(id);
+            h.apply(id, lot, true);
             let g = lot.generation.0 as usize;
-            if h.counts.len() <= g {
-                h.counts.resize(g + 1, HeldCounts::default());
-            }
-            let c = &mut h.counts[g];
-            c.lots += 1;
-            c.installed += u32::from(lot.state == LotState::Installed);
-            c.listed += u32::from(lot.listed);
-            c.stored_unlisted += u32::from(lot.state == LotState::Stored && !lot.listed);
             let tally = &mut alive[g];
             tally.0 += 1;
             tally.1 += u64::from(lot.state == LotState::Installed);
         }
         for (i, (kept, derived)) in self.holdings.iter().zip(&holdings).enumerate() {
-            let trimmed = |c: &[HeldCounts]| {
-                let n = c
-                    .iter()
-                    .rposition(|x| *x != HeldCounts::default())
-                    .map_or(0, |p| p + 1);
-                c[..n].to_vec()
+            let same_sets = |a: &[BTreeSet<LotId>], b: &[BTreeSet<LotId>]| {
+                let empty = BTreeSet::new();
+                (0..a.len().max(b.len()))
+                    .all(|g| a.get(g).unwrap_or(&empty) == b.get(g).unwrap_or(&empty))
             };
-            if kept.lots != derived.lots || trimmed(&kept.counts) != trimmed(&derived.counts) {
+            if kept.lots != derived.lots
+                || kept.trimmed_counts() != derived.trimmed_counts()
+                || !same_sets(&kept.by_generation, &derived.by_generation)
+                || !same_sets(&kept.stored, &derived.stored)
+            {
                 return Err(format!(
                     "agent {i}'s index disagrees with its lots: {} indexed, {} owned",
-                    kept.lots.len(),
-                    derived.lots.len()
+                    kept.lots, derived.lots
                 ));
             }
         }

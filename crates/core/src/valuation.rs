@@ -91,14 +91,34 @@ impl RentExpectation {
         let margin = economics.utilisation
             * (self.level[g] - economics.cost_per_gpu_hour)
             * economics.hours_per_tick;
-        let rate = (1.0 + economics.rate).powf(economics.years_per_tick) - 1.0;
-        pv_margin(
-            margin,
-            self.growth(g),
-            rate,
-            years / economics.years_per_tick,
-        )
+        let ticks = years / economics.years_per_tick;
+        // What pv_margin returns for no margin or no time, without its two powers.
+        if margin <= 0.0 || ticks <= 0.0 {
+            return 0.0;
+        }
+        let rate = per_tick_rate(economics.rate, economics.years_per_tick);
+        pv_margin(margin, self.growth(g), rate, ticks)
     }
+}
+
+/// `(1 + rate)^years_per_tick − 1`, remembering the last one worked out on this thread:
+/// an owner values every generation at its own rate in a row, so most calls repeat the
+/// previous one (the same inputs give the same bits either way).
+fn per_tick_rate(rate: f64, years_per_tick: f64) -> f64 {
+    use std::cell::Cell;
+    thread_local! {
+        static LAST: Cell<(u64, u64, f64)> = const { Cell::new((u64::MAX, u64::MAX, 0.0)) };
+    }
+    let key = (rate.to_bits(), years_per_tick.to_bits());
+    LAST.with(|last| {
+        let (r, y, value) = last.get();
+        if (r, y) == key {
+            return value;
+        }
+        let value = (1.0 + rate).powf(years_per_tick) - 1.0;
+        last.set((key.0, key.1, value));
+        value
+    })
 }
 
 /// What an owner plugs into a valuation.

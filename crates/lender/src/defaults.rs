@@ -62,7 +62,7 @@ pub fn resolve_defaults(
             for &lot in &lots[cursor..cursor + n] {
                 fleet.pledge(lot, None);
                 fleet.transfer(lot, lender);
-                fleet.get_mut(lot).recovered_from = Some(id);
+                fleet.set_recovered_from(lot, id);
                 fleet.get_mut(lot).repossessed_tick = Some(clock.tick);
                 fleet.get_mut(lot).repossession = Some(record);
             }
@@ -315,6 +315,7 @@ pub fn book_recoveries(
 ) {
     let gpus = f64::from(gens.gpus_per_lot);
     for sale in &secondary.sales {
+        let recovered_from = fleet.take_recovered_from(sale.lot);
         let lot = fleet.get_mut(sale.lot);
         if let Some(index) = lot.repossession.take() {
             let g = lot.generation;
@@ -326,7 +327,7 @@ pub fn book_recoveries(
             record.book_at_sale += gens.book_value_per_gpu(g, age) * gpus;
             record.last_sale_tick = Some(clock.tick);
         }
-        if let Some(id) = lot.recovered_from.take() {
+        if let Some(id) = recovered_from {
             // Proceeds beyond what the loan owed belong to the borrower's estate.
             let loan = book.get_mut(id);
             let surplus = (loan.recovered + sale.price_per_lot - loan.defaulted_principal)

@@ -114,7 +114,7 @@ pub fn capped_by_loan(
     let mut by_loan: std::collections::BTreeMap<Option<LoanId>, f64> = Default::default();
     for &lot in lots {
         let lot = fleet.get(lot);
-        *by_loan.entry(lot.recovered_from).or_default() += value_of(lot);
+        *by_loan.entry(lot.recovered_from()).or_default() += value_of(lot);
     }
     by_loan
         .into_iter()

@@ -148,11 +148,8 @@ pub fn list_voluntary(
 /// `owner`'s lots of `generation` not yet offered this tick, in id order.
 pub fn unlisted_of(fleet: &Fleet, owner: AgentId, generation: GenId) -> Vec<LotId> {
     fleet
-        .owned(owner)
-        .filter(|&l| {
-            let lot = fleet.get(l);
-            lot.generation == generation && !lot.listed()
-        })
+        .owned_of(owner, generation)
+        .filter(|&l| !fleet.get(l).listed())
         .collect()
 }
 

@@ -76,13 +76,8 @@ pub fn distribute_estates(
     }
     // Borrowers whose repossessed lots are still for sale: a surplus may yet come back.
     let mut pending: BTreeSet<AgentId> = BTreeSet::new();
-    for (_, lot) in fleet.iter() {
-        if lot.state() == LotState::Scrapped {
-            continue;
-        }
-        if let Some(loan) = lot.recovered_from {
-            pending.insert(loans.get(loan).borrower);
-        }
+    for (_, loan) in fleet.recovering() {
+        pending.insert(loans.get(loan).borrower);
     }
     for agent in bankrupt {
         // The loans' deficiency first, pro rata to what each is short.
