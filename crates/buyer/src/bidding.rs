@@ -69,8 +69,21 @@ pub fn post_bids(
         let usd_per_kwh = power.per_kwh(exo.power_multiplier);
         let mut budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
             + buyer.available_credit(exo.stress);
+        let used = racks.used_kw(&fleet, &gens, agent.id);
+        // A generation it has no room for, or nothing to pay with, gets no bid whatever
+        // its value; once the buyer knows it is rack-bound, such a generation is not
+        // worth valuing.
+        let pointless = |g: GenId| {
+            buyer.rack_bound
+                && (budget <= 0.0
+                    || (racks.free_kw_given(used, &gens, g) / gens.lot_kw(g))
+                        .floor()
+                        .max(0.0) as u32
+                        == 0)
+        };
         let mut candidates: Vec<(f64, GenId, f64)> = gens
             .released(clock.tick)
+            .filter(|&g| !pointless(g))
             .map(|g| {
                 let value = value_per_lot(&buyer, g, &gens, &market, &clock, usd_per_kwh);
                 (value / gens.lot_kw(g), g, value)
@@ -80,7 +93,6 @@ pub fn post_bids(
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         // Room already promised to higher-value bids this tick, kW (air, liquid).
         let mut promised = (0.0, 0.0);
-        let used = racks.used_kw(&fleet, &gens, agent.id);
         let mut spent = 0.0;
         for (_, g, value) in candidates {
             let generation = gens.get(g);
