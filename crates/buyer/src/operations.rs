@@ -17,10 +17,11 @@ pub fn pay_buyer_costs(
     mut buyers: Query<(&Agent, &mut Buyer, &Dispatch, &PowerContract)>,
 ) {
     let demand_ratio = exo.demand_index / exo.params.demand_initial;
+    let mut shared = firesale_core::SharedObservations::default();
     for (agent, mut buyer, dispatch, power) in
         buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
     {
-        buyer.expectations.observe(&market.rent);
+        shared.observe(&mut buyer.expectations, &market.rent);
         let income =
             buyer.params.outside_income_per_week * demand_ratio * f64::from(clock.tick_days) / 7.0;
         ledger.transfer(

@@ -41,7 +41,8 @@ pub fn list_buyer_resales(
             ) else {
                 continue;
             };
-            let lots = unlisted_of(&fleet, agent.id, g);
+            let lots: Vec<LotId> = unlisted_of(&fleet, agent.id, g).take(n).collect();
+            list_voluntary(&mut secondary, &mut fleet, &gens, agent.id, &lots, reserve);
             let n = n.min(lots.len());
             list_voluntary(
                 &mut secondary,

@@ -130,6 +130,9 @@ impl PowerContract {
 impl Racks {
     /// Brings finished construction online.
     pub fn complete_builds(&mut self, tick: u32) {
+        if self.pipeline.iter().all(|(t, _)| *t > tick) {
+            return;
+        }
         let (done, pending): (Vec<_>, Vec<_>) = self.pipeline.iter().partition(|(t, _)| *t <= tick);
         self.liquid_kw += done.iter().map(|(_, kw)| kw).sum::<f64>();
         self.pipeline = pending;

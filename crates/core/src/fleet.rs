@@ -328,7 +328,8 @@ pub struct Fleet {
     /// By agent id.
     holdings: Vec<Holding>,
     /// By loan id.
-    by_loan: Vec<BTreeSet<LotId>>,
+    /// By loan id: the lots pledged to it, sorted.
+    by_loan: Vec<Vec<LotId>>,
     /// By generation id.
     tallies: Vec<GenerationTally>,
     /// Lots repossessed and not yet sold (some may since have been scrapped).
@@ -503,16 +504,16 @@ impl Fleet {
     }
 
     /// Lots pledged to `loan`, in id order, read in place.
-    pub fn pledged(&self, loan: LoanId) -> impl Iterator<Item = LotId> + '_ {
+    pub fn pledged(&self, loan: LoanId) -> &[LotId] {
         self.by_loan
             .get(loan.0 as usize)
-            .into_iter()
-            .flat_map(|s| s.iter().copied())
+            .map_or(&[], |v| v.as_slice())
     }
 
-    /// Lots pledged to `loan`, in id order, as a list.
+    /// Lots pledged to `loan`, in id order, as a list (for a caller that changes the
+    /// fleet while going through them).
     pub fn pledged_to(&self, loan: LoanId) -> Vec<LotId> {
-        self.pledged(loan).collect()
+        self.pledged(loan).to_vec()
     }
 
     /// Moves a lot between racks and storage (scrapping is [`Fleet::scrap`]).
@@ -574,16 +575,26 @@ impl Fleet {
     /// Pledges a lot to a loan, or releases it with `None`.
     pub fn pledge(&mut self, id: LotId, loan: Option<LoanId>) {
         if let Some(old) = self.lots[id.0 as usize].pledged_to
-            && let Some(set) = self.by_loan.get_mut(old.0 as usize)
+            && let Some(list) = self.by_loan.get_mut(old.0 as usize)
+            && let Ok(at) = list.binary_search(&id)
         {
-            set.remove(&id);
+            list.remove(at);
         }
         if let Some(new) = loan {
             let i = new.0 as usize;
             if self.by_loan.len() <= i {
-                self.by_loan.resize_with(i + 1, BTreeSet::new);
+                self.by_loan.resize_with(i + 1, Vec::new);
             }
-            self.by_loan[i].insert(id);
+            let list = &mut self.by_loan[i];
+            // Lots are mostly pledged in id order: appending is the common case.
+            match list.last() {
+                Some(&last) if last >= id => {
+                    if let Err(at) = list.binary_search(&id) {
+                        list.insert(at, id);
+                    }
+                }
+                _ => list.push(id),
+            }
         }
         self.lots[id.0 as usize].pledged_to = loan;
     }

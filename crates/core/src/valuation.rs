@@ -80,6 +80,16 @@ impl RentExpectation {
         }
     }
 
+    /// Whether two expectations hold the same bits (so one tick's rents move them alike).
+    fn same_as(&self, other: &RentExpectation) -> bool {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        self.weight.to_bits() == other.weight.to_bits()
+            && self.trend_weight.to_bits() == other.trend_weight.to_bits()
+            && self.level.len() == other.level.len()
+            && bits(&self.level) == bits(&other.level)
+            && bits(&self.trend) == bits(&other.trend)
+    }
+
     /// Growth per tick extrapolated for a generation.
     pub fn growth(&self, g: usize) -> f64 {
         (self.trend_weight * self.trend[g]).clamp(-0.05, 0.02)
@@ -119,6 +129,35 @@ fn per_tick_rate(rate: f64, years_per_tick: f64) -> f64 {
         last.set((key.0, key.1, value));
         value
     })
+}
+
+/// One tick's expectation updates, shared among owners whose expectations are the same:
+/// a class's agents start alike and see the same rents, so twenty thousand start-ups
+/// hold one expectation. An owner whose expectation matches one already updated this
+/// tick takes the updated one (the same bits [`RentExpectation::observe`] would give).
+#[derive(Debug, Default)]
+pub struct SharedObservations {
+    /// (before, after) pairs of this tick, newest last.
+    updates: Vec<(RentExpectation, RentExpectation)>,
+}
+
+impl SharedObservations {
+    /// Updates found this tick are kept up to this many (distinct expectations).
+    const KEPT: usize = 16;
+
+    /// Updates `expectation` with this tick's `rents`.
+    pub fn observe(&mut self, expectation: &mut RentExpectation, rents: &[f64]) {
+        if let Some((_, after)) = self.updates.iter().find(|(b, _)| b.same_as(expectation)) {
+            expectation.clone_from(after);
+            return;
+        }
+        let before = expectation.clone();
+        expectation.observe(rents);
+        if self.updates.len() == Self::KEPT {
+            self.updates.remove(0);
+        }
+        self.updates.push((before, expectation.clone()));
+    }
 }
 
 /// What an owner plugs into a valuation.

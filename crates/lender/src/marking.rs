@@ -99,7 +99,7 @@ pub fn mark_collateral(
         let Ok(lender) = lenders.get(directory.entity(lead)) else {
             continue;
         };
-        let lots = fleet.pledged_to(loan.id);
+        let lots = fleet.pledged(loan.id);
         let btc_value = loan.btc_collateral * exo.btc_price;
         let own: f64 = lots
             .iter()

@@ -390,14 +390,22 @@ pub fn clear_auctions(
         let g = id.0 as usize;
         let mut asks = std::mem::take(&mut market.asks[g]);
         let mut bids = std::mem::take(&mut market.bids[g]);
-        asks.sort_by(|a, b| {
+        // Both orders are total (a lot is asked once; bids tie-break on posting order), so
+        // an unstable sort gives the one order a stable sort would.
+        asks.sort_unstable_by(|a, b| {
             a.reserve
                 .total_cmp(&b.reserve)
                 .then(a.seller.cmp(&b.seller))
                 .then(a.lot.cmp(&b.lot))
         });
-        // A stable sort keeps posting order among equal bids of one buyer.
-        bids.sort_by(|a, b| b.limit.total_cmp(&a.limit).then(a.buyer.cmp(&b.buyer)));
+        let mut posted: Vec<(usize, Bid)> = bids.drain(..).enumerate().collect();
+        posted.sort_unstable_by(|(i, a), (j, b)| {
+            b.limit
+                .total_cmp(&a.limit)
+                .then(a.buyer.cmp(&b.buyer))
+                .then(i.cmp(j))
+        });
+        bids.extend(posted.into_iter().map(|(_, bid)| bid));
         let fundamental = metrics.generations[g].fundamental;
         let depth = |share: f64| -> u64 {
             bids.iter()

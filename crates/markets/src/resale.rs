@@ -146,11 +146,14 @@ pub fn list_voluntary(
 }
 
 /// `owner`'s lots of `generation` not yet offered this tick, in id order.
-pub fn unlisted_of(fleet: &Fleet, owner: AgentId, generation: GenId) -> Vec<LotId> {
+pub fn unlisted_of(
+    fleet: &Fleet,
+    owner: AgentId,
+    generation: GenId,
+) -> impl Iterator<Item = LotId> + '_ {
     fleet
         .owned_of(owner, generation)
         .filter(|&l| !fleet.get(l).listed())
-        .collect()
 }
 
 #[cfg(test)]

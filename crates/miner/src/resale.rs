@@ -89,7 +89,7 @@ pub fn list_voluntary_sales(
                 continue;
             }
             // Unpledged lots first, then the oldest.
-            let mut lots = unlisted_of(&fleet, agent.id, g);
+            let mut lots: Vec<LotId> = unlisted_of(&fleet, agent.id, g).collect();
             lots.sort_by_key(|&l| (fleet.get(l).pledged_to().is_some(), l));
             let offered = match offer {
                 Some((n, reserve)) => {

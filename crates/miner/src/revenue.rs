@@ -32,6 +32,7 @@ pub fn serve_term_contracts(
         .iter()
         .filter(|(_, op, ..)| op.is_active())
         .count() as u32;
+    let mut shared = firesale_core::SharedObservations::default();
     for (agent, mut op, mut leases, mut leased, dispatch, mut rng) in operators
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
@@ -41,7 +42,7 @@ pub fn serve_term_contracts(
         if !op.is_active() {
             continue;
         }
-        op.expectations.observe(&market.rent);
+        shared.observe(&mut op.expectations, &market.rent);
         // H100-equivalent hours the installed fleet can deliver this tick.
         let capacity: f64 = dispatch
             .installed
