@@ -111,7 +111,7 @@ pub fn mark_collateral(
             .map(|&l| ctx.book_per_unit(fleet.get(l)) * f64::from(gens.gpus_per_lot))
             .sum::<f64>()
             + btc_value;
-        let market_value = ctx.market_value(&fleet, &lots) + btc_value;
+        let market_value = ctx.market_value(&fleet, lots) + btc_value;
         debt += loan.principal;
         paper += paper_value;
         market += market_value;
