@@ -3,6 +3,7 @@
 use crate::components::Buyer;
 use firesale_core::prelude::*;
 use firesale_markets::{Bid, ComputeMarket, Exogenous, SecondaryMarket};
+use rayon::prelude::*;
 
 /// What one lot of `generation` is worth to `buyer`, by its valuation rule.
 pub fn value_per_lot(
@@ -48,6 +49,49 @@ pub fn shaded_ladder(ladder: &[f64], max_lots: u32, fit: u32) -> Vec<f64> {
         .collect()
 }
 
+/// The generations a buyer might bid for, best value per kW first: (value per kW,
+/// generation, value per lot), valued lots only.
+#[allow(clippy::too_many_arguments)]
+fn candidates(
+    agent: &Agent,
+    buyer: &Buyer,
+    racks: &Racks,
+    power: &PowerContract,
+    clock: &Clock,
+    gens: &Generations,
+    exo: &Exogenous,
+    market: &ComputeMarket,
+    fleet: &Fleet,
+    ledger: &Ledger,
+) -> Vec<(f64, GenId, f64)> {
+    let usd_per_kwh = power.per_kwh(exo.power_multiplier);
+    let budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
+        + buyer.available_credit(exo.stress);
+    let used = racks.used_kw(fleet, gens, agent.id);
+    // A generation it has no room for, or nothing to pay with, gets no bid whatever its
+    // value; once the buyer knows it is rack-bound, such a generation is not worth
+    // valuing.
+    let pointless = |g: GenId| {
+        buyer.rack_bound
+            && (budget <= 0.0
+                || (racks.free_kw_given(used, gens, g) / gens.lot_kw(g))
+                    .floor()
+                    .max(0.0) as u32
+                    == 0)
+    };
+    let mut candidates: Vec<(f64, GenId, f64)> = gens
+        .released(clock.tick)
+        .filter(|&g| !pointless(g))
+        .map(|g| {
+            let value = value_per_lot(buyer, g, gens, market, clock, usd_per_kwh);
+            (value / gens.lot_kw(g), g, value)
+        })
+        .filter(|(_, _, value)| *value > 0.0)
+        .collect();
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    candidates
+}
+
 /// Phase 9: each buyer bids a ladder of limits below its valuation for every released
 /// generation, best value per kW first, for no more lots than its free racks can host
 /// and its cash plus available credit can pay for at the limits it bids.
@@ -63,34 +107,31 @@ pub fn post_bids(
     mut buyers: Query<(&Agent, &mut Buyer, &Racks, &PowerContract)>,
 ) {
     let gpus = f64::from(gens.gpus_per_lot);
-    for (agent, mut buyer, racks, power) in
-        buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
+    // First every buyer values what it might bid for, on all cores: a valuation reads
+    // only the buyer and shared market state, and the list comes back in buyer order,
+    // so the bids that follow are the same whatever the thread count.
+    let valued: Vec<Vec<(f64, GenId, f64)>> = {
+        let views: Vec<_> = buyers
+            .iter()
+            .sort_by_key::<&Agent, _>(|agent| agent.id)
+            .collect();
+        views
+            .par_iter()
+            .map(|(agent, buyer, racks, power)| {
+                candidates(
+                    agent, buyer, racks, power, &clock, &gens, &exo, &market, &fleet, &ledger,
+                )
+            })
+            .collect()
+    };
+    for ((agent, mut buyer, racks, _), candidates) in buyers
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+        .zip(valued)
     {
-        let usd_per_kwh = power.per_kwh(exo.power_multiplier);
         let mut budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
             + buyer.available_credit(exo.stress);
         let used = racks.used_kw(&fleet, &gens, agent.id);
-        // A generation it has no room for, or nothing to pay with, gets no bid whatever
-        // its value; once the buyer knows it is rack-bound, such a generation is not
-        // worth valuing.
-        let pointless = |g: GenId| {
-            buyer.rack_bound
-                && (budget <= 0.0
-                    || (racks.free_kw_given(used, &gens, g) / gens.lot_kw(g))
-                        .floor()
-                        .max(0.0) as u32
-                        == 0)
-        };
-        let mut candidates: Vec<(f64, GenId, f64)> = gens
-            .released(clock.tick)
-            .filter(|&g| !pointless(g))
-            .map(|g| {
-                let value = value_per_lot(&buyer, g, &gens, &market, &clock, usd_per_kwh);
-                (value / gens.lot_kw(g), g, value)
-            })
-            .filter(|(_, _, value)| *value > 0.0)
-            .collect();
-        candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         // Room already promised to higher-value bids this tick, kW (air, liquid).
         let mut promised = (0.0, 0.0);
         let mut spent = 0.0;

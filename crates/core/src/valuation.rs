@@ -82,12 +82,13 @@ impl RentExpectation {
 
     /// Whether two expectations hold the same bits (so one tick's rents move them alike).
     fn same_as(&self, other: &RentExpectation) -> bool {
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let same = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+        };
         self.weight.to_bits() == other.weight.to_bits()
             && self.trend_weight.to_bits() == other.trend_weight.to_bits()
-            && self.level.len() == other.level.len()
-            && bits(&self.level) == bits(&other.level)
-            && bits(&self.trend) == bits(&other.trend)
+            && same(&self.level, &other.level)
+            && same(&self.trend, &other.trend)
     }
 
     /// Growth per tick extrapolated for a generation.

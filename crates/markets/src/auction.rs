@@ -9,6 +9,7 @@
 //! who is bidding, for how much, and how much rack space and cash they have.
 
 use firesale_core::prelude::*;
+use rayon::prelude::*;
 use std::collections::VecDeque;
 
 /// Why a seller offers a lot: the distinction Pulvino (1998) draws between distressed
@@ -290,6 +291,26 @@ impl SecondaryMarket {
     }
 }
 
+/// Sorts one generation's book: asks cheapest first (ties: seller, then lot), bids
+/// dearest first (ties: buyer, then posting order). Both orders are total, so an
+/// unstable sort gives the one order a stable sort would.
+fn sort_book(asks: &mut [Ask], bids: &mut Vec<Bid>) {
+    asks.sort_unstable_by(|a, b| {
+        a.reserve
+            .total_cmp(&b.reserve)
+            .then(a.seller.cmp(&b.seller))
+            .then(a.lot.cmp(&b.lot))
+    });
+    let mut posted: Vec<(usize, Bid)> = bids.drain(..).enumerate().collect();
+    posted.sort_unstable_by(|(i, a), (j, b)| {
+        b.limit
+            .total_cmp(&a.limit)
+            .then(a.buyer.cmp(&b.buyer))
+            .then(i.cmp(j))
+    });
+    bids.extend(posted.into_iter().map(|(_, bid)| bid));
+}
+
 /// Uniform-price clearing of sorted asks and bids: the number of lots that trade and the price.
 pub fn uniform_price(asks: &[Ask], bids: &[Bid]) -> Option<(usize, f64)> {
     let mut traded = 0usize;
@@ -386,26 +407,19 @@ pub fn clear_auctions(
     market.sales.clear();
     let gpus = f64::from(gens.gpus_per_lot);
     let mut total_unsold = 0;
-    for id in gens.ids() {
+    // Each generation's book is sorted on its own, on all cores (a sort's result does
+    // not depend on the thread count); the clearing below runs in generation order.
+    let mut books: Vec<(Vec<Ask>, Vec<Bid>)> = (0..gens.list.len())
+        .map(|g| {
+            (
+                std::mem::take(&mut market.asks[g]),
+                std::mem::take(&mut market.bids[g]),
+            )
+        })
+        .collect();
+    books.par_iter_mut().for_each(|(asks, bids)| sort_book(asks, bids));
+    for (id, (asks, bids)) in gens.ids().zip(books) {
         let g = id.0 as usize;
-        let mut asks = std::mem::take(&mut market.asks[g]);
-        let mut bids = std::mem::take(&mut market.bids[g]);
-        // Both orders are total (a lot is asked once; bids tie-break on posting order), so
-        // an unstable sort gives the one order a stable sort would.
-        asks.sort_unstable_by(|a, b| {
-            a.reserve
-                .total_cmp(&b.reserve)
-                .then(a.seller.cmp(&b.seller))
-                .then(a.lot.cmp(&b.lot))
-        });
-        let mut posted: Vec<(usize, Bid)> = bids.drain(..).enumerate().collect();
-        posted.sort_unstable_by(|(i, a), (j, b)| {
-            b.limit
-                .total_cmp(&a.limit)
-                .then(a.buyer.cmp(&b.buyer))
-                .then(i.cmp(j))
-        });
-        bids.extend(posted.into_iter().map(|(_, bid)| bid));
         let fundamental = metrics.generations[g].fundamental;
         let depth = |share: f64| -> u64 {
             bids.iter()
