@@ -97,6 +97,8 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Ensemble(args) => crate::batch::ensemble(args),
         Command::Sweep(args) => crate::batch::sweep(args),
         Command::Merge(args) => crate::batch::merge_shards(args),
+        Command::Bench(args) => crate::bench::bench(args),
+        Command::BenchOne(args) => crate::bench::bench_one(args),
     }
 }
 

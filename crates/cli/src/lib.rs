@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod bench;
 mod commands;
 mod report;
 mod signals;
@@ -97,6 +98,12 @@ pub enum Command {
     Sweep(batch::SweepArgs),
     /// Combine the shards of an ensemble or sweep into what one machine would write.
     Merge(batch::MergeArgs),
+    /// Measure speed and memory: a world (planet by default) at several scales, each in
+    /// its own process; lot-ticks per second, wall time, peak memory, growth exponent.
+    Bench(bench::BenchArgs),
+    /// One size of `bench` (run by `bench` itself).
+    #[command(hide = true)]
+    BenchOne(bench::BenchOneArgs),
 }
 
 /// `--max-memory`: a size in bytes, with an optional unit.

@@ -417,7 +417,9 @@ pub fn clear_auctions(
             )
         })
         .collect();
-    books.par_iter_mut().for_each(|(asks, bids)| sort_book(asks, bids));
+    books
+        .par_iter_mut()
+        .for_each(|(asks, bids)| sort_book(asks, bids));
     for (id, (asks, bids)) in gens.ids().zip(books) {
         let g = id.0 as usize;
         let fundamental = metrics.generations[g].fundamental;

@@ -134,7 +134,17 @@ impl Simulation {
     }
 
     /// Runs every tick, writing outputs into `dir`; `on_tick` is called after each tick.
-    pub fn run_to(mut self, dir: &Path, mut on_tick: impl FnMut(u32)) -> Result<Summary, RunError> {
+    pub fn run_to(self, dir: &Path, mut on_tick: impl FnMut(u32)) -> Result<Summary, RunError> {
+        self.run_to_with(dir, |tick, _| on_tick(tick))
+    }
+
+    /// [`Simulation::run_to`], with the world shown to `on_tick` after each tick (for a
+    /// benchmark counting the lots alive; it must not draw random numbers).
+    pub fn run_to_with(
+        mut self,
+        dir: &Path,
+        mut on_tick: impl FnMut(u32, &World),
+    ) -> Result<Summary, RunError> {
         let has_rigs = self
             .world
             .resource::<Generations>()
@@ -169,7 +179,7 @@ impl Simulation {
                 has_capital.then(|| world.resource::<firesale_structured::CapitalMetrics>()),
                 &events,
             )?;
-            on_tick(tick);
+            on_tick(tick, &self.world);
         }
         let summary = self.summary();
         let json = serde_json::to_string_pretty(&summary).unwrap_or_default();

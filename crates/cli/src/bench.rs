@@ -1,0 +1,224 @@
+//! `firesale bench`: how fast a world runs as it grows.
+//!
+//! Each size runs in a child process of its own (`firesale bench-one`), so that its peak
+//! memory is its own. A run does everything `firesale run --no-plots` does (outputs are
+//! written, to a temporary directory). The figures: lots created, lot-ticks (the lots
+//! alive at the end of each tick, summed over the run: the work a run has to do), wall
+//! time, lot-ticks per second and peak resident memory, and the growth exponent of wall
+//! time in lot-ticks between the smallest and the largest size (1 is linear).
+
+use std::process::{Command, ExitCode};
+
+use clap::Args;
+use firesale_world::{Limits, load_within};
+use serde::{Deserialize, Serialize};
+
+/// Arguments of `firesale bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// World file, or the name of a world in worlds/.
+    #[arg(default_value = "planet")]
+    pub world: String,
+    /// Scales to run it at (the world's `scale`), smallest first.
+    #[arg(long, value_delimiter = ',', default_value = "0.25,1")]
+    pub scales: Vec<f64>,
+    /// Number of ticks (overrides the world's).
+    #[arg(long)]
+    pub ticks: Option<u32>,
+    /// Override any world field: path.to.field=VALUE (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// Arguments of the hidden `firesale bench-one`: one size, figures as a JSON line.
+#[derive(Args, Debug)]
+pub struct BenchOneArgs {
+    /// World file, or the name of a world in worlds/.
+    pub world: String,
+    /// Scale to run it at.
+    #[arg(long)]
+    pub scale: f64,
+    /// Number of ticks (overrides the world's).
+    #[arg(long)]
+    pub ticks: Option<u32>,
+    /// Override any world field (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// What one size measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Measured {
+    scale: f64,
+    agents: u64,
+    lots_created: u64,
+    lot_ticks: u64,
+    seconds: f64,
+    peak_bytes: u64,
+}
+
+/// `firesale bench`: runs each scale in its own process and prints the table.
+pub fn bench(args: BenchArgs) -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("error: cannot find the firesale binary to run each size: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut scales = args.scales.clone();
+    scales.sort_by(f64::total_cmp);
+    println!("{}", machine());
+    println!(
+        "{:<14} {:>6} {:>8} {:>12} {:>14} {:>9} {:>14} {:>11}",
+        "world",
+        "scale",
+        "agents",
+        "lots created",
+        "lot-ticks",
+        "wall s",
+        "lot-ticks/s",
+        "peak memory"
+    );
+    let mut rows: Vec<Measured> = Vec::new();
+    for scale in scales {
+        let mut command = Command::new(&exe);
+        command
+            .arg("bench-one")
+            .arg(&args.world)
+            .arg("--scale")
+            .arg(scale.to_string());
+        if let Some(ticks) = args.ticks {
+            command.arg("--ticks").arg(ticks.to_string());
+        }
+        for set in &args.sets {
+            command.arg("--set").arg(set);
+        }
+        let output = match command.output() {
+            Ok(output) => output,
+            Err(e) => {
+                eprintln!("error: could not start the run at scale {scale}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let text = String::from_utf8_lossy(&output.stdout);
+        let measured = text
+            .lines()
+            .rev()
+            .find_map(|line| serde_json::from_str::<Measured>(line).ok());
+        let Some(m) = measured.filter(|_| output.status.success()) else {
+            eprintln!(
+                "error: the run at scale {scale} failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            return ExitCode::FAILURE;
+        };
+        println!(
+            "{:<14} {:>6} {:>8} {:>12} {:>14} {:>9.2} {:>14.0} {:>8.0} MiB",
+            args.world,
+            m.scale,
+            m.agents,
+            m.lots_created,
+            m.lot_ticks,
+            m.seconds,
+            m.lot_ticks as f64 / m.seconds.max(1e-9),
+            m.peak_bytes as f64 / (1024.0 * 1024.0)
+        );
+        rows.push(m);
+    }
+    if let (Some(small), Some(large)) = (rows.first(), rows.last())
+        && large.lot_ticks > small.lot_ticks
+    {
+        let exponent = (large.seconds / small.seconds).ln()
+            / (large.lot_ticks as f64 / small.lot_ticks as f64).ln();
+        println!(
+            "growth exponent of wall time in lot-ticks, scale {} -> {}: {exponent:.2} (1 = linear)",
+            small.scale, large.scale
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// `firesale bench-one`: runs one size and prints its figures as one JSON line.
+pub fn bench_one(args: BenchOneArgs) -> ExitCode {
+    let mut sets = args.sets.clone();
+    sets.push(format!("scale={}", args.scale));
+    // A benchmark measures what it is asked to: no memory guard beyond the machine's.
+    let limits = Limits {
+        max_memory: u64::MAX,
+    };
+    let (_, world) = match load_within(&args.world, None, args.ticks, &sets, &limits) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("firesale-bench-{}", std::process::id()));
+    let started = std::time::Instant::now();
+    let mut lot_ticks = 0u64;
+    let result = firesale_sim::Simulation::new(&world).and_then(|sim| {
+        let agents = sim
+            .world()
+            .resource::<firesale_core::Directory>()
+            .iter()
+            .count() as u64;
+        sim.run_to_with(&dir, |_, world| {
+            lot_ticks += world.resource::<firesale_core::Fleet>().alive() as u64;
+        })
+        .map(|summary| (agents, summary))
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (agents, summary) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let measured = Measured {
+        scale: args.scale,
+        agents,
+        lots_created: summary.lots_created,
+        lot_ticks,
+        seconds,
+        peak_bytes: peak_resident_bytes(),
+    };
+    println!("{}", serde_json::to_string(&measured).unwrap_or_default());
+    ExitCode::SUCCESS
+}
+
+/// This process's peak resident memory, bytes (0 where the system does not say).
+fn peak_resident_bytes() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0;
+    }
+    let max = usage.ru_maxrss.max(0) as u64;
+    // Linux reports kilobytes, macOS bytes.
+    if cfg!(target_os = "macos") {
+        max
+    } else {
+        max * 1024
+    }
+}
+
+/// One line saying what machine the figures come from.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!(
+        "machine: {cores} cores, {model}; firesale {}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
