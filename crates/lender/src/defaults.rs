@@ -229,6 +229,10 @@ pub fn list_inventory(
 ) {
     let gpus = f64::from(gens.gpus_per_lot);
     let years_per_tick = clock.years_per_tick();
+    // Lots lenders have already offered at any price this tick, per generation: every
+    // lot clears at one price, so together they sell no further down the book than the
+    // quantity that raises the most (one seller's stopping point, whatever the count).
+    let mut forced_so_far = vec![0u64; gens.list.len()];
     for (agent, lender) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
         let mut lots = fleet.owned_by(agent.id);
         if lots.is_empty() {
@@ -255,7 +259,11 @@ pub fn list_inventory(
             }
             let gi = g.0 as usize;
             let market = &secondary.generations[gi];
-            let forced = lots_to_raise(market, held.len() as u64, need, gpus);
+            let depth: u64 = market.bid_book.iter().map(|(_, q)| u64::from(*q)).sum();
+            let most = lots_to_raise(market, depth, f64::INFINITY, gpus);
+            let forced = lots_to_raise(market, held.len() as u64, need, gpus)
+                .min(most.saturating_sub(forced_so_far[gi]));
+            forced_so_far[gi] += forced;
             need -= market.proceeds_into_book(forced) * gpus;
             let funding_rate = marginal_funding_rate(lender, &desks, gi, exo.rate);
             let ctx = MarkContext {
