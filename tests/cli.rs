@@ -280,3 +280,37 @@ fn behaviour_parameters_are_world_fields_with_bounds() {
         assert!(stderr(&out).contains(path), "{set}: {}", stderr(&out));
     }
 }
+
+/// `firesale bench` runs each size in its own process and prints, per size, lot-ticks,
+/// wall time, lot-ticks per second and peak memory, then the growth exponent.
+#[test]
+fn bench_prints_speed_memory_and_the_growth_exponent() {
+    let out = firesale_cmd(&[
+        "bench",
+        "subprime_compute",
+        "--scales",
+        "0.5,0.25",
+        "--ticks",
+        "12",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(text.starts_with("machine: "), "{text}");
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("subprime_compute"))
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per scale: {text}");
+    assert!(rows[0].contains(" 0.25 "), "smallest first: {text}");
+    for row in &rows {
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        let lot_ticks: u64 = fields[4].parse().unwrap();
+        let seconds: f64 = fields[5].parse().unwrap();
+        let peak_mib: f64 = fields[7].parse().unwrap();
+        assert!(lot_ticks > 0 && seconds > 0.0 && peak_mib > 1.0, "{row}");
+    }
+    let small: u64 = rows[0].split_whitespace().nth(4).unwrap().parse().unwrap();
+    let large: u64 = rows[1].split_whitespace().nth(4).unwrap().parse().unwrap();
+    assert!(large > small, "twice the scale, more lot-ticks: {text}");
+    assert!(text.contains("growth exponent"), "{text}");
+}

@@ -1,0 +1,39 @@
+//! Issue 13, item 1: `scale` makes a world larger or smaller with the same economics.
+
+mod common;
+
+use common::*;
+
+/// At scale 2 a world has twice the operators and twice the demand; it runs, balances
+/// and conserves lots like the world itself.
+#[test]
+fn scale_doubles_agents_and_demand_and_the_run_stays_sound() {
+    let one = world("subprime_compute", None, &["ticks=30"]);
+    let two = world("subprime_compute", None, &["ticks=30", "scale=2"]);
+    let (s1, d1) = run(&one);
+    let (s2, d2) = run(&two);
+    assert_eq!(s2.operators, 2 * s1.operators);
+    let demand = |dir: &std::path::Path| -> f64 {
+        csv_rows(&dir.join("timeseries.csv"))[0]["demand_index"]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(demand(d2.path()), 2.0 * demand(d1.path()));
+    assert!(s2.lots_created > s1.lots_created);
+    assert!(s2.ledger_max_imbalance_usd <= s2.ledger_max_balance_sheet_usd * 1e-8);
+    // The output's world is the scaled one, at scale 1: rerunning it gives the same run.
+    let written = std::fs::read_to_string(d2.path().join("world.ron")).unwrap();
+    assert!(!written.contains("scale:"), "scale is applied once");
+    assert!(
+        written.contains("at scale 2"),
+        "and the description says so"
+    );
+}
+
+/// A scale outside its range is refused with the field named.
+#[test]
+fn a_scale_out_of_range_is_refused() {
+    let out = firesale_cmd(&["check", "baseline", "--set", "scale=0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("scale"), "{}", stderr(&out));
+}
