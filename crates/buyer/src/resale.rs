@@ -43,15 +43,6 @@ pub fn list_buyer_resales(
             };
             let lots: Vec<LotId> = unlisted_of(&fleet, agent.id, g).take(n).collect();
             list_voluntary(&mut secondary, &mut fleet, &gens, agent.id, &lots, reserve);
-            let n = n.min(lots.len());
-            list_voluntary(
-                &mut secondary,
-                &mut fleet,
-                &gens,
-                agent.id,
-                &lots[..n],
-                reserve,
-            );
         }
     }
 }

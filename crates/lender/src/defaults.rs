@@ -229,16 +229,6 @@ pub fn list_inventory(
 ) {
     let gpus = f64::from(gens.gpus_per_lot);
     let years_per_tick = clock.years_per_tick();
-    // Lots lenders have already offered at any price this tick, per generation: every
-    // lot clears at one price, so together they sell no further down the book than the
-    // quantity that raises the most (one seller's stopping point, whatever the count).
-    let mut forced_so_far = vec![0u64; gens.list.len()];
-    // That quantity per generation (the book is last week's: it does not change here).
-    let most: Vec<u64> = secondary
-        .generations
-        .iter()
-        .map(|m| m.lots_raising_most(gpus))
-        .collect();
     for (agent, lender) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
         let mut lots = fleet.owned_by(agent.id);
         if lots.is_empty() {
@@ -265,9 +255,7 @@ pub fn list_inventory(
             }
             let gi = g.0 as usize;
             let market = &secondary.generations[gi];
-            let forced = lots_to_raise(market, held.len() as u64, need, gpus)
-                .min(most[gi].saturating_sub(forced_so_far[gi]));
-            forced_so_far[gi] += forced;
+            let forced = lots_to_raise(market, held.len() as u64, need, gpus);
             need -= market.proceeds_into_book(forced) * gpus;
             let funding_rate = marginal_funding_rate(lender, &desks, gi, exo.rate);
             let ctx = MarkContext {
@@ -386,29 +374,6 @@ pub fn allocate(n: usize, shares: &[(AgentId, f64)]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_quantity_raising_the_most_is_what_a_seller_with_no_limit_stops_at() {
-        use firesale_markets::GenerationMarket;
-        let books: [&[(f64, u32)]; 4] = [
-            &[(10.0, 3), (9.0, 2), (2.0, 50)],
-            &[(10.0, 1), (4.0, 10), (3.9, 40)],
-            &[(5.0, 2), (5.0, 2), (1.0, 1)],
-            &[],
-        ];
-        for book in books {
-            let market = GenerationMarket {
-                bid_book: book.to_vec(),
-                ..Default::default()
-            };
-            let depth: u64 = book.iter().map(|(_, q)| u64::from(*q)).sum();
-            assert_eq!(
-                market.lots_raising_most(8.0),
-                lots_to_raise(&market, depth, f64::INFINITY, 8.0),
-                "{book:?}"
-            );
-        }
-    }
-
     use super::*;
 
     #[test]

@@ -175,22 +175,6 @@ impl GenerationMarket {
         best
     }
 
-    /// The fewest lots that raise the most sold into the book at once (0 with no bid):
-    /// the depth at the first level of the book where `depth × limit` peaks (compared
-    /// in $ per lot, `gpus` to a lot). Selling more only lowers the clearing price. One
-    /// pass over the book.
-    pub fn lots_raising_most(&self, gpus: f64) -> u64 {
-        let (mut filled, mut best) = (0u64, (0u64, 0.0f64));
-        for (limit, q) in &self.bid_book {
-            filled += u64::from(*q);
-            let proceeds = filled as f64 * limit * gpus;
-            if proceeds > best.1 {
-                best = (filled, proceeds);
-            }
-        }
-        best.0
-    }
-
     /// What a holding of `lots` lots would fetch sold in equal parts over `ticks` weekly
     /// auctions, each into a book like the standing one (buyers bid again every week;
     /// the holding does not have to go in one), $/GPU summed over the lots sold.
