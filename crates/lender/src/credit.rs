@@ -92,17 +92,10 @@ fn fund(
                 && request.amount <= o.max_ltv * collateral_value + 1e-6
         })
         .collect();
-    // Cheapest first; among lenders quoting the same spread, the one with the most
-    // room left leads (not the first in id order), so equal lenders share the flow.
     eligible.sort_by(|&a, &b| {
         offers.offers[a]
             .spread
             .total_cmp(&offers.offers[b].spread)
-            .then(
-                offers.offers[b]
-                    .capacity
-                    .total_cmp(&offers.offers[a].capacity),
-            )
             .then(a.cmp(&b))
     });
     let mut shares = Vec::new();

@@ -91,14 +91,7 @@ pub fn request_credit(
             .offers
             .iter()
             .filter(|o| o.open && (btc.is_none() || o.lends_to_miners))
-            // The lender that would lead the loan (as `originate_loans` picks it): the
-            // cheapest, then the one with the most room, then the first.
-            .min_by(|a, b| {
-                a.spread
-                    .total_cmp(&b.spread)
-                    .then(b.capacity.total_cmp(&a.capacity))
-                    .then(a.lender.cmp(&b.lender))
-            })
+            .min_by(|a, b| a.spread.total_cmp(&b.spread).then(a.lender.cmp(&b.lender)))
         else {
             continue;
         };
