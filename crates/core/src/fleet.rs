@@ -245,9 +245,9 @@ impl HeldCounts {
     }
 }
 
-/// What one agent holds: its lots in id order, the same by generation and (stored ones)
-/// by generation, and counts by generation, all kept as its lots move, so that rack
-/// usage, installation, dispatch and sales never rescan a fleet.
+/// What one agent holds: how many lots, its lots by generation and its stored lots by
+/// generation (each in id order), and counts by generation, all kept as its lots move,
+/// so that rack usage, installation, dispatch and sales never rescan a fleet.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Holding {
     /// Number of live lots.
@@ -738,6 +738,13 @@ impl Fleet {
                 ));
             }
         }
+        let awaiting_sale = self
+            .iter()
+            .filter(|(_, l)| l.state != LotState::Scrapped && l.recovered_from.is_some())
+            .all(|(id, _)| self.recovering.contains(&id));
+        if !awaiting_sale {
+            return Err("a repossessed lot awaiting sale is missing from its index".into());
+        }
         Ok(())
     }
 }
@@ -767,5 +774,22 @@ mod tests {
         assert_eq!(fleet.alive(), 1);
         assert!(fleet.check_conservation_full().is_ok());
         assert_eq!(fleet.alive_and_age_sum(GenId(0), 10), (1, 10));
+    }
+
+    #[test]
+    fn the_full_check_catches_a_lot_moved_behind_the_indexes() {
+        let mut fleet = Fleet::default();
+        let a = fleet.create(GenId(0), AgentId(1), 0);
+        fleet.create(GenId(0), AgentId(2), 0);
+        assert!(fleet.check_conservation_full().is_ok());
+        // An owner changed without Fleet::transfer: the totals still add up, so only the
+        // full check, which rebuilds the indexes from the lots, sees it.
+        fleet.lots[a.0 as usize].owner = AgentId(2);
+        assert!(fleet.check_conservation().is_ok());
+        assert!(fleet.check_conservation_full().is_err());
+        fleet.lots[a.0 as usize].owner = AgentId(1);
+        // A lot installed without Fleet::set_state.
+        fleet.lots[a.0 as usize].state = LotState::Installed;
+        assert!(fleet.check_conservation_full().is_err());
     }
 }
