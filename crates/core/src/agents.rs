@@ -207,8 +207,9 @@ impl Racks {
         if !excess(air, liquid) {
             return 0;
         }
-        let mut installed: Vec<crate::LotId> = fleet
-            .owned(owner)
+        // By generation; the sort below sets the order.
+        let mut installed: Vec<crate::LotId> = (0..fleet.held(owner).len())
+            .flat_map(|g| fleet.owned_of(owner, crate::GenId(g as u16)))
             .filter(|&l| fleet.get(l).state() == crate::LotState::Installed)
             .collect();
         installed.sort_by_key(|&l| (gens.get(fleet.get(l).generation).release_tick, l));

@@ -394,23 +394,6 @@ impl Fleet {
         &mut self.lots[id.0 as usize]
     }
 
-    /// The lots among `lots` of `generation` that can be offered: not already listed
-    /// this tick and not scrapped.
-    pub fn sellable(&self, lots: &[LotId], generation: GenId) -> Vec<LotId> {
-        lots.iter()
-            .copied()
-            .filter(|&l| {
-                let lot = self.get(l);
-                lot.generation == generation && !lot.listed && lot.state != LotState::Scrapped
-            })
-            .collect()
-    }
-
-    /// Lots owned by `owner`, in id order (merged from its index by generation).
-    pub fn owned(&self, owner: AgentId) -> impl Iterator<Item = LotId> + use<> {
-        self.owned_by(owner).into_iter()
-    }
-
     /// Lots owned by `owner`, in id order, as a list.
     pub fn owned_by(&self, owner: AgentId) -> Vec<LotId> {
         let Some(h) = self.holding(owner) else {
