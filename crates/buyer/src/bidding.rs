@@ -92,9 +92,86 @@ fn candidates(
     candidates
 }
 
-/// Phase 9: each buyer bids a ladder of limits below its valuation for every released
-/// generation, best value per kW first, for no more lots than its free racks can host
-/// and its cash plus available credit can pay for at the limits it bids.
+/// One buyer's bids this tick: for each candidate generation, best value per kW first, a
+/// ladder of limits for no more lots than its free racks can host and its cash plus
+/// available credit can pay for. Returns the bids, $/GPU limits, and what they would cost
+/// if they all filled, $. Marks the buyer rack-bound when a generation does not fit a
+/// week's buying.
+#[allow(clippy::too_many_arguments)]
+fn bids_of(
+    agent: &Agent,
+    buyer: &mut Buyer,
+    racks: &Racks,
+    candidates: Vec<(f64, GenId, f64)>,
+    gens: &Generations,
+    exo: &Exogenous,
+    fleet: &Fleet,
+    ledger: &Ledger,
+) -> (Vec<(GenId, Bid)>, f64) {
+    let gpus = f64::from(gens.gpus_per_lot);
+    let mut budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
+        + buyer.available_credit(exo.stress);
+    let used = racks.used_kw(fleet, gens, agent.id);
+    // Room already promised to higher-value bids this tick, kW (air, liquid).
+    let mut promised = (0.0, 0.0);
+    let mut spent = 0.0;
+    let mut bids = Vec::new();
+    for (_, g, value) in candidates {
+        let generation = gens.get(g);
+        let lot_kw = gens.lot_kw(g);
+        let free = racks.free_kw_given(used, gens, g)
+            - if generation.liquid_cooled {
+                promised.1
+            } else {
+                promised.0 + promised.1
+            };
+        let fit = (free / lot_kw).floor().max(0.0) as u32;
+        if fit < buyer.params.max_lots_per_tick {
+            buyer.rack_bound = true;
+        }
+        let ladder = buyer.params.rules.bidding.ladder(&crate::rules::BidView {
+            buyer,
+            value_per_lot: value,
+            fit,
+        });
+        let per_tranche = buyer
+            .params
+            .max_lots_per_tick
+            .min(fit)
+            .div_ceil(ladder.len().max(1) as u32);
+        let mut bid_lots = 0;
+        for share in ladder {
+            let limit = value * share;
+            let affordable = (budget / limit).floor().max(0.0) as u32;
+            let lots = per_tranche.min(affordable).min(fit - bid_lots);
+            if lots == 0 {
+                continue;
+            }
+            budget -= limit * f64::from(lots);
+            spent += limit * f64::from(lots);
+            bid_lots += lots;
+            bids.push((
+                g,
+                Bid {
+                    buyer: agent.id,
+                    lots,
+                    limit: limit / gpus,
+                },
+            ));
+        }
+        let kw = f64::from(bid_lots) * lot_kw;
+        if generation.liquid_cooled {
+            promised.1 += kw;
+        } else {
+            promised.0 += kw;
+        }
+    }
+    (bids, spent)
+}
+
+/// Phase 9: each buyer values every released generation and bids a ladder of limits
+/// below its valuation, best value per kW first, for no more lots than its free racks can
+/// host and its cash plus available credit can pay for at the limits it bids.
 #[allow(clippy::too_many_arguments)]
 pub fn post_bids(
     clock: Res<Clock>,
@@ -106,84 +183,31 @@ pub fn post_bids(
     mut ledger: ResMut<Ledger>,
     mut buyers: Query<(&Agent, &mut Buyer, &Racks, &PowerContract)>,
 ) {
-    let gpus = f64::from(gens.gpus_per_lot);
-    // First every buyer values what it might bid for, on all cores: a valuation reads
-    // only the buyer and shared market state, and the list comes back in buyer order,
-    // so the bids that follow are the same whatever the thread count.
-    let valued: Vec<Vec<(f64, GenId, f64)>> = {
-        let views: Vec<_> = buyers
-            .iter()
-            .sort_by_key::<&Agent, _>(|agent| agent.id)
-            .collect();
+    // Every buyer values and bids on all cores: its bids read only itself, its own
+    // account and shared market state (drawing a credit line, below, moves money only
+    // between the buyer and the bond holders). The bids come back in buyer order and are
+    // posted in that order, so the book is the same whatever the thread count.
+    let mut views: Vec<_> = buyers
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
+        .collect();
+    let posted: Vec<(Vec<(GenId, Bid)>, f64)> = {
+        let ledger = &*ledger;
         views
-            .par_iter()
+            .par_iter_mut()
             .map(|(agent, buyer, racks, power)| {
-                candidates(
-                    agent, buyer, racks, power, &clock, &gens, &exo, &market, &fleet, &ledger,
+                let candidates = candidates(
+                    agent, buyer, racks, power, &clock, &gens, &exo, &market, &fleet, ledger,
+                );
+                bids_of(
+                    agent, buyer, racks, candidates, &gens, &exo, &fleet, ledger,
                 )
             })
             .collect()
     };
-    for ((agent, mut buyer, racks, _), candidates) in buyers
-        .iter_mut()
-        .sort_by_key::<&Agent, _>(|agent| agent.id)
-        .zip(valued)
-    {
-        let mut budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
-            + buyer.available_credit(exo.stress);
-        let used = racks.used_kw(&fleet, &gens, agent.id);
-        // Room already promised to higher-value bids this tick, kW (air, liquid).
-        let mut promised = (0.0, 0.0);
-        let mut spent = 0.0;
-        for (_, g, value) in candidates {
-            let generation = gens.get(g);
-            let lot_kw = gens.lot_kw(g);
-            let free = racks.free_kw_given(used, &gens, g)
-                - if generation.liquid_cooled {
-                    promised.1
-                } else {
-                    promised.0 + promised.1
-                };
-            let fit = (free / lot_kw).floor().max(0.0) as u32;
-            if fit < buyer.params.max_lots_per_tick {
-                buyer.rack_bound = true;
-            }
-            let ladder = buyer.params.rules.bidding.ladder(&crate::rules::BidView {
-                buyer: &buyer,
-                value_per_lot: value,
-                fit,
-            });
-            let per_tranche = buyer
-                .params
-                .max_lots_per_tick
-                .min(fit)
-                .div_ceil(ladder.len().max(1) as u32);
-            let mut bid_lots = 0;
-            for share in ladder {
-                let limit = value * share;
-                let affordable = (budget / limit).floor().max(0.0) as u32;
-                let lots = per_tranche.min(affordable).min(fit - bid_lots);
-                if lots == 0 {
-                    continue;
-                }
-                budget -= limit * f64::from(lots);
-                spent += limit * f64::from(lots);
-                bid_lots += lots;
-                secondary.bid(
-                    g,
-                    Bid {
-                        buyer: agent.id,
-                        lots,
-                        limit: limit / gpus,
-                    },
-                );
-            }
-            let kw = f64::from(bid_lots) * lot_kw;
-            if generation.liquid_cooled {
-                promised.1 += kw;
-            } else {
-                promised.0 += kw;
-            }
+    for ((agent, buyer, _, _), (bids, spent)) in views.iter_mut().zip(posted) {
+        for (g, bid) in bids {
+            secondary.bid(g, bid);
         }
         // Draw the line so that every bid could be paid if it filled.
         buyer.draw_credit_for(&mut ledger, agent.account, spent, exo.stress);

@@ -12,6 +12,7 @@ use crate::rules::{CovenantView, MarkRule};
 use firesale_core::prelude::*;
 use firesale_core::{BorrowerBooks, CallReason, LoanStatus};
 use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket};
+use rayon::prelude::*;
 
 /// What a holding of `lots` would fetch sold over the marking horizon into books like
 /// the standing one, $, generation by generation (zero with no bids).
@@ -70,6 +71,46 @@ impl MarkContext<'_> {
     }
 }
 
+/// One loan's collateral valued three ways, $ (posted BTC included in each).
+struct CollateralValues {
+    /// At the lead lender's own mark.
+    own: f64,
+    /// At straight-line book value.
+    paper: f64,
+    /// At what it would fetch over the marking horizon.
+    market: f64,
+}
+
+/// Values `lots` and `btc_value` of posted BTC three ways, reading each lot once.
+fn collateral_values(
+    ctx: &MarkContext,
+    rule: &dyn MarkRule,
+    fleet: &Fleet,
+    lots: &[LotId],
+    btc_value: f64,
+) -> CollateralValues {
+    let per_lot = f64::from(ctx.gens.gpus_per_lot);
+    let (mut own, mut paper) = (0.0, 0.0);
+    let mut counts = vec![0u64; ctx.gens.list.len()];
+    for &id in lots {
+        let lot = fleet.get(id);
+        own += ctx.own_mark(rule, lot);
+        paper += ctx.book_per_unit(lot) * per_lot;
+        counts[lot.generation.0 as usize] += 1;
+    }
+    let market = counts
+        .iter()
+        .enumerate()
+        .map(|(g, &q)| ctx.secondary.holding_proceeds(g, q))
+        .sum::<f64>()
+        * per_lot;
+    CollateralValues {
+        own: own + btc_value,
+        paper: paper + btc_value,
+        market: market + btc_value,
+    }
+}
+
 /// Phase 6: mark every live loan's collateral with its lead lender's policy, call loans
 /// that breach the LTV or DSCR covenant, and report paper and market LTVs.
 #[allow(clippy::too_many_arguments)]
@@ -93,25 +134,41 @@ pub fn mark_collateral(
         secondary: &secondary,
         compute: &compute,
     };
+    // Each live loan's collateral at the lead lender's mark, at book and at the market,
+    // valued on all cores (each loan's sums run in the same order whatever the threads),
+    // then used in loan order below.
+    let values: Vec<Option<CollateralValues>> = book
+        .all()
+        .par_iter()
+        .map(|loan| {
+            if !loan.is_live() {
+                return None;
+            }
+            let lender = lenders.get(directory.entity(loan.lenders[0].0)).ok()?;
+            Some(collateral_values(
+                &ctx,
+                &*lender.params.rules.mark,
+                &fleet,
+                fleet.pledged(loan.id),
+                loan.btc_collateral * exo.btc_price,
+            ))
+        })
+        .collect();
     let (mut debt, mut paper, mut market) = (0.0, 0.0, 0.0);
-    for loan in book.all_mut().iter_mut().filter(|l| l.is_live()) {
+    for (loan, values) in book.all_mut().iter_mut().zip(values) {
+        let Some(CollateralValues {
+            own,
+            paper: paper_value,
+            market: market_value,
+        }) = values
+        else {
+            continue;
+        };
         let lead = loan.lenders[0].0;
         let Ok(lender) = lenders.get(directory.entity(lead)) else {
             continue;
         };
-        let lots = fleet.pledged(loan.id);
-        let btc_value = loan.btc_collateral * exo.btc_price;
-        let own: f64 = lots
-            .iter()
-            .map(|&l| ctx.own_mark(&*lender.params.rules.mark, fleet.get(l)))
-            .sum::<f64>()
-            + btc_value;
-        let paper_value: f64 = lots
-            .iter()
-            .map(|&l| ctx.book_per_unit(fleet.get(l)) * f64::from(gens.gpus_per_lot))
-            .sum::<f64>()
-            + btc_value;
-        let market_value = ctx.market_value(&fleet, lots) + btc_value;
+        let lots_pledged = fleet.pledged(loan.id).len();
         debt += loan.principal;
         paper += paper_value;
         market += market_value;
@@ -151,7 +208,7 @@ pub fn mark_collateral(
                     directory.name(loan.borrower).to_string(),
                 ],
                 amount,
-                lots.len() as u32,
+                lots_pledged as u32,
                 None,
                 match reason {
                     CallReason::Ltv => format!(
