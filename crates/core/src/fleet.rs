@@ -516,12 +516,25 @@ impl Fleet {
 
     /// Offers a lot in this tick's auction, or withdraws it.
     pub fn set_listed(&mut self, id: LotId, listed: bool) {
-        if self.lots[id.0 as usize].listed == listed {
+        let lot = &self.lots[id.0 as usize];
+        if lot.listed == listed {
             return;
         }
-        self.count(id, false);
+        // Listing moves a live lot between its owner's listed and stored-unlisted
+        // counts; its place in the indexes and the generation's tally stay as they are.
+        if lot.state != LotState::Scrapped {
+            let stored = u32::from(lot.state == LotState::Stored);
+            let (owner, g) = (lot.owner, lot.generation.0 as usize);
+            let c = &mut self.holdings[owner.0 as usize].counts[g];
+            if listed {
+                c.listed += 1;
+                c.stored_unlisted -= stored;
+            } else {
+                c.listed -= 1;
+                c.stored_unlisted += stored;
+            }
+        }
         self.lots[id.0 as usize].listed = listed;
-        self.count(id, true);
     }
 
     /// Hands a lot to a new owner (sale or repossession); it arrives stored and unlisted.
