@@ -16,7 +16,6 @@
 use crate::exogenous::Exogenous;
 use firesale_core::prelude::*;
 use firesale_core::{Generation, pv_margin};
-use std::collections::BTreeMap;
 
 /// Parameters of the compute market.
 #[derive(Debug, Clone)]
@@ -202,20 +201,14 @@ pub fn clear_compute_market(
     let gpus = f64::from(gens.gpus_per_lot);
     // Installed lots per owner and generation, and live lots' ages, from the fleet's
     // counts (kept as lots move; no scan of the fleet).
-    let installed = |owner: AgentId| {
-        let mut counts: Vec<u32> = fleet.held(owner).iter().map(|h| h.installed).collect();
-        counts.resize(n_gens, 0);
-        counts
-    };
     let mut steps = Vec::new();
     let mut keys = Vec::new();
     let mut leased_total = 0.0;
     let mut sorted: Vec<_> = owners.iter_mut().collect();
     sorted.sort_by_key(|(agent, ..)| agent.id);
     for (agent, power, _, leased) in &sorted {
-        let counts = installed(agent.id);
         let leased = leased.map_or(0.0, |l| l.0);
-        for (g, &count) in counts.iter().enumerate() {
+        for (g, count) in fleet.held(agent.id).iter().map(|h| h.installed).enumerate() {
             let generation = gens.get(GenId(g as u16));
             if count == 0 || generation.is_asic() {
                 continue;
@@ -245,15 +238,23 @@ pub fn clear_compute_market(
     // Pay rent and record each owner's dispatch.
     let mut dispatched = vec![0.0; n_gens];
     let mut capacity = vec![0.0; n_gens];
-    let mut share_of: BTreeMap<(AgentId, usize), f64> = BTreeMap::new();
+    // Each supply step's dispatched share, by step (steps run in owner order, then
+    // generation order, as the loop below walks them).
+    let mut share_of_step = vec![0.0; steps.len()];
     for (rank, &i) in order.iter().enumerate() {
-        share_of.insert(keys[i], shares[rank]);
+        share_of_step[i] = shares[rank];
     }
+    let mut next_step = 0;
     let mut rigs_off = 0u64;
     for (agent, power, dispatch, leased) in sorted.iter_mut() {
         let leased = leased.map_or(0.0, |l| l.0);
-        dispatch.gpu_hours = vec![0.0; n_gens];
-        dispatch.installed = installed(agent.id);
+        dispatch.gpu_hours.clear();
+        dispatch.gpu_hours.resize(n_gens, 0.0);
+        dispatch.installed.clear();
+        dispatch
+            .installed
+            .extend(fleet.held(agent.id).iter().map(|h| h.installed));
+        dispatch.installed.resize(n_gens, 0);
         dispatch.spot_revenue = 0.0;
         dispatch.mining_revenue = 0.0;
         for g in 0..n_gens {
@@ -282,7 +283,9 @@ pub fn clear_compute_market(
                     "mined BTC sold",
                 )
             } else {
-                let spot_share = share_of.get(&(agent.id, g)).copied().unwrap_or(0.0);
+                debug_assert_eq!(keys[next_step], (agent.id, g));
+                let spot_share = share_of_step[next_step];
+                next_step += 1;
                 let run = gpu_hours * (leased + (1.0 - leased) * spot_share);
                 let revenue = price * generation.perf * gpu_hours * (1.0 - leased) * spot_share;
                 dispatch.spot_revenue += revenue;
