@@ -293,22 +293,44 @@ impl SecondaryMarket {
 
 /// Sorts one generation's book: asks cheapest first (ties: seller, then lot), bids
 /// dearest first (ties: buyer, then posting order). Both orders are total, so an
-/// unstable sort gives the one order a stable sort would.
-fn sort_book(asks: &mut [Ask], bids: &mut Vec<Bid>) {
-    asks.sort_unstable_by(|a, b| {
-        a.reserve
-            .total_cmp(&b.reserve)
-            .then(a.seller.cmp(&b.seller))
-            .then(a.lot.cmp(&b.lot))
-    });
-    let mut posted: Vec<(usize, Bid)> = bids.drain(..).enumerate().collect();
-    posted.sort_unstable_by(|(i, a), (j, b)| {
-        b.limit
-            .total_cmp(&a.limit)
-            .then(a.buyer.cmp(&b.buyer))
-            .then(i.cmp(j))
-    });
-    bids.extend(posted.into_iter().map(|(_, bid)| bid));
+/// unstable sort gives the one order a stable sort would. Each order is packed into one
+/// 128-bit integer per entry, which sorts several times faster than comparing fields.
+fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
+    let mut ask_keys: Vec<(u128, u32)> = asks
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let key = u128::from(ordered_bits(a.reserve)) << 64
+                | u128::from(a.seller.0) << 32
+                | u128::from(a.lot.0);
+            (key, i as u32)
+        })
+        .collect();
+    ask_keys.sort_unstable_by_key(|&(key, _)| key);
+    *asks = ask_keys.iter().map(|&(_, i)| asks[i as usize].clone()).collect();
+    // A bid's posting index is the low part of its key, so the key alone finds it.
+    let mut bid_keys: Vec<u128> = bids
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            u128::from(!ordered_bits(b.limit)) << 64 | u128::from(b.buyer.0) << 32 | i as u128
+        })
+        .collect();
+    bid_keys.sort_unstable();
+    *bids = bid_keys
+        .iter()
+        .map(|&key| bids[key as u32 as usize].clone())
+        .collect();
+}
+
+/// `x`'s bits as an unsigned integer in the order of [`f64::total_cmp`].
+fn ordered_bits(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
 }
 
 /// Uniform-price clearing of sorted asks and bids: the number of lots that trade and the price.
@@ -590,6 +612,40 @@ mod tests {
             lots,
             limit,
         }
+    }
+
+    #[test]
+    fn packed_keys_sort_books_as_the_field_comparisons_do() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        // Few distinct prices, so ties on price (and on seller or buyer) are common;
+        // zero, negative zero, negatives and infinities included.
+        let prices = [0.0, -0.0, 1.5, 1.5e4, 2.0e4, -3.0, f64::INFINITY, 7.25];
+        let mut asks: Vec<Ask> = (0..500)
+            .map(|lot| ask(rng.random_range(0..20), lot, prices[rng.random_range(0..8)]))
+            .collect();
+        let mut bids: Vec<Bid> = (0..500)
+            .map(|_| bid(rng.random_range(0..20), 1, prices[rng.random_range(0..8)]))
+            .collect();
+        let mut want_asks = asks.clone();
+        want_asks.sort_by(|a, b| {
+            a.reserve
+                .total_cmp(&b.reserve)
+                .then(a.seller.cmp(&b.seller))
+                .then(a.lot.cmp(&b.lot))
+        });
+        let mut want_bids = bids.clone();
+        want_bids.sort_by(|a, b| b.limit.total_cmp(&a.limit).then(a.buyer.cmp(&b.buyer)));
+        sort_book(&mut asks, &mut bids);
+        for (got, want) in asks.iter().zip(&want_asks) {
+            assert_eq!(got.reserve.to_bits(), want.reserve.to_bits());
+        }
+        assert_eq!(asks, want_asks);
+        for (got, want) in bids.iter().zip(&want_bids) {
+            assert_eq!(got.limit.to_bits(), want.limit.to_bits());
+            assert_eq!(got.buyer, want.buyer);
+        }
+        assert_eq!(bids, want_bids);
     }
 
     #[test]
