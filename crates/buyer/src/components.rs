@@ -42,7 +42,7 @@ pub struct Buyer {
     /// Parameters.
     pub params: BuyerParams,
     /// Rent expectations.
-    pub expectations: RentExpectation,
+    pub expectations: std::sync::Arc<RentExpectation>,
     /// Credit line drawn, $.
     pub drawn: f64,
     /// Recent weekly costs, for its cash reserve.
@@ -56,7 +56,7 @@ impl Buyer {
     pub fn new(params: BuyerParams, expectations: RentExpectation) -> Self {
         Buyer {
             params,
-            expectations,
+            expectations: std::sync::Arc::new(expectations),
             drawn: 0.0,
             weekly_costs: 0.0,
             rack_bound: false,

@@ -1,5 +1,7 @@
 //! Discounted-margin valuation shared by buyers, operators and the fundamental value.
 
+use std::sync::Arc;
+
 /// Present value of a margin paid each tick for `ticks` ticks, starting at `margin`
 /// next tick and growing by `growth` per tick, discounted at `rate` per tick.
 ///
@@ -135,11 +137,13 @@ fn per_tick_rate(rate: f64, years_per_tick: f64) -> f64 {
 /// One tick's expectation updates, shared among owners whose expectations are the same:
 /// a class's agents start alike and see the same rents, so twenty thousand start-ups
 /// hold one expectation. An owner whose expectation matches one already updated this
-/// tick takes the updated one (the same bits [`RentExpectation::observe`] would give).
+/// tick takes the updated one (the same bits [`RentExpectation::observe`] would give);
+/// from the first tick on, such owners hold the same shared expectation, so the match is
+/// found by pointer and nothing is copied.
 #[derive(Debug, Default)]
 pub struct SharedObservations {
     /// (before, after) pairs of this tick, newest last.
-    updates: Vec<(RentExpectation, RentExpectation)>,
+    updates: Vec<(Arc<RentExpectation>, Arc<RentExpectation>)>,
 }
 
 impl SharedObservations {
@@ -147,17 +151,28 @@ impl SharedObservations {
     const KEPT: usize = 16;
 
     /// Updates `expectation` with this tick's `rents`.
-    pub fn observe(&mut self, expectation: &mut RentExpectation, rents: &[f64]) {
-        if let Some((_, after)) = self.updates.iter().find(|(b, _)| b.same_as(expectation)) {
-            expectation.clone_from(after);
+    pub fn observe(&mut self, expectation: &mut Arc<RentExpectation>, rents: &[f64]) {
+        let found = self
+            .updates
+            .iter()
+            .find(|(before, _)| Arc::ptr_eq(before, expectation))
+            .or_else(|| {
+                self.updates
+                    .iter()
+                    .find(|(before, _)| before.same_as(expectation))
+            });
+        if let Some((_, after)) = found {
+            *expectation = Arc::clone(after);
             return;
         }
-        let before = expectation.clone();
-        expectation.observe(rents);
+        let before = Arc::clone(expectation);
+        let mut after = RentExpectation::clone(expectation);
+        after.observe(rents);
+        *expectation = Arc::new(after);
         if self.updates.len() == Self::KEPT {
             self.updates.remove(0);
         }
-        self.updates.push((before, expectation.clone()));
+        self.updates.push((before, Arc::clone(expectation)));
     }
 }
 

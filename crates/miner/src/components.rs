@@ -67,7 +67,7 @@ pub struct Operator {
     /// First tick of the unpaid bills.
     pub unpaid_since: Option<u32>,
     /// Rent expectations per generation.
-    pub expectations: RentExpectation,
+    pub expectations: std::sync::Arc<RentExpectation>,
     /// This tick's revenue, $.
     pub revenue: f64,
     /// This tick's operating costs, $.
@@ -84,7 +84,7 @@ impl Operator {
             status: OperatorStatus::Active,
             unpaid_bills: 0.0,
             unpaid_since: None,
-            expectations,
+            expectations: std::sync::Arc::new(expectations),
             revenue: 0.0,
             costs: 0.0,
             weekly_outgoings: 0.0,
