@@ -9,6 +9,7 @@ use firesale_core::prelude::*;
 use firesale_markets::{
     ComputeMarket, Exogenous, SecondaryMarket, list_voluntary, resale_offer, unlisted_of,
 };
+use rayon::prelude::*;
 
 /// Phase 9: list lots for voluntary sale.
 #[allow(clippy::too_many_arguments)]
@@ -21,26 +22,41 @@ pub fn list_buyer_resales(
     mut secondary: ResMut<SecondaryMarket>,
     buyers: Query<(&Agent, &Buyer, &PowerContract)>,
 ) {
-    for (agent, buyer, power) in buyers.iter().sort_by_key::<&Agent, _>(|a| a.id) {
-        let usd_per_kwh = power.per_kwh(exo.power_multiplier);
-        for g in gens.ids() {
-            let held = fleet.held_of(agent.id, g).sellable() as usize;
-            if held == 0 {
-                continue;
-            }
-            let value = value_per_lot(buyer, g, &gens, &market, &clock, usd_per_kwh);
-            let rules = &buyer.params;
-            let Some((n, reserve)) = resale_offer(
-                &secondary,
-                &gens,
-                &*rules.rules.resale,
-                &rules.resale,
-                value,
-                g,
-                held,
-            ) else {
-                continue;
-            };
+    // Every buyer decides what to offer on all cores (a decision reads only the buyer,
+    // its own lots' counts and shared market state); the lots are then listed in buyer
+    // order, so the book is the same whatever the thread count.
+    let sellers: Vec<_> = buyers.iter().sort_by_key::<&Agent, _>(|a| a.id).collect();
+    let offers: Vec<Vec<(GenId, usize, f64)>> = {
+        let (fleet, secondary) = (&*fleet, &*secondary);
+        sellers
+            .par_iter()
+            .map(|(agent, buyer, power)| {
+                let usd_per_kwh = power.per_kwh(exo.power_multiplier);
+                gens.ids()
+                    .filter_map(|g| {
+                        let held = fleet.held_of(agent.id, g).sellable() as usize;
+                        if held == 0 {
+                            return None;
+                        }
+                        let value = value_per_lot(buyer, g, &gens, &market, &clock, usd_per_kwh);
+                        let rules = &buyer.params;
+                        resale_offer(
+                            secondary,
+                            &gens,
+                            &*rules.rules.resale,
+                            &rules.resale,
+                            value,
+                            g,
+                            held,
+                        )
+                        .map(|(n, reserve)| (g, n, reserve))
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    for ((agent, ..), offers) in sellers.iter().zip(offers) {
+        for (g, n, reserve) in offers {
             let lots: Vec<LotId> = unlisted_of(&fleet, agent.id, g).take(n).collect();
             list_voluntary(&mut secondary, &mut fleet, &gens, agent.id, &lots, reserve);
         }
