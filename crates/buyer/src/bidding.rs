@@ -199,9 +199,7 @@ pub fn post_bids(
                 let candidates = candidates(
                     agent, buyer, racks, power, &clock, &gens, &exo, &market, &fleet, ledger,
                 );
-                bids_of(
-                    agent, buyer, racks, candidates, &gens, &exo, &fleet, ledger,
-                )
+                bids_of(agent, buyer, racks, candidates, &gens, &exo, &fleet, ledger)
             })
             .collect()
     };

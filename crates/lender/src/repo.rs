@@ -4,6 +4,7 @@ use crate::components::{HaircutPolicy, Lender, RepoDesk, RepoPosition};
 use crate::rules::HaircutView;
 use firesale_core::prelude::*;
 use firesale_markets::{ComputeMarket, Exogenous, GenerationMarket, SecondaryMarket};
+use std::collections::HashMap;
 
 /// Haircut an observing desk applies to one generation: 100% when the market has not
 /// traded for `max_stale_weeks`, or when the inventory to finance dwarfs the bids near
@@ -72,10 +73,9 @@ pub fn fund_inventory(
     // Inventory lots per lender and generation (unlisted lots are what repo finances).
     let mut inventory: Vec<(AgentId, Vec<u64>)> = Vec::new();
     for (agent, _) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
-        let mut per_gen = vec![0u64; n];
-        for lot in fleet.owned_by(agent.id) {
-            per_gen[fleet.get(lot).generation.0 as usize] += 1;
-        }
+        let per_gen = (0..n)
+            .map(|g| u64::from(fleet.held_of(agent.id, GenId(g as u16)).lots))
+            .collect();
         inventory.push((agent.id, per_gen));
     }
     let position: Vec<u64> = (0..n)
@@ -109,14 +109,19 @@ pub fn fund_inventory(
         let mark = |g: usize| rule.mark_per_unit(&view(g));
         let rate = (exo.rate + desk.spread).max(0.0) * clock.years_per_tick();
         let mut positions = std::mem::take(&mut desk.positions);
+        // Positions keyed by (borrower, generation), kept in the order they were opened
+        // (the order volumes are summed in).
+        let mut position_of: HashMap<(AgentId, GenId), usize> = positions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.borrower, p.generation), i))
+            .collect();
         for (borrower, per_gen) in &inventory {
             let Ok((agent, mut lender)) = lenders.get_mut(directory.entity(*borrower)) else {
                 continue;
             };
             for g in 0..n {
-                let existing = positions
-                    .iter()
-                    .position(|p| p.borrower == *borrower && p.generation.0 as usize == g);
+                let existing = position_of.get(&(*borrower, GenId(g as u16))).copied();
                 // A market desk re-margins on today's marks; a backstop lends on term and
                 // asks for cash back only as the lots it funds are sold.
                 let per_lot_now = (1.0 - haircuts[g]) * mark(g) * gpus;
@@ -170,12 +175,15 @@ pub fn fund_inventory(
                         positions[i].amount = amount;
                         positions[i].per_lot = per_lot;
                     }
-                    None if amount > 0.0 => positions.push(RepoPosition {
-                        borrower: *borrower,
-                        generation: GenId(g as u16),
-                        amount,
-                        per_lot,
-                    }),
+                    None if amount > 0.0 => {
+                        position_of.insert((*borrower, GenId(g as u16)), positions.len());
+                        positions.push(RepoPosition {
+                            borrower: *borrower,
+                            generation: GenId(g as u16),
+                            amount,
+                            per_lot,
+                        });
+                    }
                     None => {}
                 }
             }

@@ -307,7 +307,10 @@ fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
         })
         .collect();
     ask_keys.sort_unstable_by_key(|&(key, _)| key);
-    *asks = ask_keys.iter().map(|&(_, i)| asks[i as usize].clone()).collect();
+    *asks = ask_keys
+        .iter()
+        .map(|&(_, i)| asks[i as usize].clone())
+        .collect();
     // A bid's posting index is the low part of its key, so the key alone finds it.
     let mut bid_keys: Vec<u128> = bids
         .iter()
