@@ -28,6 +28,9 @@ pub struct BenchArgs {
     /// Override any world field: path.to.field=VALUE (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+    /// Also print, for each size, the wall time of the steps of the tick that take the most.
+    #[arg(long)]
+    pub by_step: bool,
 }
 
 /// Arguments of the hidden `firesale bench-one`: one size, figures as a JSON line.
@@ -44,6 +47,9 @@ pub struct BenchOneArgs {
     /// Override any world field (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+    /// Time every step of the tick.
+    #[arg(long)]
+    pub by_step: bool,
 }
 
 /// What one size measured.
@@ -55,6 +61,9 @@ struct Measured {
     lot_ticks: u64,
     seconds: f64,
     peak_bytes: u64,
+    /// (step, seconds) with `--by-step`, in execution order.
+    #[serde(default)]
+    by_step: Vec<(String, f64)>,
 }
 
 /// `firesale bench`: runs each scale in its own process and prints the table.
@@ -94,6 +103,9 @@ pub fn bench(args: BenchArgs) -> ExitCode {
         for set in &args.sets {
             command.arg("--set").arg(set);
         }
+        if args.by_step {
+            command.arg("--by-step");
+        }
         let output = match command.output() {
             Ok(output) => output,
             Err(e) => {
@@ -124,6 +136,7 @@ pub fn bench(args: BenchArgs) -> ExitCode {
             m.lot_ticks as f64 / m.seconds.max(1e-9),
             m.peak_bytes as f64 / (1024.0 * 1024.0)
         );
+        print_steps(&m);
         rows.push(m);
     }
     if let (Some(small), Some(large)) = (rows.first(), rows.last())
@@ -157,7 +170,11 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
     let dir = std::env::temp_dir().join(format!("firesale-bench-{}", std::process::id()));
     let started = std::time::Instant::now();
     let mut lot_ticks = 0u64;
-    let result = firesale_sim::Simulation::new(&world).and_then(|sim| {
+    let mut by_step = Vec::new();
+    let result = firesale_sim::Simulation::new(&world).and_then(|mut sim| {
+        if args.by_step {
+            sim.time_steps()?;
+        }
         let agents = sim
             .world()
             .resource::<firesale_core::Directory>()
@@ -165,6 +182,9 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
             .count() as u64;
         sim.run_to_with(&dir, |_, world| {
             lot_ticks += world.resource::<firesale_core::Fleet>().alive() as u64;
+            if let Some(times) = world.get_resource::<firesale_sim::StepTimes>() {
+                by_step = times.by_step();
+            }
         })
         .map(|summary| (agents, summary))
     });
@@ -184,9 +204,29 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
         lot_ticks,
         seconds,
         peak_bytes: peak_resident_bytes(),
+        by_step,
     };
     println!("{}", serde_json::to_string(&measured).unwrap_or_default());
     ExitCode::SUCCESS
+}
+
+/// The steps of the tick that took the most wall time, and the rest of the run (writing
+/// outputs, building the world), as shares of the wall time.
+fn print_steps(m: &Measured) {
+    if m.by_step.is_empty() {
+        return;
+    }
+    let mut steps = m.by_step.clone();
+    steps.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let in_steps: f64 = steps.iter().map(|(_, s)| s).sum();
+    let share = |s: f64| 100.0 * s / m.seconds.max(1e-9);
+    for (step, seconds) in steps.iter().take(12) {
+        println!("    {step:<22} {seconds:>8.2} s {:>5.1}%", share(*seconds));
+    }
+    let others: f64 = steps.iter().skip(12).map(|(_, s)| s).sum();
+    println!("    {:<22} {others:>8.2} s {:>5.1}%", "other steps", share(others));
+    let rest = (m.seconds - in_steps).max(0.0);
+    println!("    {:<22} {rest:>8.2} s {:>5.1}%", "outside the schedule", share(rest));
 }
 
 /// This process's peak resident memory, bytes (0 where the system does not say).

@@ -160,7 +160,7 @@ pub enum LotState {
 }
 
 /// One lot of GPUs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Lot {
     /// Its generation.
     pub generation: GenId,

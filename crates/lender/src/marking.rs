@@ -81,7 +81,10 @@ struct CollateralValues {
     market: f64,
 }
 
-/// Values `lots` and `btc_value` of posted BTC three ways, reading each lot once.
+/// Values `lots` and `btc_value` of posted BTC three ways, reading each lot once. A loan's
+/// lots come in runs bought together and alike in every field, so a lot equal to the one
+/// before it takes that lot's marks (a mark is a function of the lot and the market)
+/// instead of asking the rule again; the sums still add every lot in order.
 fn collateral_values(
     ctx: &MarkContext,
     rule: &dyn MarkRule,
@@ -92,10 +95,16 @@ fn collateral_values(
     let per_lot = f64::from(ctx.gens.gpus_per_lot);
     let (mut own, mut paper) = (0.0, 0.0);
     let mut counts = vec![0u64; ctx.gens.list.len()];
+    let mut previous: Option<(&firesale_core::Lot, f64, f64)> = None;
     for &id in lots {
         let lot = fleet.get(id);
-        own += ctx.own_mark(rule, lot);
-        paper += ctx.book_per_unit(lot) * per_lot;
+        let (own_mark, paper_mark) = match previous {
+            Some((before, own_mark, paper_mark)) if before == lot => (own_mark, paper_mark),
+            _ => (ctx.own_mark(rule, lot), ctx.book_per_unit(lot) * per_lot),
+        };
+        previous = Some((lot, own_mark, paper_mark));
+        own += own_mark;
+        paper += paper_mark;
         counts[lot.generation.0 as usize] += 1;
     }
     let market = counts

@@ -12,6 +12,7 @@ mod rigs;
 mod run;
 mod schedule;
 mod summary;
+mod timing;
 
 pub use answers::*;
 pub use capital::*;
@@ -23,3 +24,4 @@ pub use rigs::*;
 pub use run::*;
 pub use schedule::*;
 pub use summary::*;
+pub use timing::StepTimes;

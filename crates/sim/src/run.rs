@@ -96,6 +96,18 @@ impl Simulation {
         })
     }
 
+    /// Times every step of every tick from now on (read the [`crate::StepTimes`]
+    /// resource); outputs are unchanged.
+    pub fn time_steps(&mut self) -> Result<(), RunError> {
+        crate::timing::add_step_timing(&mut self.schedule, &mut self.world);
+        match self.schedule.initialize(&mut self.world) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(RunError::Schedule(
+                e.to_string(self.schedule.graph(), &self.world),
+            )),
+        }
+    }
+
     /// The world being simulated (for tests that inspect resources).
     pub fn world(&self) -> &World {
         &self.world
