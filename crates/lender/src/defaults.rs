@@ -176,7 +176,7 @@ pub fn lots_to_raise(market: &GenerationMarket, held: u64, need: f64, gpus: f64)
     if need <= 0.0 {
         return 0;
     }
-    let depth: u64 = market.bid_book.iter().map(|(_, q)| u64::from(*q)).sum();
+    let depth: u64 = market.bid_book().iter().map(|(_, q)| u64::from(*q)).sum();
     let mut best = (0u64, 0.0f64);
     for k in 1..=held.min(depth) {
         let proceeds = market.proceeds_into_book(k) * gpus;
@@ -386,10 +386,8 @@ mod tests {
 
     #[test]
     fn a_lender_sells_only_the_lots_it_needs_to_raise_its_cash() {
-        let market = GenerationMarket {
-            bid_book: vec![(100.0, 2), (60.0, 3)],
-            ..Default::default()
-        };
+        let mut market = GenerationMarket::default();
+        market.set_bid_book(vec![(100.0, 2), (60.0, 3)]);
         // $/GPU × 1 GPU a lot: 2 lots raise 200; 5 lots raise 300.
         assert_eq!(
             lots_to_raise(&market, 10, 0.0, 1.0),

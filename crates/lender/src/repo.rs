@@ -220,7 +220,7 @@ mod tests {
         }
         m.last_price = Some(20_500.0);
         m.last_trade_tick = Some(last_tick);
-        m.bid_book = vec![(19_000.0, 50), (15_000.0, 50)];
+        m.set_bid_book(vec![(19_000.0, 50), (15_000.0, 50)]);
         m
     }
 

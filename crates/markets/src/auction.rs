@@ -100,8 +100,13 @@ pub struct GenerationMarket {
     pub last_trade_tick: Option<u32>,
     /// Recent trades: (tick, price $/GPU, lots), newest last.
     pub trades: VecDeque<(u32, f64, u32)>,
-    /// Last tick's bids as (limit $/GPU, lots), dearest first.
-    pub bid_book: Vec<(f64, u32)>,
+    /// Last tick's bids as (limit $/GPU, lots), dearest first (set with
+    /// [`GenerationMarket::set_bid_book`], which keeps `book_prefix` with it).
+    bid_book: Vec<(f64, u32)>,
+    /// For each bid of `bid_book`: the lots bid at or above it, and the most a holding of
+    /// fewer lots than that would fetch into the book, $/GPU summed over the lots (what
+    /// [`GenerationMarket::proceeds_into_book`] looks up instead of walking the book).
+    book_prefix: Vec<(u64, f64)>,
     /// Recent ticks in which only voluntary lots traded, newest last.
     pub voluntary_trades: VecDeque<VoluntaryTrade>,
     /// The non-distressed reference price of the last auction, $/GPU.
@@ -148,6 +153,26 @@ impl GenerationMarket {
         f64::from(lots) / f64::from(window.max(1))
     }
 
+    /// Last tick's bids as (limit $/GPU, lots), dearest first.
+    pub fn bid_book(&self) -> &[(f64, u32)] {
+        &self.bid_book
+    }
+
+    /// Sets last tick's bids, (limit $/GPU, lots) sorted dearest first.
+    pub fn set_bid_book(&mut self, book: Vec<(f64, u32)>) {
+        let mut filled = 0u64;
+        let mut best = 0.0f64;
+        self.book_prefix = book
+            .iter()
+            .map(|&(limit, q)| {
+                filled += u64::from(q);
+                best = best.max(filled as f64 * limit);
+                (filled, best)
+            })
+            .collect();
+        self.bid_book = book;
+    }
+
     /// Lots bid at or above `price` in last tick's book.
     pub fn depth_at(&self, price: f64) -> u64 {
         self.bid_book
@@ -162,17 +187,24 @@ impl GenerationMarket {
     /// number `k <= lots` that raises the most, `k` times the `k`-th best bid (every lot
     /// clears at the lowest accepted bid). A holding larger than the book's depth sells
     /// only what the book takes; the rest fetches nothing this week.
+    ///
+    /// Walking the book from the top, each bid `i` the holding reaches in full offers
+    /// `cum_i × limit_i`; the first bid that covers the holding offers `lots × limit`. So
+    /// the answer is the best of the prefix before that bid and that bid's offer, found
+    /// by bisection in the prefix kept with the book (the same products and maxima as
+    /// the walk, so the same bits).
     pub fn proceeds_into_book(&self, lots: u64) -> f64 {
-        let mut best = 0.0f64;
-        let mut filled = 0u64;
-        for (limit, q) in &self.bid_book {
-            if filled >= lots {
-                break;
-            }
-            filled = (filled + u64::from(*q)).min(lots);
-            best = best.max(filled as f64 * limit);
+        if lots == 0 {
+            return 0.0;
         }
-        best
+        let covering = self.book_prefix.partition_point(|&(cum, _)| cum < lots);
+        let before = covering
+            .checked_sub(1)
+            .map_or(0.0, |i| self.book_prefix[i].1);
+        match self.bid_book.get(covering) {
+            Some(&(limit, _)) => before.max(lots as f64 * limit),
+            None => before,
+        }
     }
 
     /// What a holding of `lots` lots would fetch sold in equal parts over `ticks` weekly
@@ -539,7 +571,7 @@ pub fn clear_auctions(
         let unsold = (asks.len() - traded) as u64;
         total_unsold += unsold;
         let observed = &mut market.generations[g];
-        observed.bid_book = bids.iter().map(|b| (b.limit, b.lots)).collect();
+        observed.set_bid_book(bids.iter().map(|b| (b.limit, b.lots)).collect());
         let best_bid = observed.bid_book.first().map(|(limit, _)| *limit);
         if traded > 0 {
             observed.last_price = Some(price);
@@ -678,11 +710,43 @@ mod tests {
     }
 
     #[test]
-    fn a_holding_is_marked_at_what_the_book_would_pay_for_all_of_it() {
-        let m = GenerationMarket {
-            bid_book: vec![(100.0, 2), (60.0, 3), (10.0, 10)],
-            ..Default::default()
+    fn proceeds_looked_up_in_the_prefix_match_a_walk_of_the_book() {
+        use rand::{RngExt, SeedableRng};
+        // The walk the prefix replaces.
+        let walk = |book: &[(f64, u32)], lots: u64| {
+            let (mut best, mut filled) = (0.0f64, 0u64);
+            for (limit, q) in book {
+                if filled >= lots {
+                    break;
+                }
+                filled = (filled + u64::from(*q)).min(lots);
+                best = best.max(filled as f64 * limit);
+            }
+            best
         };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..200 {
+            let mut book: Vec<(f64, u32)> = (0..rng.random_range(0..40))
+                .map(|_| (rng.random_range(1.0..30_000.0), rng.random_range(1..5)))
+                .collect();
+            book.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let depth: u64 = book.iter().map(|(_, q)| u64::from(*q)).sum();
+            let mut m = GenerationMarket::default();
+            m.set_bid_book(book.clone());
+            for lots in 0..depth + 3 {
+                assert_eq!(
+                    m.proceeds_into_book(lots).to_bits(),
+                    walk(&book, lots).to_bits(),
+                    "{lots} lots into {book:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_holding_is_marked_at_what_the_book_would_pay_for_all_of_it() {
+        let mut m = GenerationMarket::default();
+        m.set_bid_book(vec![(100.0, 2), (60.0, 3), (10.0, 10)]);
         assert_eq!(m.depth_mark(1, 1), 100.0, "one lot fetches the best bid");
         // 2 lots: 2 × 100; 5 lots: 5 × 60 = 300 beats 2 × 100.
         assert_eq!(m.proceeds_into_book(5), 300.0);

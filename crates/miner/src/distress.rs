@@ -39,7 +39,7 @@ fn list_for_the_estate(
         let market = &secondary.generations[generation.0 as usize];
         let reference = market
             .reference_price
-            .or_else(|| market.bid_book.first().map(|(limit, _)| *limit))
+            .or_else(|| market.bid_book().first().map(|(limit, _)| *limit))
             .unwrap_or(0.0);
         let remaining = gens.get(generation).max_age_years - age;
         let reserve = hold_value(reference, horizon, remaining, exo.rate);
