@@ -49,8 +49,9 @@ pub fn shaded_ladder(ladder: &[f64], max_lots: u32, fit: u32) -> Vec<f64> {
         .collect()
 }
 
-/// The generations a buyer might bid for, best value per kW first: (value per kW,
-/// generation, value per lot), valued lots only.
+/// The kW its installed lots use (air, liquid), and the generations a buyer might bid
+/// for, best value per kW first: (value per kW, generation, value per lot), valued lots
+/// only.
 #[allow(clippy::too_many_arguments)]
 fn candidates(
     agent: &Agent,
@@ -63,7 +64,7 @@ fn candidates(
     market: &ComputeMarket,
     fleet: &Fleet,
     ledger: &Ledger,
-) -> Vec<(f64, GenId, f64)> {
+) -> ((f64, f64), Vec<(f64, GenId, f64)>) {
     let usd_per_kwh = power.per_kwh(exo.power_multiplier);
     let budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
         + buyer.available_credit(exo.stress);
@@ -89,7 +90,7 @@ fn candidates(
         .filter(|(_, _, value)| *value > 0.0)
         .collect();
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    candidates
+    (used, candidates)
 }
 
 /// One buyer's bids this tick: for each candidate generation, best value per kW first, a
@@ -102,16 +103,14 @@ fn bids_of(
     agent: &Agent,
     buyer: &mut Buyer,
     racks: &Racks,
-    candidates: Vec<(f64, GenId, f64)>,
+    (used, candidates): ((f64, f64), Vec<(f64, GenId, f64)>),
     gens: &Generations,
     exo: &Exogenous,
-    fleet: &Fleet,
     ledger: &Ledger,
 ) -> (Vec<(GenId, Bid)>, f64) {
     let gpus = f64::from(gens.gpus_per_lot);
     let mut budget = (ledger.balance(agent.account) - buyer.weekly_costs * 8.0).max(0.0)
         + buyer.available_credit(exo.stress);
-    let used = racks.used_kw(fleet, gens, agent.id);
     // Room already promised to higher-value bids this tick, kW (air, liquid).
     let mut promised = (0.0, 0.0);
     let mut spent = 0.0;
@@ -128,6 +127,10 @@ fn bids_of(
         let fit = (free / lot_kw).floor().max(0.0) as u32;
         if fit < buyer.params.max_lots_per_tick {
             buyer.rack_bound = true;
+        }
+        if fit == 0 {
+            // No room: no tranche could bid a lot, so the ladder is not worth asking for.
+            continue;
         }
         let ladder = buyer.params.rules.bidding.ladder(&crate::rules::BidView {
             buyer,
@@ -199,7 +202,7 @@ pub fn post_bids(
                 let candidates = candidates(
                     agent, buyer, racks, power, &clock, &gens, &exo, &market, &fleet, ledger,
                 );
-                bids_of(agent, buyer, racks, candidates, &gens, &exo, &fleet, ledger)
+                bids_of(agent, buyer, racks, candidates, &gens, &exo, ledger)
             })
             .collect()
     };
