@@ -224,9 +224,17 @@ fn print_steps(m: &Measured) {
         println!("    {step:<22} {seconds:>8.2} s {:>5.1}%", share(*seconds));
     }
     let others: f64 = steps.iter().skip(12).map(|(_, s)| s).sum();
-    println!("    {:<22} {others:>8.2} s {:>5.1}%", "other steps", share(others));
+    println!(
+        "    {:<22} {others:>8.2} s {:>5.1}%",
+        "other steps",
+        share(others)
+    );
     let rest = (m.seconds - in_steps).max(0.0);
-    println!("    {:<22} {rest:>8.2} s {:>5.1}%", "outside the schedule", share(rest));
+    println!(
+        "    {:<22} {rest:>8.2} s {:>5.1}%",
+        "outside the schedule",
+        share(rest)
+    );
 }
 
 /// This process's peak resident memory, bytes (0 where the system does not say).

@@ -144,9 +144,10 @@ pub fn mark_collateral(
         compute: &compute,
     };
     // Each live loan's collateral at the lead lender's mark, at book and at the market,
-    // valued on all cores (each loan's sums run in the same order whatever the threads),
-    // then used in loan order below.
-    let values: Vec<Option<CollateralValues>> = book
+    // and what the lender's covenant rule makes of it, worked out on all cores (each
+    // loan's sums run in the same order whatever the threads, and a loan's test reads
+    // only that loan), then applied in loan order below.
+    let marked: Vec<Option<(CollateralValues, Option<f64>, Option<(f64, CallReason)>)>> = book
         .all()
         .par_iter()
         .map(|loan| {
@@ -154,29 +155,44 @@ pub fn mark_collateral(
                 return None;
             }
             let lender = lenders.get(directory.entity(loan.lenders[0].0)).ok()?;
-            Some(collateral_values(
+            let values = collateral_values(
                 &ctx,
                 &*lender.params.rules.mark,
                 &fleet,
                 fleet.pledged(loan.id),
                 loan.btc_collateral * exo.btc_price,
-            ))
+            );
+            if loan.status != LoanStatus::Performing {
+                return Some((values, None, None));
+            }
+            let dscr = borrowers
+                .get(directory.entity(loan.borrower))
+                .ok()
+                .and_then(BorrowerBooks::dscr);
+            let view = CovenantView {
+                loan,
+                own_value: values.own,
+                dscr,
+            };
+            let call = lender.params.rules.covenant.call(&view);
+            Some((values, dscr, call))
         })
         .collect();
     let (mut debt, mut paper, mut market) = (0.0, 0.0, 0.0);
-    for (loan, values) in book.all_mut().iter_mut().zip(values) {
-        let Some(CollateralValues {
-            own,
-            paper: paper_value,
-            market: market_value,
-        }) = values
+    for (loan, marked) in book.all_mut().iter_mut().zip(marked) {
+        let Some((
+            CollateralValues {
+                own,
+                paper: paper_value,
+                market: market_value,
+            },
+            dscr,
+            call,
+        )) = marked
         else {
             continue;
         };
         let lead = loan.lenders[0].0;
-        let Ok(lender) = lenders.get(directory.entity(lead)) else {
-            continue;
-        };
         let lots_pledged = fleet.pledged(loan.id).len();
         debt += loan.principal;
         paper += paper_value;
@@ -184,17 +200,7 @@ pub fn mark_collateral(
         if loan.status != LoanStatus::Performing {
             continue;
         }
-        let dscr = borrowers
-            .get(directory.entity(loan.borrower))
-            .ok()
-            .and_then(BorrowerBooks::dscr);
-        let view = CovenantView {
-            loan,
-            own_value: own,
-            dscr,
-        };
         // Whatever the rule: a call is a positive amount of at most the principal.
-        let call = lender.params.rules.covenant.call(&view);
         if let Some((amount, reason)) = call
             .filter(|(amount, _)| amount.is_finite() && *amount > 0.0)
             .map(|(amount, reason)| (amount.min(loan.principal), reason))
