@@ -211,6 +211,10 @@ impl GenerationMarket {
     /// auctions, each into a book like the standing one (buyers bid again every week;
     /// the holding does not have to go in one), $/GPU summed over the lots sold.
     pub fn orderly_proceeds(&self, lots: u64, ticks: u32) -> f64 {
+        if lots == 0 {
+            // What the sum below gives for nothing to sell, without its lookups.
+            return 0.0;
+        }
         let ticks = u64::from(ticks.max(1));
         let (per_tick, rest) = (lots / ticks, lots % ticks);
         rest as f64 * self.proceeds_into_book(per_tick + 1)
