@@ -284,6 +284,43 @@ fn behaviour_parameters_are_world_fields_with_bounds() {
 /// `firesale bench` runs each size in its own process and prints, per size, lot-ticks,
 /// wall time, lot-ticks per second and peak memory, then the growth exponent.
 #[test]
+fn bench_by_step_prints_the_steps_that_take_the_most_time() {
+    let out = firesale_cmd(&[
+        "bench",
+        "subprime_compute",
+        "--scales",
+        "0.25",
+        "--ticks",
+        "12",
+        "--by-step",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let steps: Vec<(String, f64, f64)> = text
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .map(|l| {
+            let (name, rest) = l.trim().split_at(23);
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let seconds: f64 = fields[0].parse().unwrap();
+            let share: f64 = fields[2].trim_end_matches('%').parse().unwrap();
+            (name.trim().to_string(), seconds, share)
+        })
+        .collect();
+    assert_eq!(
+        steps.len(),
+        14,
+        "12 steps, the others, and the rest: {text}"
+    );
+    assert!(steps.iter().any(|(name, ..)| name == "PostBids"), "{text}");
+    assert_eq!(steps[13].0, "outside the schedule", "{text}");
+    // The twelve named steps come dearest first, and the shares add up to the run.
+    assert!(steps[..12].windows(2).all(|w| w[0].1 >= w[1].1), "{text}");
+    let total: f64 = steps.iter().map(|(_, _, share)| share).sum();
+    assert!((total - 100.0).abs() < 1.5, "shares add to {total}: {text}");
+}
+
+#[test]
 fn bench_prints_speed_memory_and_the_growth_exponent() {
     let out = firesale_cmd(&[
         "bench",

@@ -264,6 +264,54 @@ fn runs_are_reproducible_and_seeds_matter() {
     );
 }
 
+/// Work spread over cores (valuations, bids, marks, book sorts) and the step timer change
+/// no output: a run on one thread, a run on four and a timed run write the same bytes.
+#[test]
+fn thread_count_and_step_timing_leave_outputs_unchanged() {
+    let w = world("subprime_compute", None, &["ticks=120", "scale=2"]);
+    let on = |threads: usize, timed: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut step_seconds = 0.0;
+        pool.install(|| {
+            let mut sim = firesale_sim::Simulation::new(&w).unwrap();
+            if timed {
+                sim.time_steps().unwrap();
+            }
+            sim.run_to_with(dir.path(), |_, world| {
+                if let Some(times) = world.get_resource::<firesale_sim::StepTimes>() {
+                    step_seconds = times.by_step().iter().map(|(_, s)| s).sum();
+                }
+            })
+            .unwrap();
+        });
+        (dir, step_seconds)
+    };
+    let (one, _) = on(1, false);
+    let (four, _) = on(4, false);
+    let (timed, seconds) = on(2, true);
+    assert!(seconds > 0.0, "the timed run timed its steps");
+    for file in [
+        "timeseries.csv",
+        "generations.csv",
+        "events.jsonl",
+        "summary.json",
+    ] {
+        let x = fs::read(one.path().join(file)).unwrap();
+        assert!(
+            x == fs::read(four.path().join(file)).unwrap(),
+            "{file}: one thread and four differ"
+        );
+        assert!(
+            x == fs::read(timed.path().join(file)).unwrap(),
+            "{file}: timing the steps changed it"
+        );
+    }
+}
+
 /// Breaks an operator's power contract (a NaN price) and returns the simulation.
 fn broken_simulation() -> firesale_sim::Simulation {
     let w = world("baseline", None, &["ticks=150"]);
