@@ -81,6 +81,16 @@ struct CollateralValues {
     market: f64,
 }
 
+/// What marking found for one live loan, before any of it is applied.
+struct LoanMark {
+    /// Its collateral valued three ways.
+    values: CollateralValues,
+    /// Its borrower's debt-service coverage (performing loans only).
+    dscr: Option<f64>,
+    /// What the lead lender's covenant rule calls, and why (performing loans only).
+    call: Option<(f64, CallReason)>,
+}
+
 /// Values `lots` and `btc_value` of posted BTC three ways, reading each lot once. A loan's
 /// lots come in runs bought together and alike in every field, so a lot equal to the one
 /// before it takes that lot's marks (a mark is a function of the lot and the market)
@@ -147,7 +157,7 @@ pub fn mark_collateral(
     // and what the lender's covenant rule makes of it, worked out on all cores (each
     // loan's sums run in the same order whatever the threads, and a loan's test reads
     // only that loan), then applied in loan order below.
-    let marked: Vec<Option<(CollateralValues, Option<f64>, Option<(f64, CallReason)>)>> = book
+    let marked: Vec<Option<LoanMark>> = book
         .all()
         .par_iter()
         .map(|loan| {
@@ -163,7 +173,11 @@ pub fn mark_collateral(
                 loan.btc_collateral * exo.btc_price,
             );
             if loan.status != LoanStatus::Performing {
-                return Some((values, None, None));
+                return Some(LoanMark {
+                    values,
+                    dscr: None,
+                    call: None,
+                });
             }
             let dscr = borrowers
                 .get(directory.entity(loan.borrower))
@@ -175,20 +189,21 @@ pub fn mark_collateral(
                 dscr,
             };
             let call = lender.params.rules.covenant.call(&view);
-            Some((values, dscr, call))
+            Some(LoanMark { values, dscr, call })
         })
         .collect();
     let (mut debt, mut paper, mut market) = (0.0, 0.0, 0.0);
     for (loan, marked) in book.all_mut().iter_mut().zip(marked) {
-        let Some((
-            CollateralValues {
-                own,
-                paper: paper_value,
-                market: market_value,
-            },
+        let Some(LoanMark {
+            values:
+                CollateralValues {
+                    own,
+                    paper: paper_value,
+                    market: market_value,
+                },
             dscr,
             call,
-        )) = marked
+        }) = marked
         else {
             continue;
         };
