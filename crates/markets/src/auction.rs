@@ -103,9 +103,10 @@ pub struct GenerationMarket {
     /// Last tick's bids as (limit $/GPU, lots), dearest first (set with
     /// [`GenerationMarket::set_bid_book`], which keeps `book_prefix` with it).
     bid_book: Vec<(f64, u32)>,
-    /// For each bid of `bid_book`: the lots bid at or above it, and the most a holding of
-    /// fewer lots than that would fetch into the book, $/GPU summed over the lots (what
-    /// [`GenerationMarket::proceeds_into_book`] looks up instead of walking the book).
+    /// For each bid `i` of `bid_book`: `cum_i`, the lots bid at or above it, and the best
+    /// of `cum_j × limit_j` over the bids `j <= i`, which is what a holding of more than
+    /// `cum_i` lots could fetch selling into those bids alone, $/GPU summed over the lots
+    /// (what [`GenerationMarket::proceeds_into_book`] looks up instead of walking the book).
     book_prefix: Vec<(u64, f64)>,
     /// Recent ticks in which only voluntary lots traded, newest last.
     pub voluntary_trades: VecDeque<VoluntaryTrade>,
@@ -330,7 +331,8 @@ impl SecondaryMarket {
 /// Sorts one generation's book: asks cheapest first (ties: seller, then lot), bids
 /// dearest first (ties: buyer, then posting order). Both orders are total, so an
 /// unstable sort gives the one order a stable sort would. Each order is packed into one
-/// 128-bit integer per entry, which sorts several times faster than comparing fields.
+/// 128-bit integer per entry, which sorts about twice as fast as comparing fields (a
+/// book of 28,000 bids: 1.3 ms against 0.7 ms).
 fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
     let mut ask_keys: Vec<(u128, u32)> = asks
         .iter()
