@@ -4,7 +4,7 @@ use crate::components::{HaircutPolicy, Lender, RepoDesk, RepoPosition};
 use crate::rules::HaircutView;
 use firesale_core::prelude::*;
 use firesale_markets::{ComputeMarket, Exogenous, GenerationMarket, SecondaryMarket};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// Haircut an observing desk applies to one generation: 100% when the market has not
 /// traded for `max_stale_weeks`, or when the inventory to finance dwarfs the bids near
@@ -111,7 +111,7 @@ pub fn fund_inventory(
         let mut positions = std::mem::take(&mut desk.positions);
         // Positions keyed by (borrower, generation), kept in the order they were opened
         // (the order volumes are summed in).
-        let mut position_of: HashMap<(AgentId, GenId), usize> = positions
+        let mut position_of: BTreeMap<(AgentId, GenId), usize> = positions
             .iter()
             .enumerate()
             .map(|(i, p)| ((p.borrower, p.generation), i))
