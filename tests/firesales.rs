@@ -69,7 +69,8 @@ fn distressed_sales_are_measured_against_non_distressed_prices() {
 /// Shleifer and Vishny (1992), Pulvino (1998): when the natural buyers have room and
 /// money, distressed assets sell at close to their non-distressed price. Every buyer
 /// class gets 200 MW of spare air and liquid racks, $20B of cash, no credit cut in
-/// stress and 200 lots a week.
+/// stress and 200 lots a week. Over 30 seeds, as the other claims here (over 10, seeds
+/// 1-10 give 4.9% against 9.0%: too close to the noise).
 #[test]
 fn ample_natural_buyers_leave_almost_no_discount() {
     let ample = [
@@ -79,7 +80,7 @@ fn ample_natural_buyers_leave_almost_no_discount() {
         "buyers[*].stress_credit_cut=0",
         "buyers[*].max_lots_per_tick=200",
     ];
-    let runs = summaries("subprime_compute", seeds(10), &ample);
+    let runs = summaries("subprime_compute", seeds(30), &ample);
     assert!(
         runs.iter().all(|s| s.distressed_lots_traded > 0),
         "fire sales happen"
@@ -89,7 +90,7 @@ fn ample_natural_buyers_leave_almost_no_discount() {
         ample_discount < 0.05,
         "mean distressed discount with ample buyers {ample_discount:.3}"
     );
-    let shipped = summaries("subprime_compute", seeds(10), &[]);
+    let shipped = summaries("subprime_compute", seeds(30), &[]);
     let shipped_discount = mean_of(shipped.iter().map(|s| s.distressed_discount));
     assert!(
         shipped_discount > 2.0 * ample_discount,
@@ -152,18 +153,45 @@ fn scarce_racks_deepen_the_discount() {
     );
 }
 
-/// More borrowed against the starting fleets, more forced sellers at once into the same
-/// bids: a deeper discount (Shleifer and Vishny 1992). Pooled over 30 seeds (over 20 the
-/// gap is 2 points, too close to the noise; over 30 it is 5).
+/// More borrowed against the starting fleets: more defaults, more lots sold in distress,
+/// and worse weeks (Shleifer and Vishny 1992). Paired seeds (the same draws at both
+/// leverages), over 30 seeds.
+///
+/// What leverage does not move much is the volume-weighted discount over the whole run:
+/// over 100 paired seeds it is 0.6 points higher at 80% than at 40% (standard error 0.8),
+/// against 11 points for the peak. It used to be 2 points, but only because new loans
+/// among equal offers went to the lowest lender id, piling the extra leverage onto one
+/// lender that then had to sell; with the flow spread over the lenders with room (or at
+/// random), lenders absorb the extra repossessions without selling more at once. So the
+/// claim tested is on the peak discount, the distressed volume and lender failures.
 #[test]
-fn more_leverage_deepens_the_discount() {
-    let discount = |leverage: &str| {
+fn more_leverage_deepens_the_peak_discount() {
+    let at = |leverage: &str| {
         let set = format!("operators[*].leverage={leverage}");
-        pooled_discount(&summaries("subprime_compute", seeds(30), &[set.as_str()]))
+        summaries("subprime_compute", seeds(30), &[set.as_str()])
     };
-    let (low, high) = (discount("0.4"), discount("0.8"));
+    let (low, high) = (at("0.4"), at("0.8"));
+    let gaps: Vec<f64> = low
+        .iter()
+        .zip(&high)
+        .filter_map(|(a, b)| Some(b.peak_discount? - a.peak_discount?))
+        .collect();
+    assert!(gaps.len() >= 25, "{} paired seeds with a peak", gaps.len());
+    let mean_gap = gaps.iter().sum::<f64>() / gaps.len() as f64;
     assert!(
-        high > low + 0.02,
-        "discount at 40% leverage {low:.3}, at 80% {high:.3}"
+        mean_gap > 0.03,
+        "peak discount {mean_gap:.3} deeper at 80% leverage than at 40%, paired"
     );
+    let total = |runs: &[firesale_sim::Summary], f: fn(&firesale_sim::Summary) -> f64| {
+        runs.iter().map(f).sum::<f64>()
+    };
+    let distressed = |s: &firesale_sim::Summary| s.distressed_lots_traded as f64;
+    assert!(
+        total(&high, distressed) > 1.1 * total(&low, distressed),
+        "distressed lots {} at 80% vs {} at 40%",
+        total(&high, distressed),
+        total(&low, distressed)
+    );
+    let failures = |s: &firesale_sim::Summary| s.lender_failures as f64;
+    assert!(total(&high, failures) > total(&low, failures));
 }

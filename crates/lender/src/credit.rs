@@ -75,7 +75,10 @@ pub fn update_credit_terms(
 }
 
 /// Funds `request` from the cheapest open lenders that will take it (a club deal when
-/// one lender's capacity is not enough); None when the market will not fund it.
+/// one lender's capacity is not enough); None when the market will not fund it. Among
+/// equal spreads (a class's lenders quote alike) the lender with the most room leads, so
+/// a class's loan flow spreads over its lenders as it would in any size of world, rather
+/// than filling the lowest id first.
 fn fund(
     request: &LoanRequest,
     collateral_value: f64,
@@ -96,6 +99,11 @@ fn fund(
         offers.offers[a]
             .spread
             .total_cmp(&offers.offers[b].spread)
+            .then(
+                offers.offers[b]
+                    .capacity
+                    .total_cmp(&offers.offers[a].capacity),
+            )
             .then(a.cmp(&b))
     });
     let mut shares = Vec::new();
@@ -330,5 +338,73 @@ pub fn decide_refinancing(
             format!("loan {} into {}", old.0, new.0),
         );
         request.decision = Some(Decision::Funded(new));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use firesale_core::GenId;
+
+    fn offer(lender: u32, spread: f64, capacity: f64) -> CreditOffer {
+        CreditOffer {
+            lender: AgentId(lender),
+            open: true,
+            spread,
+            max_ltv: 0.7,
+            covenant_ltv: 0.85,
+            min_dscr: 1.1,
+            cure_ticks: 8,
+            tenor_ticks: 260,
+            amortising_share: 0.5,
+            capacity,
+            lends_to_miners: true,
+        }
+    }
+
+    fn request(amount: f64) -> LoanRequest {
+        LoanRequest {
+            borrower: AgentId(99),
+            borrower_is_miner: false,
+            amount,
+            purpose: LoanPurpose::Purchase {
+                generation: GenId(0),
+                lots: 1,
+            },
+            collateral_cost: 2.0 * amount,
+            decision: None,
+        }
+    }
+
+    /// Lenders of one class quote the same spread. The tie used to go to the lowest id,
+    /// so in a larger world the first lender took a multiple of its share of the flow on
+    /// the same equity; it now goes to the lender with the most room.
+    #[test]
+    fn among_equal_spreads_the_lender_with_the_most_room_leads() {
+        let clock = Clock {
+            start: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            tick_days: 7,
+            ticks: 52,
+            tick: 0,
+        };
+        let mut offers = CreditOffers {
+            offers: vec![
+                offer(1, 0.05, 100.0),
+                offer(2, 0.05, 300.0),
+                offer(3, 0.04, 50.0),
+            ],
+        };
+        let mut book = LoanBook::default();
+        let id = fund(&request(200.0), 400.0, &mut offers, &mut book, &clock).unwrap();
+        // The cheapest lender takes what it can; the rest goes to the one with more room.
+        let lenders: Vec<(AgentId, f64)> = book.get(id).lenders.clone();
+        assert_eq!(lenders, vec![(AgentId(3), 0.25), (AgentId(2), 0.75)]);
+        assert_eq!(offers.offers[0].capacity, 100.0, "bank 1 lent nothing");
+        // Equal room: the lower id leads, as before.
+        let mut offers = CreditOffers {
+            offers: vec![offer(1, 0.05, 100.0), offer(2, 0.05, 100.0)],
+        };
+        let id = fund(&request(50.0), 400.0, &mut offers, &mut book, &clock).unwrap();
+        assert_eq!(book.get(id).lenders, vec![(AgentId(1), 1.0)]);
     }
 }
