@@ -12,6 +12,16 @@ use firesale_markets::{ComputeMarket, Vendor, VendorSale};
 #[derive(Component, Debug, Clone, Default)]
 pub struct RackShortfall(pub f64);
 
+/// An order the vendor has not delivered in full (its weekly allocation ran out): the
+/// tick the operator first ordered. The operator orders again every week until it is
+/// served, instead of waiting for its next quarterly review, and the vendor serves
+/// waiting operators first, oldest order first, as a customer on allocation keeps its
+/// place in the vendor's queue. Without it, what a lumpy order could not get in its week
+/// was lost for a quarter, so a small world (few operators, lumpier orders) built less
+/// per unit of scale.
+#[derive(Component, Debug, Clone, Default)]
+pub struct ShortDelivery(pub Option<u32>);
+
 /// Phase 10: once a quarter (staggered by agent), an operator with no distress values
 /// the newest generation at its hurdle rate; if a lot is worth more than the vendor's
 /// price and a lender is open, it asks for a loan for the lender's max LTV.
@@ -32,6 +42,7 @@ pub fn request_credit(
         &Racks,
         &PowerContract,
         &mut RackShortfall,
+        &ShortDelivery,
         Option<&Bitcoin>,
         Option<&mut FundingGap>,
     )>,
@@ -41,11 +52,14 @@ pub fn request_credit(
         return;
     };
     let generation = gens.get(newest);
-    for (agent, op, racks, power, mut shortfall, btc, gap) in operators
-        .iter_mut()
-        .sort_by_key::<&Agent, _>(|agent| agent.id)
+    for (agent, op, racks, power, mut shortfall, short_delivery, btc, gap) in
+        operators
+            .iter_mut()
+            .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
-        if !op.is_active() || clock.tick % 13 != agent.id.0 % 13 || op.unpaid_bills > 0.0 {
+        let review_week = clock.tick % 13 == agent.id.0 % 13;
+        if !op.is_active() || !(review_week || short_delivery.0.is_some()) || op.unpaid_bills > 0.0
+        {
             continue;
         }
         let distressed = book.live_of(agent.id).iter().any(|&id| {
@@ -166,13 +180,23 @@ pub fn invest_operators(
     mut ledger: ResMut<Ledger>,
     mut log: ResMut<EventLog>,
     directory: Res<Directory>,
-    mut operators: Query<(&Agent, &Operator, &mut Racks, &mut RackShortfall)>,
+    mut operators: Query<(
+        &Agent,
+        &Operator,
+        &mut Racks,
+        &mut RackShortfall,
+        &mut ShortDelivery,
+    )>,
 ) {
-    for (agent, op, mut racks, mut shortfall) in operators
+    // Operators whose orders wait are served first, oldest order first (then by id).
+    for (agent, op, mut racks, mut shortfall, mut short_delivery) in operators
         .iter_mut()
-        .sort_by_key::<&Agent, _>(|agent| agent.id)
+        .sort_by_key::<(&Agent, &ShortDelivery), _>(|(agent, waiting)| {
+            (waiting.0.unwrap_or(clock.tick), agent.id)
+        })
     {
         racks.complete_builds(clock.tick);
+        let waiting_since = short_delivery.0.take();
         if !op.is_active() {
             continue;
         }
@@ -191,6 +215,9 @@ pub fn invest_operators(
                 log: &mut log,
             };
             let bought = sale.buy(agent, generation, lots);
+            if (bought.len() as u32) < lots {
+                short_delivery.0 = Some(waiting_since.unwrap_or(clock.tick));
+            }
             for &lot in &bought {
                 fleet.pledge(lot, Some(*loan));
             }

@@ -14,7 +14,7 @@ use firesale_core::prelude::*;
 use firesale_core::*;
 use firesale_lender::{Lender, LenderParams, RepoDesk};
 use firesale_markets::*;
-use firesale_miner::{Bitcoin, Operator, OperatorParams, RackShortfall, TermLeases};
+use firesale_miner::{Bitcoin, Operator, OperatorParams, RackShortfall, ShortDelivery, TermLeases};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -497,6 +497,7 @@ fn spawn_operator(
         TermLeases::default(),
         BorrowerBooks::default(),
         RackShortfall::default(),
+        ShortDelivery::default(),
     ));
     if let Some(issuer) = issuer {
         entity_mut.insert((issuer, firesale_core::FundingGap::default()));
