@@ -171,23 +171,34 @@ pub fn resolve_defaults(
 }
 
 /// How many lots of a holding must be sold into the standing book to raise `need`
-/// dollars (the count that raises the most when the book cannot raise that much).
-pub fn lots_to_raise(market: &GenerationMarket, held: u64, need: f64, gpus: f64) -> u64 {
-    if need <= 0.0 {
-        return 0;
-    }
-    let depth: u64 = market.bid_book().iter().map(|(_, q)| u64::from(*q)).sum();
+/// dollars when `ahead` lots are already being sold into it at any price, and what they
+/// raise (the count that raises the most when the book cannot raise that much). Every
+/// lot clears at the lowest accepted bid, so `k` lots behind `ahead` fetch `k` times
+/// the bid for lot `ahead + k`.
+pub fn lots_to_raise(
+    market: &GenerationMarket,
+    ahead: u64,
+    held: u64,
+    need: f64,
+    gpus: f64,
+) -> (u64, f64) {
     let mut best = (0u64, 0.0f64);
-    for k in 1..=held.min(depth) {
-        let proceeds = market.proceeds_into_book(k) * gpus;
-        if proceeds >= need {
-            return k;
-        }
+    if need <= 0.0 {
+        return best;
+    }
+    for k in 1..=held {
+        let Some(bid) = market.bid_for_lot(ahead + k) else {
+            break;
+        };
+        let proceeds = k as f64 * bid * gpus;
         if proceeds > best.1 {
             best = (k, proceeds);
         }
+        if best.1 >= need {
+            break;
+        }
     }
-    best.0
+    best
 }
 
 /// The yearly rate at which a lender funds holding a lot of generation `g`: the
@@ -229,6 +240,9 @@ pub fn list_inventory(
 ) {
     let gpus = f64::from(gens.gpus_per_lot);
     let years_per_tick = clock.years_per_tick();
+    // Lots already offered at any price this week, per generation: a forced lender sizes
+    // its sale on the bids the ones before it have not taken.
+    let mut ahead = vec![0u64; secondary.generations.len()];
     for (agent, lender) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
         let mut lots = fleet.owned_by(agent.id);
         if lots.is_empty() {
@@ -237,6 +251,7 @@ pub fn list_inventory(
         lots.sort_by_key(|&l| (fleet.get(l).repossessed_tick, l));
         if lender.failed.is_some() {
             for lot in lots {
+                ahead[fleet.get(lot).generation.0 as usize] += 1;
                 secondary.list(&mut fleet, agent.id, lot, 0.0, SaleMotive::FailedLender);
             }
             continue;
@@ -255,8 +270,9 @@ pub fn list_inventory(
             }
             let gi = g.0 as usize;
             let market = &secondary.generations[gi];
-            let forced = lots_to_raise(market, held.len() as u64, need, gpus);
-            need -= market.proceeds_into_book(forced) * gpus;
+            let (forced, raised) = lots_to_raise(market, ahead[gi], held.len() as u64, need, gpus);
+            need -= raised;
+            ahead[gi] += forced;
             let funding_rate = marginal_funding_rate(lender, &desks, gi, exo.rate);
             let ctx = MarkContext {
                 clock: &clock,
@@ -390,18 +406,25 @@ mod tests {
         market.set_bid_book(vec![(100.0, 2), (60.0, 3)]);
         // $/GPU × 1 GPU a lot: 2 lots raise 200; 5 lots raise 300.
         assert_eq!(
-            lots_to_raise(&market, 10, 0.0, 1.0),
-            0,
+            lots_to_raise(&market, 0, 10, 0.0, 1.0),
+            (0, 0.0),
             "no need, no forced sale"
         );
-        assert_eq!(lots_to_raise(&market, 10, 150.0, 1.0), 2);
-        assert_eq!(lots_to_raise(&market, 10, 250.0, 1.0), 5);
+        assert_eq!(lots_to_raise(&market, 0, 10, 150.0, 1.0), (2, 200.0));
+        assert_eq!(lots_to_raise(&market, 0, 10, 250.0, 1.0), (5, 300.0));
         // The book cannot raise 1,000: it sells what raises the most.
-        assert_eq!(lots_to_raise(&market, 10, 1_000.0, 1.0), 5);
+        assert_eq!(lots_to_raise(&market, 0, 10, 1_000.0, 1.0), (5, 300.0));
         assert_eq!(
-            lots_to_raise(&market, 1, 1_000.0, 1.0),
-            1,
+            lots_to_raise(&market, 0, 1, 1_000.0, 1.0),
+            (1, 100.0),
             "only what it holds"
+        );
+        // Two lots already sold ahead take the 100 bids: three lots raise 180.
+        assert_eq!(lots_to_raise(&market, 2, 10, 150.0, 1.0), (3, 180.0));
+        assert_eq!(
+            lots_to_raise(&market, 5, 10, 150.0, 1.0),
+            (0, 0.0),
+            "nothing left in the book"
         );
     }
 }

@@ -232,6 +232,13 @@ impl GenerationMarket {
         self.orderly_proceeds(lots, ticks) / lots as f64
     }
 
+    /// The limit of the bid that takes the `n`-th lot (counting from 1) sold into last
+    /// tick's book, dearest bids first; None past the book's depth.
+    pub fn bid_for_lot(&self, n: u64) -> Option<f64> {
+        let i = self.book_prefix.partition_point(|&(cum, _)| cum < n);
+        self.bid_book.get(i).map(|&(limit, _)| limit)
+    }
+
     /// Price at which `lots` lots would clear against last tick's bids (None if too few bids).
     pub fn price_to_sell(&self, lots: u64) -> Option<f64> {
         let mut filled = 0u64;
