@@ -12,13 +12,13 @@ use firesale_markets::{ComputeMarket, Vendor, VendorSale};
 #[derive(Component, Debug, Clone, Default)]
 pub struct RackShortfall(pub f64);
 
-/// An order the vendor has not delivered in full (its weekly allocation ran out): the
-/// tick the operator first ordered. The operator orders again every week until it is
-/// served, instead of waiting for its next quarterly review, and the vendor serves
-/// waiting operators first, oldest order first, as a customer on allocation keeps its
-/// place in the vendor's queue. Without it, what a lumpy order could not get in its week
-/// was lost for a quarter, so a small world (few operators, lumpier orders) built less
-/// per unit of scale.
+/// An order cut short by the vendor's weekly allocation: the tick the operator first
+/// ordered. The operator orders again every week until it is served, instead of waiting
+/// for its next quarterly review, and the week's allocation goes to waiting orders first,
+/// oldest first, as a customer on allocation keeps its place in the vendor's queue. An
+/// order it no longer wants (or can no longer finance) leaves the queue. Without the
+/// queue, what a lumpy order could not get in its week was lost for a quarter, so a small
+/// world (few operators, lumpier orders) built less per unit of scale.
 #[derive(Component, Debug, Clone, Default)]
 pub struct ShortDelivery(pub Option<u32>);
 
@@ -35,14 +35,16 @@ pub fn request_credit(
     book: Res<LoanBook>,
     notes: Res<NoteBook>,
     ledger: Res<Ledger>,
+    vendor: Res<Vendor>,
     mut requests: ResMut<LoanRequests>,
     mut operators: Query<(
+        Entity,
         &Agent,
         &Operator,
         &Racks,
         &PowerContract,
         &mut RackShortfall,
-        &ShortDelivery,
+        &mut ShortDelivery,
         Option<&Bitcoin>,
         Option<&mut FundingGap>,
     )>,
@@ -52,14 +54,19 @@ pub fn request_credit(
         return;
     };
     let generation = gens.get(newest);
-    for (agent, op, racks, power, mut shortfall, short_delivery, btc, gap) in
-        operators
-            .iter_mut()
-            .sort_by_key::<&Agent, _>(|agent| agent.id)
+    // Orders of this week, in agent order: (operator, its place in the queue, request).
+    let mut orders: Vec<(Entity, u32, LoanRequest)> = Vec::new();
+    for (entity, agent, op, racks, power, mut shortfall, mut queued, btc, gap) in operators
+        .iter_mut()
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         let review_week = clock.tick % 13 == agent.id.0 % 13;
-        if !op.is_active() || !(review_week || short_delivery.0.is_some()) || op.unpaid_bills > 0.0
-        {
+        if !(review_week || queued.0.is_some()) {
+            continue;
+        }
+        // Whatever follows, an order that is not placed again leaves the queue.
+        let queued_since = queued.0.take().unwrap_or(clock.tick);
+        if !op.is_active() || op.unpaid_bills > 0.0 {
             continue;
         }
         let distressed = book.live_of(agent.id).iter().any(|&id| {
@@ -126,17 +133,55 @@ pub fn request_credit(
             continue;
         }
         let cost = price * f64::from(lots);
-        requests.requests.push(LoanRequest {
-            borrower: agent.id,
-            borrower_is_miner: btc.is_some(),
-            amount: cost * offer.max_ltv,
-            purpose: LoanPurpose::Purchase {
-                generation: newest,
-                lots,
+        orders.push((
+            entity,
+            queued_since,
+            LoanRequest {
+                borrower: agent.id,
+                borrower_is_miner: btc.is_some(),
+                amount: cost * offer.max_ltv,
+                purpose: LoanPurpose::Purchase {
+                    generation: newest,
+                    lots,
+                },
+                collateral_cost: cost,
+                decision: None,
             },
-            collateral_cost: cost,
-            decision: None,
-        });
+        ));
+    }
+    // The week's allocation (operators buy before anyone else this tick), oldest orders
+    // first; what an order cannot get waits in the queue, and is not financed this week.
+    let mut queue: Vec<usize> = (0..orders.len()).collect();
+    queue.sort_by_key(|&i| (orders[i].1, orders[i].2.borrower));
+    let mut allocation = vendor.available(&gens, newest, clock.tick);
+    let mut allotted = vec![0u32; orders.len()];
+    for i in queue {
+        let LoanPurpose::Purchase { lots, .. } = orders[i].2.purpose else {
+            continue;
+        };
+        allotted[i] = lots.min(allocation);
+        allocation -= allotted[i];
+    }
+    for ((entity, queued_since, mut request), allotted) in orders.into_iter().zip(allotted) {
+        let LoanPurpose::Purchase { generation, lots } = request.purpose else {
+            continue;
+        };
+        if allotted < lots {
+            if let Ok(mut queued) = operators.get_mut(entity) {
+                queued.6.0 = Some(queued_since);
+            }
+        }
+        if allotted == 0 {
+            continue;
+        }
+        let share = f64::from(allotted) / f64::from(lots);
+        request.amount *= share;
+        request.collateral_cost *= share;
+        request.purpose = LoanPurpose::Purchase {
+            generation,
+            lots: allotted,
+        };
+        requests.requests.push(request);
     }
 }
 
@@ -180,23 +225,13 @@ pub fn invest_operators(
     mut ledger: ResMut<Ledger>,
     mut log: ResMut<EventLog>,
     directory: Res<Directory>,
-    mut operators: Query<(
-        &Agent,
-        &Operator,
-        &mut Racks,
-        &mut RackShortfall,
-        &mut ShortDelivery,
-    )>,
+    mut operators: Query<(&Agent, &Operator, &mut Racks, &mut RackShortfall)>,
 ) {
-    // Operators whose orders wait are served first, oldest order first (then by id).
-    for (agent, op, mut racks, mut shortfall, mut short_delivery) in operators
+    for (agent, op, mut racks, mut shortfall) in operators
         .iter_mut()
-        .sort_by_key::<(&Agent, &ShortDelivery), _>(|(agent, waiting)| {
-            (waiting.0.unwrap_or(clock.tick), agent.id)
-        })
+        .sort_by_key::<&Agent, _>(|agent| agent.id)
     {
         racks.complete_builds(clock.tick);
-        let waiting_since = short_delivery.0.take();
         if !op.is_active() {
             continue;
         }
@@ -215,9 +250,6 @@ pub fn invest_operators(
                 log: &mut log,
             };
             let bought = sale.buy(agent, generation, lots);
-            if (bought.len() as u32) < lots {
-                short_delivery.0 = Some(waiting_since.unwrap_or(clock.tick));
-            }
             for &lot in &bought {
                 fleet.pledge(lot, Some(*loan));
             }
