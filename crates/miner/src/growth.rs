@@ -166,10 +166,10 @@ pub fn request_credit(
         let LoanPurpose::Purchase { generation, lots } = request.purpose else {
             continue;
         };
-        if allotted < lots {
-            if let Ok(mut queued) = operators.get_mut(entity) {
-                queued.6.0 = Some(queued_since);
-            }
+        if allotted < lots
+            && let Ok(mut queued) = operators.get_mut(entity)
+        {
+            queued.6.0 = Some(queued_since);
         }
         if allotted == 0 {
             continue;
