@@ -40,6 +40,8 @@ pub struct OperatorParams {
     pub urgent_reserve: f64,
     /// Reserve of lots sold to raise cash with time to spare, as a share of its value.
     pub calm_reserve: f64,
+    /// Least share of its value it counts on a lot fetching when it sizes a sale.
+    pub expected_price_floor: f64,
     /// Years of margin its value of a lot counts when it sells under pressure.
     pub distress_valuation_years: f64,
     /// Ticks its bankruptcy trustee expects an orderly sale of its lots to take.

@@ -295,7 +295,11 @@ fn list_lots_for_cash(
         }
         let g = fleet.get(lot).generation;
         let value = value_of(g);
-        let expected = secondary.last_price(g).unwrap_or(value).max(value * 0.3);
+        // What it counts on the lot fetching, to know how many to offer.
+        let expected = secondary
+            .last_price(g)
+            .unwrap_or(value)
+            .max(value * op.params.expected_price_floor);
         let reserve = op
             .params
             .rules

@@ -480,6 +480,9 @@ pub struct DistressSpec {
     pub urgent_reserve: f64,
     /// Reserve of lots it sells to raise cash with time to spare, as that share.
     pub calm_reserve: f64,
+    /// When it sizes how many lots to offer, it counts on each fetching the last trade
+    /// price, but no less than this share of its own value of the lot.
+    pub expected_price_floor: f64,
     /// Years of margin its own value of a lot counts when it sells under pressure.
     pub valuation_years: f64,
     /// Weeks its bankruptcy trustee expects an orderly sale of its unpledged lots to
@@ -494,6 +497,7 @@ impl Default for DistressSpec {
             bill_grace_weeks: 4,
             urgent_reserve: 0.5,
             calm_reserve: 0.8,
+            expected_price_floor: 0.3,
             valuation_years: 3.0,
             trustee_sale_weeks: 13,
         }

@@ -479,6 +479,7 @@ fn spawn_operator(
         bill_grace_ticks: weeks_to_ticks(class.distress.bill_grace_weeks, w.tick_days),
         urgent_reserve: class.distress.urgent_reserve,
         calm_reserve: class.distress.calm_reserve,
+        expected_price_floor: class.distress.expected_price_floor,
         distress_valuation_years: class.distress.valuation_years,
         trustee_sale_ticks: weeks_to_ticks(class.distress.trustee_sale_weeks, w.tick_days).max(1),
     };

@@ -777,6 +777,11 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             d.calm_reserve,
             range::SHARE,
         );
+        c.range(
+            format!("{p}.distress.expected_price_floor"),
+            d.expected_price_floor,
+            range::SHARE,
+        );
         c.positive(
             format!("{p}.distress.valuation_years"),
             d.valuation_years,
