@@ -34,6 +34,8 @@ pub struct BuyerParams {
     pub resale: firesale_markets::ResaleParams,
     /// Spread over risk-free on its drawn credit line, per year.
     pub credit_line_spread: f64,
+    /// Cash kept back from buying and bidding, in weeks of its costs.
+    pub cash_buffer_weeks: f64,
 }
 
 /// A GPU buyer.

@@ -28,6 +28,8 @@ pub struct OperatorParams {
     pub hurdle_rate: f64,
     /// Cash buffer in weeks of costs and debt service.
     pub cash_buffer_weeks: f64,
+    /// Cash kept back, in weeks of outgoings, when repaying maturing debt from cash.
+    pub repayment_buffer_weeks: f64,
     /// Most fleet growth per year.
     pub max_growth: f64,
     /// Corporate overhead per GPU per year, $.

@@ -141,7 +141,8 @@ pub fn service_debt(
                 loan.arrears_since = None;
             }
             if clock.tick >= loan.maturity_tick && loan.status == LoanStatus::Performing {
-                let spare = ledger.balance(agent.account) - op.weekly_outgoings * 4.0;
+                let spare = ledger.balance(agent.account)
+                    - op.weekly_outgoings * op.params.repayment_buffer_weeks;
                 if loan.principal <= 0.01 {
                     loan.status = LoanStatus::Repaid;
                 } else if spare >= loan.principal {

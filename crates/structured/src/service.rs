@@ -88,9 +88,11 @@ pub fn service_notes(
             // Holders put only when converting is worth less than par.
             let put = put_now && share_price <= conversion_price;
             if note.principal_due <= 0.0 && (matures || put) {
-                // Cash beyond a month of outgoings and what its secured loans call or
+                // Cash beyond its repayment buffer of outgoings and what its secured loans call or
                 // have in arrears (they rank first).
-                let spare = ledger.balance(agent.account) - op.weekly_outgoings * 4.0 - secured_due;
+                let spare = ledger.balance(agent.account)
+                    - op.weekly_outgoings * op.params.repayment_buffer_weeks
+                    - secured_due;
                 match settle_convertible(share_price, conversion_price, note.principal, spare) {
                     Settlement::Convert => {
                         // Holders take principal / conversion price new shares and sell

@@ -391,6 +391,10 @@ pub struct OperatorClass {
     pub hurdle_rate: Dist,
     /// Cash kept as a buffer, in weeks of operating costs and debt service.
     pub cash_buffer_weeks: f64,
+    /// Cash it keeps back, in weeks of outgoings, when it repays a maturing loan or
+    /// note out of its own cash (what it pays beyond that is principal).
+    #[serde(default = "default_repayment_buffer_weeks")]
+    pub repayment_buffer_weeks: f64,
     /// Most new GPUs bought per year, as a share of the fleet.
     pub max_growth: f64,
     /// Corporate overhead per GPU per year, $.
@@ -761,6 +765,9 @@ pub struct BuyerClass {
     /// Spread over risk-free it pays on its drawn credit line, per year.
     #[serde(default = "default_credit_line_spread")]
     pub credit_line_spread: f64,
+    /// Cash it keeps back from buying and bidding, in weeks of its costs.
+    #[serde(default = "default_buyer_cash_buffer_weeks")]
+    pub cash_buffer_weeks: f64,
     /// Its decision rules by name (left out: the built-ins; `firesale rules`).
     #[serde(default, skip_serializing_if = "BuyerRuleChoices::is_empty")]
     pub rules: BuyerRuleChoices,
@@ -805,4 +812,12 @@ impl BuyerRuleChoices {
 
 fn default_credit_line_spread() -> f64 {
     0.02
+}
+
+fn default_buyer_cash_buffer_weeks() -> f64 {
+    8.0
+}
+
+fn default_repayment_buffer_weeks() -> f64 {
+    4.0
 }

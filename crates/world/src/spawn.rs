@@ -473,6 +473,7 @@ fn spawn_operator(
         btc_sell_share: class.btc_sell_share,
         hurdle_rate: hurdle,
         cash_buffer_weeks: class.cash_buffer_weeks,
+        repayment_buffer_weeks: class.repayment_buffer_weeks,
         max_growth: class.max_growth,
         overhead_per_gpu_year: class.overhead_per_gpu_year,
         resale: resale_params(&class.resale, w.tick_days),
@@ -651,6 +652,7 @@ fn spawn_buyer(
         outside_income_per_week: income,
         resale: resale_params(&class.resale, w.tick_days),
         credit_line_spread: class.credit_line_spread,
+        cash_buffer_weeks: class.cash_buffer_weeks,
     };
     let expectations = RentExpectation::new(
         w.generations.len(),

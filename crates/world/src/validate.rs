@@ -747,6 +747,11 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             o.cash_buffer_weeks,
             (0.0, 520.0),
         );
+        c.range(
+            format!("{p}.repayment_buffer_weeks"),
+            o.repayment_buffer_weeks,
+            (0.0, 520.0),
+        );
         c.range(format!("{p}.max_growth"), o.max_growth, (0.0, 10.0));
         c.range(
             format!("{p}.overhead_per_gpu_year"),
@@ -1032,6 +1037,11 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
             format!("{p}.credit_line_spread"),
             b.credit_line_spread,
             range::RATE,
+        );
+        c.range(
+            format!("{p}.cash_buffer_weeks"),
+            b.cash_buffer_weeks,
+            (0.0, 520.0),
         );
     }
     if c.errors.is_empty() {
