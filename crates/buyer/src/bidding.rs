@@ -66,10 +66,7 @@ fn candidates(
     ledger: &Ledger,
 ) -> ((f64, f64), Vec<(f64, GenId, f64)>) {
     let usd_per_kwh = power.per_kwh(exo.power_multiplier);
-    let budget = (ledger.balance(agent.account)
-        - buyer.weekly_costs * buyer.params.cash_buffer_weeks)
-        .max(0.0)
-        + buyer.available_credit(exo.stress);
+    let budget = buyer.budget(ledger.balance(agent.account), exo.stress);
     let used = racks.used_kw(fleet, gens, agent.id);
     // A generation it has no room for, or nothing to pay with, gets no bid whatever its
     // value; once the buyer knows it is rack-bound, such a generation is not worth
@@ -111,10 +108,7 @@ fn bids_of(
     ledger: &Ledger,
 ) -> (Vec<(GenId, Bid)>, f64) {
     let gpus = f64::from(gens.gpus_per_lot);
-    let mut budget = (ledger.balance(agent.account)
-        - buyer.weekly_costs * buyer.params.cash_buffer_weeks)
-        .max(0.0)
-        + buyer.available_credit(exo.stress);
+    let mut budget = buyer.budget(ledger.balance(agent.account), exo.stress);
     // Room already promised to higher-value bids this tick, kW (air, liquid).
     let mut promised = (0.0, 0.0);
     let mut spent = 0.0;

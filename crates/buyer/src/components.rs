@@ -93,4 +93,14 @@ impl Buyer {
         };
         (line - self.drawn).max(0.0)
     }
+
+    /// Cash it keeps back from buying and bidding: `cash_buffer_weeks` of its costs.
+    pub fn cash_reserve(&self) -> f64 {
+        self.weekly_costs * self.params.cash_buffer_weeks
+    }
+
+    /// What it can spend on lots today: its cash beyond its reserve, and its credit.
+    pub fn budget(&self, balance: f64, stress: bool) -> f64 {
+        (balance - self.cash_reserve()).max(0.0) + self.available_credit(stress)
+    }
 }

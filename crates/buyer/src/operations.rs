@@ -76,7 +76,7 @@ pub fn invest_buyers(
     {
         racks.complete_builds(clock.tick);
         racks.install_stored(&mut fleet, &gens, agent.id);
-        let reserve = buyer.weekly_costs * buyer.params.cash_buffer_weeks;
+        let reserve = buyer.cash_reserve();
         if buyer.params.buys_primary
             && let Some(newest) = gens.newest(clock.tick)
         {

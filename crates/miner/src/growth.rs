@@ -20,7 +20,7 @@ pub struct RackShortfall(pub f64);
 /// queue, what a lumpy order could not get in its week was lost for a quarter, so a small
 /// world (few operators, lumpier orders) built less per unit of scale.
 #[derive(Component, Debug, Clone, Default)]
-pub struct ShortDelivery(pub Option<u32>);
+pub struct QueuedOrder(pub Option<u32>);
 
 /// Phase 10: once a quarter (staggered by agent), an operator with no distress values
 /// the newest generation at its hurdle rate; if a lot is worth more than the vendor's
@@ -44,7 +44,7 @@ pub fn request_credit(
         &Racks,
         &PowerContract,
         &mut RackShortfall,
-        &mut ShortDelivery,
+        &mut QueuedOrder,
         Option<&Bitcoin>,
         Option<&mut FundingGap>,
     )>,

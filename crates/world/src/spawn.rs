@@ -14,7 +14,7 @@ use firesale_core::prelude::*;
 use firesale_core::*;
 use firesale_lender::{Lender, LenderParams, RepoDesk};
 use firesale_markets::*;
-use firesale_miner::{Bitcoin, Operator, OperatorParams, RackShortfall, ShortDelivery, TermLeases};
+use firesale_miner::{Bitcoin, Operator, OperatorParams, QueuedOrder, RackShortfall, TermLeases};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -499,7 +499,7 @@ fn spawn_operator(
         TermLeases::default(),
         BorrowerBooks::default(),
         RackShortfall::default(),
-        ShortDelivery::default(),
+        QueuedOrder::default(),
     ));
     if let Some(issuer) = issuer {
         entity_mut.insert((issuer, firesale_core::FundingGap::default()));
