@@ -22,9 +22,10 @@ pub struct RackShortfall(pub f64);
 #[derive(Component, Debug, Clone, Default)]
 pub struct QueuedOrder(pub Option<u32>);
 
-/// Phase 10: once a quarter (staggered by agent), an operator with no distress values
-/// the newest generation at its hurdle rate; if a lot is worth more than the vendor's
-/// price and a lender is open, it asks for a loan for the lender's max LTV.
+/// Phase 10: once a quarter (staggered by agent), and every week while its order waits
+/// in the vendor's queue, an operator with no distress values the newest generation at
+/// its hurdle rate; if a lot is worth more than the vendor's price and a lender is open,
+/// it asks for a loan for the lender's max LTV on what the vendor will deliver this week.
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn request_credit(
     clock: Res<Clock>,
