@@ -22,6 +22,18 @@ pub struct RackShortfall(pub f64);
 #[derive(Component, Debug, Clone, Default)]
 pub struct QueuedOrder(pub Option<u32>);
 
+/// One operator's order this week, before the vendor's allocation is shared out.
+struct Order {
+    /// The operator.
+    operator: Entity,
+    /// Its place in the vendor's queue: the tick it first ordered.
+    queued_since: u32,
+    /// Lots it wants this week.
+    lots: u32,
+    /// The loan it asks for all of them.
+    request: LoanRequest,
+}
+
 /// Phase 10: once a quarter (staggered by agent), and every week while its order waits
 /// in the vendor's queue, an operator with no distress values the newest generation at
 /// its hurdle rate; if a lot is worth more than the vendor's price and a lender is open,
@@ -55,8 +67,8 @@ pub fn request_credit(
         return;
     };
     let generation = gens.get(newest);
-    // Orders of this week, in agent order: (operator, its place in the queue, request).
-    let mut orders: Vec<(Entity, u32, LoanRequest)> = Vec::new();
+    // Orders of this week, in agent order.
+    let mut orders: Vec<Order> = Vec::new();
     for (entity, agent, op, racks, power, mut shortfall, mut queued, btc, gap) in operators
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
@@ -134,10 +146,11 @@ pub fn request_credit(
             continue;
         }
         let cost = price * f64::from(lots);
-        orders.push((
-            entity,
+        orders.push(Order {
+            operator: entity,
             queued_since,
-            LoanRequest {
+            lots,
+            request: LoanRequest {
                 borrower: agent.id,
                 borrower_is_miner: btc.is_some(),
                 amount: cost * offer.max_ltv,
@@ -148,38 +161,33 @@ pub fn request_credit(
                 collateral_cost: cost,
                 decision: None,
             },
-        ));
+        });
     }
     // The week's allocation (operators buy before anyone else this tick), oldest orders
     // first; what an order cannot get waits in the queue, and is not financed this week.
     let mut queue: Vec<usize> = (0..orders.len()).collect();
-    queue.sort_by_key(|&i| (orders[i].1, orders[i].2.borrower));
+    queue.sort_by_key(|&i| (orders[i].queued_since, orders[i].request.borrower));
     let mut allocation = vendor.available(&gens, newest, clock.tick);
     let mut allotted = vec![0u32; orders.len()];
     for i in queue {
-        let LoanPurpose::Purchase { lots, .. } = orders[i].2.purpose else {
-            continue;
-        };
-        allotted[i] = lots.min(allocation);
+        allotted[i] = orders[i].lots.min(allocation);
         allocation -= allotted[i];
     }
-    for ((entity, queued_since, mut request), allotted) in orders.into_iter().zip(allotted) {
-        let LoanPurpose::Purchase { generation, lots } = request.purpose else {
-            continue;
-        };
-        if allotted < lots
-            && let Ok(mut queued) = operators.get_mut(entity)
+    for (order, allotted) in orders.into_iter().zip(allotted) {
+        if allotted < order.lots
+            && let Ok((.., mut queued, _, _)) = operators.get_mut(order.operator)
         {
-            queued.6.0 = Some(queued_since);
+            queued.0 = Some(order.queued_since);
         }
         if allotted == 0 {
             continue;
         }
-        let share = f64::from(allotted) / f64::from(lots);
+        let share = f64::from(allotted) / f64::from(order.lots);
+        let mut request = order.request;
         request.amount *= share;
         request.collateral_cost *= share;
         request.purpose = LoanPurpose::Purchase {
-            generation,
+            generation: newest,
             lots: allotted,
         };
         requests.requests.push(request);
