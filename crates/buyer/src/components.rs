@@ -22,8 +22,8 @@ pub struct BuyerParams {
     pub rack_build_weeks: u32,
     /// Share of spare cash committed to racks when full (each quarter).
     pub rack_budget_share: f64,
-    /// Bid ladder: fractions of valuation, highest first.
-    pub bid_ladder: Vec<f64>,
+    /// Bid ladder: fractions of valuation, highest first (one for the class, shared).
+    pub bid_ladder: std::sync::Arc<[f64]>,
     /// Most lots bid per generation per tick.
     pub max_lots_per_tick: u32,
     /// Whether it buys from the vendor.

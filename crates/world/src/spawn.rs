@@ -176,8 +176,11 @@ pub fn build_world(w: &WorldFile) -> Result<World, WorldError> {
         }
     }
     for (index, class) in w.buyers.iter().enumerate() {
+        // One ladder for the class, shared by its buyers.
+        let ladder: std::sync::Arc<[f64]> = class.bid_ladder.as_slice().into();
         for k in 1..=class.count {
-            spawn_buyer(&mut world, w, class, index, &format!("{}-{k}", class.name))?;
+            let name = format!("{}-{k}", class.name);
+            spawn_buyer(&mut world, w, class, &ladder, index, &name)?;
         }
     }
     for (deal, id) in w.abs.iter().zip(deals) {
@@ -600,6 +603,7 @@ fn spawn_buyer(
     world: &mut World,
     w: &WorldFile,
     class: &BuyerClass,
+    ladder: &std::sync::Arc<[f64]>,
     index: usize,
     name: &str,
 ) -> Result<(), WorldError> {
@@ -646,7 +650,7 @@ fn spawn_buyer(
         rack_build_weeks: (f64::from(class.rack_build_weeks) * 7.0 / f64::from(w.tick_days)).round()
             as u32,
         rack_budget_share: class.rack_budget_share,
-        bid_ladder: class.bid_ladder.clone(),
+        bid_ladder: std::sync::Arc::clone(ladder),
         max_lots_per_tick: class.max_lots_per_tick,
         buys_primary: class.buys_primary,
         outside_income_per_week: income,
