@@ -163,14 +163,13 @@ impl GenerationMarket {
     pub fn set_bid_book(&mut self, book: Vec<(f64, u32)>) {
         let mut filled = 0u64;
         let mut best = 0.0f64;
-        self.book_prefix = book
-            .iter()
-            .map(|&(limit, q)| {
-                filled += u64::from(q);
-                best = best.max(filled as f64 * limit);
-                (filled, best)
-            })
-            .collect();
+        // Refilled in place: a planet-sized book is half a megabyte a generation a tick.
+        self.book_prefix.clear();
+        self.book_prefix.extend(book.iter().map(|&(limit, q)| {
+            filled += u64::from(q);
+            best = best.max(filled as f64 * limit);
+            (filled, best)
+        }));
         self.bid_book = book;
     }
 
@@ -314,11 +313,17 @@ impl SecondaryMarket {
         });
     }
 
-    /// Posts a bid.
+    /// Posts a bid (one for no lots or at no positive, finite limit is dropped).
     pub fn bid(&mut self, generation: GenId, bid: Bid) {
-        if bid.lots > 0 && bid.limit.is_finite() && bid.limit > 0.0 {
-            self.bids[generation.0 as usize].push(bid);
-        }
+        self.bid_all(generation, [bid]);
+    }
+
+    /// Posts bids in order, as [`SecondaryMarket::bid`] would one by one.
+    pub fn bid_all(&mut self, generation: GenId, bids: impl IntoIterator<Item = Bid>) {
+        self.bids[generation.0 as usize].extend(
+            bids.into_iter()
+                .filter(|bid| bid.lots > 0 && bid.limit.is_finite() && bid.limit > 0.0),
+        );
     }
 
     /// The best bid of last tick's book for `generation`, $/GPU.
@@ -337,7 +342,7 @@ impl SecondaryMarket {
 
 /// Sorts one generation's book: asks cheapest first (ties: seller, then lot), bids
 /// dearest first (ties: buyer, then posting order). Both orders are total, so an
-/// unstable sort gives the one order a stable sort would. Each order is packed into one
+/// unstable sort gives the one order a stable sort would, on any number of threads. Each order is packed into one
 /// 128-bit integer per entry, which sorts about twice as fast as comparing fields (a
 /// book of 28,000 bids: 1.3 ms against 0.7 ms).
 fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
@@ -351,7 +356,7 @@ fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
             (key, i as u32)
         })
         .collect();
-    ask_keys.sort_unstable_by_key(|&(key, _)| key);
+    ask_keys.par_sort_unstable_by_key(|&(key, _)| key);
     *asks = ask_keys
         .iter()
         .map(|&(_, i)| asks[i as usize].clone())
@@ -364,7 +369,7 @@ fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
             u128::from(!ordered_bits(b.limit)) << 64 | u128::from(b.buyer.0) << 32 | i as u128
         })
         .collect();
-    bid_keys.sort_unstable();
+    bid_keys.par_sort_unstable();
     *bids = bid_keys
         .iter()
         .map(|&key| bids[key as u32 as usize].clone())
@@ -490,7 +495,7 @@ pub fn clear_auctions(
     books
         .par_iter_mut()
         .for_each(|(asks, bids)| sort_book(asks, bids));
-    for (id, (asks, bids)) in gens.ids().zip(books) {
+    for (id, (mut asks, mut bids)) in gens.ids().zip(books) {
         let g = id.0 as usize;
         let fundamental = metrics.generations[g].fundamental;
         let depth = |share: f64| -> u64 {
@@ -584,7 +589,10 @@ pub fn clear_auctions(
         let unsold = (asks.len() - traded) as u64;
         total_unsold += unsold;
         let observed = &mut market.generations[g];
-        observed.set_bid_book(bids.iter().map(|b| (b.limit, b.lots)).collect());
+        let mut book = std::mem::take(&mut observed.bid_book);
+        book.clear();
+        book.extend(bids.iter().map(|b| (b.limit, b.lots)));
+        observed.set_bid_book(book);
         let best_bid = observed.bid_book.first().map(|(limit, _)| *limit);
         if traded > 0 {
             observed.last_price = Some(price);
@@ -636,6 +644,11 @@ pub fn clear_auctions(
             .map(|(p, r)| 1.0 - p / r);
         m.last_trade_price = observed.last_price;
         m.weeks_since_trade = observed.weeks_since_trade(clock.tick);
+        // Next tick's book starts from this one's capacity (no regrowing).
+        asks.clear();
+        bids.clear();
+        market.asks[g] = asks;
+        market.bids[g] = bids;
     }
     metrics.listed_unsold_lots = total_unsold;
     metrics.trades_cum += market.sales.len() as u64;
