@@ -94,9 +94,9 @@ fn candidates(
 
 /// One buyer's bids this tick: for each candidate generation, best value per kW first, a
 /// ladder of limits for no more lots than its free racks can host and its cash plus
-/// available credit can pay for. Returns the bids, $/GPU limits, and what they would cost
-/// if they all filled, $. Marks the buyer rack-bound when a generation does not fit a
-/// week's buying.
+/// available credit can pay for. Adds the bids, $/GPU limits, to `out` by generation id
+/// and returns what they would cost if they all filled, $. Marks the buyer rack-bound
+/// when a generation does not fit a week's buying.
 #[allow(clippy::too_many_arguments)]
 fn bids_of(
     agent: &Agent,
@@ -106,13 +106,13 @@ fn bids_of(
     gens: &Generations,
     exo: &Exogenous,
     ledger: &Ledger,
-) -> (Vec<(GenId, Bid)>, f64) {
+    out: &mut [Vec<Bid>],
+) -> f64 {
     let gpus = f64::from(gens.gpus_per_lot);
     let mut budget = buyer.budget(ledger.balance(agent.account), exo.stress);
     // Room already promised to higher-value bids this tick, kW (air, liquid).
     let mut promised = (0.0, 0.0);
     let mut spent = 0.0;
-    let mut bids = Vec::new();
     for (_, g, value) in candidates {
         let generation = gens.get(g);
         let lot_kw = gens.lot_kw(g);
@@ -151,14 +151,11 @@ fn bids_of(
             budget -= limit * f64::from(lots);
             spent += limit * f64::from(lots);
             bid_lots += lots;
-            bids.push((
-                g,
-                Bid {
-                    buyer: agent.id,
-                    lots,
-                    limit: limit / gpus,
-                },
-            ));
+            out[g.0 as usize].push(Bid {
+                buyer: agent.id,
+                lots,
+                limit: limit / gpus,
+            });
         }
         let kw = f64::from(bid_lots) * lot_kw;
         if generation.liquid_cooled {
@@ -167,7 +164,7 @@ fn bids_of(
             promised.0 += kw;
         }
     }
-    (bids, spent)
+    spent
 }
 
 /// Phase 9: each buyer values every released generation and bids a ladder of limits
@@ -186,30 +183,45 @@ pub fn post_bids(
 ) {
     // Every buyer values and bids on all cores: its bids read only itself, its own
     // account and shared market state (drawing a credit line, below, moves money only
-    // between the buyer and the bond holders). The bids come back in buyer order and are
-    // posted in that order, so the book is the same whatever the thread count.
+    // between the buyer and the bond holders). Buyers are taken in chunks of a fixed
+    // size; each chunk's bids come back by generation in buyer order and are posted
+    // chunk by chunk, so the book is the same whatever the thread count.
+    const CHUNK: usize = 256;
     let mut views: Vec<_> = buyers
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
         .collect();
-    let posted: Vec<(Vec<(GenId, Bid)>, f64)> = {
+    let generations = gens.list.len();
+    let posted: Vec<(Vec<Vec<Bid>>, Vec<f64>)> = {
         let ledger = &*ledger;
         views
-            .par_iter_mut()
-            .map(|(agent, buyer, racks, power)| {
-                let candidates = candidates(
-                    agent, buyer, racks, power, &clock, &gens, &exo, &market, &fleet, ledger,
-                );
-                bids_of(agent, buyer, racks, candidates, &gens, &exo, ledger)
+            .par_chunks_mut(CHUNK)
+            .map(|chunk| {
+                let mut bids = vec![Vec::new(); generations];
+                let spent = chunk
+                    .iter_mut()
+                    .map(|(agent, buyer, racks, power)| {
+                        let candidates = candidates(
+                            agent, buyer, racks, power, &clock, &gens, &exo, &market, &fleet,
+                            ledger,
+                        );
+                        bids_of(
+                            agent, buyer, racks, candidates, &gens, &exo, ledger, &mut bids,
+                        )
+                    })
+                    .collect();
+                (bids, spent)
             })
             .collect()
     };
-    for ((agent, buyer, _, _), (bids, spent)) in views.iter_mut().zip(posted) {
-        for (g, bid) in bids {
-            secondary.bid(g, bid);
+    for (chunk, (bids, spent)) in views.chunks_mut(CHUNK).zip(posted) {
+        for (g, bids) in gens.ids().zip(bids) {
+            secondary.bid_all(g, bids);
         }
         // Draw the line so that every bid could be paid if it filled.
-        buyer.draw_credit_for(&mut ledger, agent.account, spent, exo.stress);
+        for ((agent, buyer, _, _), spent) in chunk.iter_mut().zip(spent) {
+            buyer.draw_credit_for(&mut ledger, agent.account, spent, exo.stress);
+        }
     }
 }
 
