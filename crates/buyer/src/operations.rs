@@ -121,10 +121,10 @@ pub fn invest_buyers(
                     budget,
                     "rack build",
                 );
-                racks.pipeline.push((
+                racks.build(
                     clock.tick + buyer.params.rack_build_weeks,
                     budget / buyer.params.rack_cost_per_kw,
-                ));
+                );
             }
             buyer.rack_bound = false;
         }

@@ -91,14 +91,24 @@ impl Directory {
 }
 
 /// Rack space of an operator or buyer, in kW, by cooling type.
-#[derive(Component, Debug, Clone, Default)]
+#[derive(Component, Debug, Clone)]
 pub struct Racks {
     /// Air-cooled capacity (kW).
     pub air_kw: f64,
     /// Liquid-cooled capacity (kW).
     pub liquid_kw: f64,
-    /// Liquid-cooled capacity under construction: (tick it comes online, kW).
-    pub pipeline: Vec<(u32, f64)>,
+    /// Liquid-cooled capacity under construction: (tick it comes online, kW), in the
+    /// order it was started ([`Racks::build`]).
+    pipeline: Vec<(u32, f64)>,
+    /// The first tick any of `pipeline` comes online (`u32::MAX` when nothing is being
+    /// built): read every tick by every owner, so kept here rather than found in the list.
+    next_online: u32,
+}
+
+impl Default for Racks {
+    fn default() -> Self {
+        Racks::new(0.0, 0.0)
+    }
 }
 
 /// What an owner pays to run GPUs: the basis of its place in the merit order.
@@ -128,13 +138,35 @@ impl PowerContract {
 }
 
 impl Racks {
+    /// Racks with these capacities, kW, and nothing under construction.
+    pub fn new(air_kw: f64, liquid_kw: f64) -> Self {
+        Racks {
+            air_kw,
+            liquid_kw,
+            pipeline: Vec::new(),
+            next_online: u32::MAX,
+        }
+    }
+
+    /// Starts building `kw` of liquid-cooled racks that come online at tick `online`.
+    pub fn build(&mut self, online: u32, kw: f64) {
+        self.pipeline.push((online, kw));
+        self.next_online = self.next_online.min(online);
+    }
+
+    /// Liquid-cooled capacity under construction: (tick it comes online, kW).
+    pub fn pipeline(&self) -> &[(u32, f64)] {
+        &self.pipeline
+    }
+
     /// Brings finished construction online.
     pub fn complete_builds(&mut self, tick: u32) {
-        if self.pipeline.iter().all(|(t, _)| *t > tick) {
+        if self.next_online > tick {
             return;
         }
         let (done, pending): (Vec<_>, Vec<_>) = self.pipeline.iter().partition(|(t, _)| *t <= tick);
         self.liquid_kw += done.iter().map(|(_, kw)| kw).sum::<f64>();
+        self.next_online = pending.iter().map(|(t, _)| *t).min().unwrap_or(u32::MAX);
         self.pipeline = pending;
     }
 

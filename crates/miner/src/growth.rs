@@ -215,9 +215,7 @@ pub fn build_racks(
         cost,
         "rack build",
     );
-    racks
-        .pipeline
-        .push((clock.tick + op.params.rack_build_weeks, kw));
+    racks.build(clock.tick + op.params.rack_build_weeks, kw);
     true
 }
 

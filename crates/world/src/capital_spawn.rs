@@ -192,11 +192,10 @@ pub(crate) fn fund_deal(
             crate::spawn::buy_starting_fleet(world, &agent, g, lots, bought_tick, cost, None);
             let spec_g = &w.generations[g.0 as usize];
             let kw = f64::from(lots) * spec_g.kw_per_unit() * f64::from(w.gpus_per_lot);
-            let racks = Racks {
-                air_kw: if spec_g.liquid_cooled { 0.0 } else { kw },
-                liquid_kw: if spec_g.liquid_cooled { kw } else { 0.0 },
-                pipeline: Vec::new(),
-            };
+            let racks = Racks::new(
+                if spec_g.liquid_cooled { 0.0 } else { kw },
+                if spec_g.liquid_cooled { kw } else { 0.0 },
+            );
             (Pool::Lots, cost, racks, *power_price)
         }
         // The SPV lent the operators' starting loans: its account paid them out.

@@ -453,15 +453,14 @@ fn spawn_operator(
     let used_kw =
         f64::from(lots) * w.generations[g.0 as usize].kw_per_unit() * f64::from(w.gpus_per_lot);
     let liquid = w.generations[g.0 as usize].liquid_cooled;
-    let racks = Racks {
-        air_kw: if liquid { 0.0 } else { used_kw },
-        liquid_kw: if liquid {
+    let racks = Racks::new(
+        if liquid { 0.0 } else { used_kw },
+        if liquid {
             used_kw * (1.0 + spare)
         } else {
             used_kw * spare
         },
-        pipeline: Vec::new(),
-    };
+    );
     let params = OperatorParams {
         rules: crate::rule_choice::operator_rules(class, *world.resource::<MasterSeed>(), name)
             .map_err(|e| invalid(&format!("operators[{index}].rules"), e))?,
@@ -635,11 +634,10 @@ fn spawn_buyer(
     let spec = &w.generations[g.0 as usize];
     let used_kw = f64::from(lots) * spec.kw_per_unit() * f64::from(w.gpus_per_lot);
     // The starting fleet always fits: its racks are added to the drawn free capacity.
-    let racks = Racks {
-        air_kw: air_kw + if spec.liquid_cooled { 0.0 } else { used_kw },
-        liquid_kw: liquid_kw + if spec.liquid_cooled { used_kw } else { 0.0 },
-        pipeline: Vec::new(),
-    };
+    let racks = Racks::new(
+        air_kw + if spec.liquid_cooled { 0.0 } else { used_kw },
+        liquid_kw + if spec.liquid_cooled { used_kw } else { 0.0 },
+    );
     let params = BuyerParams {
         rules,
         credit_line,
