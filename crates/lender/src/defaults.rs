@@ -259,12 +259,12 @@ pub fn list_inventory(
         let mut need = (lender.pending_withdrawal + lender.repo_shortfall
             - ledger.balance(agent.account).max(0.0))
         .max(0.0);
-        for g in gens.ids() {
-            let held: Vec<LotId> = lots
-                .iter()
-                .copied()
-                .filter(|&l| fleet.get(l).generation == g)
-                .collect();
+        // Its lots by generation, each in the order above, read in one pass.
+        let mut by_generation: Vec<Vec<LotId>> = vec![Vec::new(); gens.list.len()];
+        for &lot in &lots {
+            by_generation[fleet.get(lot).generation.0 as usize].push(lot);
+        }
+        for (g, held) in gens.ids().zip(by_generation) {
             if held.is_empty() {
                 continue;
             }
