@@ -18,9 +18,10 @@ pub fn pay_buyer_costs(
 ) {
     let demand_ratio = exo.demand_index / exo.params.demand_initial;
     let mut shared = firesale_core::SharedObservations::default();
-    for (agent, mut buyer, dispatch, power) in
-        buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
-    {
+    // In id order (the table's order already, so the sort only checks).
+    let mut rows: Vec<_> = buyers.iter_mut().collect();
+    rows.sort_by_key(|(agent, ..)| agent.id);
+    for (agent, mut buyer, dispatch, power) in rows {
         shared.observe(&mut buyer.expectations, &market.rent);
         let income =
             buyer.params.outside_income_per_week * demand_ratio * f64::from(clock.tick_days) / 7.0;
@@ -71,9 +72,10 @@ pub fn invest_buyers(
     mut log: ResMut<EventLog>,
     mut buyers: Query<(&Agent, &mut Buyer, &mut Racks, &PowerContract)>,
 ) {
-    for (agent, mut buyer, mut racks, power) in
-        buyers.iter_mut().sort_by_key::<&Agent, _>(|agent| agent.id)
-    {
+    // In id order (the table's order already, so the sort only checks).
+    let mut rows: Vec<_> = buyers.iter_mut().collect();
+    rows.sort_by_key(|(agent, ..)| agent.id);
+    for (agent, mut buyer, mut racks, power) in rows {
         racks.complete_builds(clock.tick);
         racks.install_stored(&mut fleet, &gens, agent.id);
         let reserve = buyer.cash_reserve();

@@ -25,7 +25,8 @@ pub fn list_buyer_resales(
     // Every buyer decides what to offer on all cores (a decision reads only the buyer,
     // its own lots' counts and shared market state); the lots are then listed in buyer
     // order, so the book is the same whatever the thread count.
-    let sellers: Vec<_> = buyers.iter().sort_by_key::<&Agent, _>(|a| a.id).collect();
+    let mut sellers: Vec<_> = buyers.iter().collect();
+    sellers.sort_by_key(|(agent, ..)| agent.id);
     let offers: Vec<Vec<(GenId, usize, f64)>> = {
         let (fleet, secondary) = (&*fleet, &*secondary);
         sellers
