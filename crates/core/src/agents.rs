@@ -154,11 +154,6 @@ impl Racks {
         self.next_online = self.next_online.min(online);
     }
 
-    /// Liquid-cooled capacity under construction: (tick it comes online, kW).
-    pub fn pipeline(&self) -> &[(u32, f64)] {
-        &self.pipeline
-    }
-
     /// Brings finished construction online.
     pub fn complete_builds(&mut self, tick: u32) {
         if self.next_online > tick {
