@@ -35,23 +35,28 @@ pub fn value_per_lot(
 /// rack constraint at all, every tranche at the top one (Shleifer and Vishny 1992:
 /// natural buyers with room pay full value).
 pub fn shaded_ladder(ladder: &[f64], max_lots: u32, fit: u32) -> Vec<f64> {
+    let mut shaded = Vec::new();
+    shaded_ladder_into(ladder, max_lots, fit, &mut shaded);
+    shaded
+}
+
+/// [`shaded_ladder`] written into `out` (cleared first).
+pub fn shaded_ladder_into(ladder: &[f64], max_lots: u32, fit: u32, out: &mut Vec<f64>) {
+    out.clear();
     let Some(&top) = ladder.first() else {
-        return Vec::new();
+        return;
     };
     let scarcity = if fit == 0 {
         1.0
     } else {
         (f64::from(max_lots) / f64::from(fit)).min(1.0)
     };
-    ladder
-        .iter()
-        .map(|share| top - (top - share) * scarcity)
-        .collect()
+    out.extend(ladder.iter().map(|share| top - (top - share) * scarcity));
 }
 
-/// The kW its installed lots use (air, liquid), and the generations a buyer might bid
-/// for, best value per kW first: (value per kW, generation, value per lot), valued lots
-/// only.
+/// The kW its installed lots use (air, liquid); fills `out` with the generations a buyer
+/// might bid for, best value per kW first: (value per kW, generation, value per lot),
+/// valued lots only.
 #[allow(clippy::too_many_arguments)]
 fn candidates(
     agent: &Agent,
@@ -64,7 +69,8 @@ fn candidates(
     market: &ComputeMarket,
     fleet: &Fleet,
     ledger: &Ledger,
-) -> ((f64, f64), Vec<(f64, GenId, f64)>) {
+    out: &mut Vec<(f64, GenId, f64)>,
+) -> (f64, f64) {
     let usd_per_kwh = power.per_kwh(exo.power_multiplier);
     let budget = buyer.budget(ledger.balance(agent.account), exo.stress);
     let used = racks.used_kw(fleet, gens, agent.id);
@@ -79,41 +85,57 @@ fn candidates(
                     .max(0.0) as u32
                     == 0)
     };
-    let mut candidates: Vec<(f64, GenId, f64)> = gens
-        .released(clock.tick)
-        .filter(|&g| !pointless(g))
-        .map(|g| {
-            let value = value_per_lot(buyer, g, gens, market, clock, usd_per_kwh);
-            (value / gens.lot_kw(g), g, value)
-        })
-        .filter(|(_, _, value)| *value > 0.0)
-        .collect();
-    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    (used, candidates)
+    out.clear();
+    out.extend(
+        gens.released(clock.tick)
+            .filter(|&g| !pointless(g))
+            .map(|g| {
+                let value = value_per_lot(buyer, g, gens, market, clock, usd_per_kwh);
+                (value / gens.lot_kw(g), g, value)
+            })
+            .filter(|(_, _, value)| *value > 0.0),
+    );
+    out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    used
+}
+
+/// What bidding reuses from buyer to buyer within a chunk: the candidate generations and
+/// the ladder of the buyer at hand, and the chunk's bids by generation id.
+#[derive(Default)]
+struct Scratch {
+    candidates: Vec<(f64, GenId, f64)>,
+    ladder: Vec<f64>,
+    bids: Vec<Vec<Bid>>,
 }
 
 /// One buyer's bids this tick: for each candidate generation, best value per kW first, a
 /// ladder of limits for no more lots than its free racks can host and its cash plus
-/// available credit can pay for. Adds the bids, $/GPU limits, to `out` by generation id
-/// and returns what they would cost if they all filled, $. Marks the buyer rack-bound
-/// when a generation does not fit a week's buying.
+/// available credit can pay for. Takes the candidates from `scratch`, adds the bids,
+/// $/GPU limits, to its bids by generation id, and returns what they would cost if they
+/// all filled, $. Marks the buyer rack-bound when a generation does not fit a week's
+/// buying.
 #[allow(clippy::too_many_arguments)]
 fn bids_of(
     agent: &Agent,
     buyer: &mut Buyer,
     racks: &Racks,
-    (used, candidates): ((f64, f64), Vec<(f64, GenId, f64)>),
+    used: (f64, f64),
     gens: &Generations,
     exo: &Exogenous,
     ledger: &Ledger,
-    out: &mut [Vec<Bid>],
+    scratch: &mut Scratch,
 ) -> f64 {
     let gpus = f64::from(gens.gpus_per_lot);
     let mut budget = buyer.budget(ledger.balance(agent.account), exo.stress);
     // Room already promised to higher-value bids this tick, kW (air, liquid).
     let mut promised = (0.0, 0.0);
     let mut spent = 0.0;
-    for (_, g, value) in candidates {
+    let Scratch {
+        candidates,
+        ladder,
+        bids,
+    } = scratch;
+    for &(_, g, value) in candidates.iter() {
         let generation = gens.get(g);
         let lot_kw = gens.lot_kw(g);
         let free = racks.free_kw_given(used, gens, g)
@@ -130,18 +152,21 @@ fn bids_of(
             // No room: no tranche could bid a lot, so the ladder is not worth asking for.
             continue;
         }
-        let ladder = buyer.params.rules.bidding.ladder(&crate::rules::BidView {
-            buyer,
-            value_per_lot: value,
-            fit,
-        });
+        buyer.params.rules.bidding.ladder_into(
+            &crate::rules::BidView {
+                buyer,
+                value_per_lot: value,
+                fit,
+            },
+            ladder,
+        );
         let per_tranche = buyer
             .params
             .max_lots_per_tick
             .min(fit)
             .div_ceil(ladder.len().max(1) as u32);
         let mut bid_lots = 0;
-        for share in ladder {
+        for &share in ladder.iter() {
             let limit = value * share;
             let affordable = (budget / limit).floor().max(0.0) as u32;
             let lots = per_tranche.min(affordable).min(fit - bid_lots);
@@ -151,7 +176,7 @@ fn bids_of(
             budget -= limit * f64::from(lots);
             spent += limit * f64::from(lots);
             bid_lots += lots;
-            out[g.0 as usize].push(Bid {
+            bids[g.0 as usize].push(Bid {
                 buyer: agent.id,
                 lots,
                 limit: limit / gpus,
@@ -197,20 +222,30 @@ pub fn post_bids(
         views
             .par_chunks_mut(CHUNK)
             .map(|chunk| {
-                let mut bids = vec![Vec::new(); generations];
+                let mut scratch = Scratch {
+                    bids: vec![Vec::new(); generations],
+                    ..Scratch::default()
+                };
                 let spent = chunk
                     .iter_mut()
                     .map(|(agent, buyer, racks, power)| {
-                        let candidates = candidates(
-                            agent, buyer, racks, power, &clock, &gens, &exo, &market, &fleet,
+                        let used = candidates(
+                            agent,
+                            buyer,
+                            racks,
+                            power,
+                            &clock,
+                            &gens,
+                            &exo,
+                            &market,
+                            &fleet,
                             ledger,
+                            &mut scratch.candidates,
                         );
-                        bids_of(
-                            agent, buyer, racks, candidates, &gens, &exo, ledger, &mut bids,
-                        )
+                        bids_of(agent, buyer, racks, used, &gens, &exo, ledger, &mut scratch)
                     })
                     .collect();
-                (bids, spent)
+                (scratch.bids, spent)
             })
             .collect()
     };

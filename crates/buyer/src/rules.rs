@@ -46,6 +46,14 @@ pub struct BidView<'a> {
 pub trait BiddingRule: Send + Sync {
     /// Tranche limits as fractions of value, highest first.
     fn ladder(&self, view: &BidView) -> Vec<f64>;
+
+    /// [`BiddingRule::ladder`] written into `out`, which it clears first. Bidding calls
+    /// this, once per buyer and generation each tick, so that a rule can fill a reused
+    /// buffer instead of allocating a ladder; by default it copies `ladder`'s.
+    fn ladder_into(&self, view: &BidView, out: &mut Vec<f64>) {
+        out.clear();
+        out.extend(self.ladder(view));
+    }
 }
 
 /// The rules of one buyer.
@@ -99,11 +107,18 @@ struct ShadedLadder;
 
 impl BiddingRule for ShadedLadder {
     fn ladder(&self, v: &BidView) -> Vec<f64> {
-        crate::bidding::shaded_ladder(
+        let mut ladder = Vec::new();
+        self.ladder_into(v, &mut ladder);
+        ladder
+    }
+
+    fn ladder_into(&self, v: &BidView, out: &mut Vec<f64>) {
+        crate::bidding::shaded_ladder_into(
             &v.buyer.params.bid_ladder,
             v.buyer.params.max_lots_per_tick,
             v.fit,
-        )
+            out,
+        );
     }
 }
 
