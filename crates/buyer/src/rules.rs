@@ -107,9 +107,11 @@ struct ShadedLadder;
 
 impl BiddingRule for ShadedLadder {
     fn ladder(&self, v: &BidView) -> Vec<f64> {
-        let mut ladder = Vec::new();
-        self.ladder_into(v, &mut ladder);
-        ladder
+        crate::bidding::shaded_ladder(
+            &v.buyer.params.bid_ladder,
+            v.buyer.params.max_lots_per_tick,
+            v.fit,
+        )
     }
 
     fn ladder_into(&self, v: &BidView, out: &mut Vec<f64>) {
@@ -168,4 +170,64 @@ pub fn buyer_rules(
             agent,
         )?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::BuyerParams;
+
+    /// A rule that writes only `ladder`, as a researcher's might.
+    struct Flat;
+
+    impl BiddingRule for Flat {
+        fn ladder(&self, _: &BidView) -> Vec<f64> {
+            vec![0.9, 0.5]
+        }
+    }
+
+    fn buyer() -> Buyer {
+        let params = BuyerParams {
+            rules: buyer_rules(None, None, None, MasterSeed(1), "buyer-1").unwrap(),
+            credit_line: 0.0,
+            stress_credit_cut: 0.0,
+            cost_of_capital: 0.1,
+            horizon_years: 3.0,
+            rack_cost_per_kw: 10_000.0,
+            rack_build_weeks: 30,
+            rack_budget_share: 0.1,
+            bid_ladder: vec![0.9, 0.7, 0.5].into(),
+            max_lots_per_tick: 12,
+            buys_primary: false,
+            outside_income_per_week: 0.0,
+            resale: firesale_markets::ResaleParams {
+                margin: 0.1,
+                share_per_tick: 0.1,
+            },
+            credit_line_spread: 0.02,
+            cash_buffer_weeks: 8.0,
+        };
+        Buyer::new(params, firesale_core::RentExpectation::new(1, 0.1, 0.3))
+    }
+
+    #[test]
+    fn bidding_reads_the_ladder_a_rule_writes_whichever_method_it_writes() {
+        let buyer = buyer();
+        let view = BidView {
+            buyer: &buyer,
+            value_per_lot: 1e5,
+            fit: 120,
+        };
+        // Left over from another buyer: the rule's ladder replaces it.
+        let mut out = vec![0.1; 5];
+        Flat.ladder_into(&view, &mut out);
+        assert_eq!(out, vec![0.9, 0.5], "the default copies `ladder`");
+        ShadedLadder.ladder_into(&view, &mut out);
+        assert_eq!(
+            out,
+            ShadedLadder.ladder(&view),
+            "the built-in's two methods agree"
+        );
+        assert_eq!(out.len(), 3);
+    }
 }
