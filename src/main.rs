@@ -14,7 +14,7 @@ fn main() -> std::process::ExitCode {
     // A tick frees and reallocates the same large buffers (bid books, chunks of bids,
     // dispatch lists); by default mimalloc hands freed pages back to the OS after a second
     // and takes them back zeroed, page fault by page fault. Keeping them costs planet
-    // about a quarter more peak memory and saves the faults (docs/performance.md).
+    // about a third more peak memory and saves the faults (docs/performance.md).
     // SAFETY: sets a plain integer option before any thread is started.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     firesale_cli::main()

@@ -159,18 +159,21 @@ impl GenerationMarket {
         &self.bid_book
     }
 
-    /// Sets last tick's bids, (limit $/GPU, lots) sorted dearest first.
-    pub fn set_bid_book(&mut self, book: Vec<(f64, u32)>) {
+    /// Sets last tick's bids, (limit $/GPU, lots) sorted dearest first. The book and its
+    /// prefix are refilled in place: at planet scale each is half a megabyte a generation
+    /// a tick.
+    pub fn set_bid_book(&mut self, book: impl IntoIterator<Item = (f64, u32)>) {
+        self.bid_book.clear();
+        self.bid_book.extend(book);
         let mut filled = 0u64;
         let mut best = 0.0f64;
-        // Refilled in place: a planet-sized book is half a megabyte a generation a tick.
         self.book_prefix.clear();
-        self.book_prefix.extend(book.iter().map(|&(limit, q)| {
-            filled += u64::from(q);
-            best = best.max(filled as f64 * limit);
-            (filled, best)
-        }));
-        self.bid_book = book;
+        self.book_prefix
+            .extend(self.bid_book.iter().map(|&(limit, q)| {
+                filled += u64::from(q);
+                best = best.max(filled as f64 * limit);
+                (filled, best)
+            }));
     }
 
     /// Lots bid at or above `price` in last tick's book.
@@ -589,10 +592,7 @@ pub fn clear_auctions(
         let unsold = (asks.len() - traded) as u64;
         total_unsold += unsold;
         let observed = &mut market.generations[g];
-        let mut book = std::mem::take(&mut observed.bid_book);
-        book.clear();
-        book.extend(bids.iter().map(|b| (b.limit, b.lots)));
-        observed.set_bid_book(book);
+        observed.set_bid_book(bids.iter().map(|b| (b.limit, b.lots)));
         let best_bid = observed.bid_book.first().map(|(limit, _)| *limit);
         if traded > 0 {
             observed.last_price = Some(price);
