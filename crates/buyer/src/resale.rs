@@ -22,12 +22,13 @@ pub fn list_buyer_resales(
     mut secondary: ResMut<SecondaryMarket>,
     buyers: Query<(&Agent, &Buyer, &PowerContract)>,
 ) {
-    // Every buyer decides what to offer on all cores (a decision reads only the buyer,
-    // its own lots' counts and shared market state); the lots are then listed in buyer
-    // order, so the book is the same whatever the thread count.
+    // Every buyer decides what to offer, and picks the lots, on all cores (a decision
+    // reads only the buyer, its own lots and shared market state, and only a buyer's
+    // own offer lists its lots); the lots are then listed in buyer order, so the book
+    // is the same whatever the thread count.
     let mut sellers: Vec<_> = buyers.iter().collect();
     sellers.sort_by_key(|(agent, ..)| agent.id);
-    let offers: Vec<Vec<(GenId, usize, f64)>> = {
+    let offers: Vec<Vec<(Vec<LotId>, f64)>> = {
         let (fleet, secondary) = (&*fleet, &*secondary);
         sellers
             .par_iter()
@@ -50,15 +51,16 @@ pub fn list_buyer_resales(
                             g,
                             held,
                         )
-                        .map(|(n, reserve)| (g, n, reserve))
+                        .map(|(n, reserve)| {
+                            (unlisted_of(fleet, agent.id, g).take(n).collect(), reserve)
+                        })
                     })
                     .collect()
             })
             .collect()
     };
     for ((agent, ..), offers) in sellers.iter().zip(offers) {
-        for (g, n, reserve) in offers {
-            let lots: Vec<LotId> = unlisted_of(&fleet, agent.id, g).take(n).collect();
+        for (lots, reserve) in offers {
             list_voluntary(&mut secondary, &mut fleet, &gens, agent.id, &lots, reserve);
         }
     }

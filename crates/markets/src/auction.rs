@@ -469,52 +469,31 @@ pub fn reference_price(
     }
 }
 
-/// Phase 9: clear every generation's auction; lots and cash change hands.
-#[allow(clippy::too_many_arguments)]
-pub fn clear_auctions(
-    measure: Res<DiscountMeasure>,
-    clock: Res<Clock>,
-    gens: Res<Generations>,
-    mut market: ResMut<SecondaryMarket>,
-    mut fleet: ResMut<Fleet>,
-    mut ledger: ResMut<Ledger>,
-    mut metrics: ResMut<Metrics>,
-    mut log: ResMut<EventLog>,
-    directory: Res<Directory>,
-) {
-    market.sales.clear();
-    let gpus = f64::from(gens.gpus_per_lot);
-    let mut total_unsold = 0;
-    // Each generation's book is sorted on its own, on all cores (a sort's result does
-    // not depend on the thread count); the clearing below runs in generation order.
-    let mut books: Vec<(Vec<Ask>, Vec<Bid>)> = (0..gens.list.len())
-        .map(|g| {
-            (
-                std::mem::take(&mut market.asks[g]),
-                std::mem::take(&mut market.bids[g]),
-            )
-        })
-        .collect();
-    books
-        .par_iter_mut()
-        .for_each(|(asks, bids)| sort_book(asks, bids));
-    for (id, (mut asks, mut bids)) in gens.ids().zip(books) {
-        let g = id.0 as usize;
-        let fundamental = metrics.generations[g].fundamental;
+/// What one generation's sorted book clears at, worked out from the book alone.
+struct Clearing {
+    /// Lots bid within 10%, 25% and 50% of the fundamental value.
+    depths: [u64; 3],
+    /// Lots traded and the uniform price, $/GPU, if any trade.
+    cleared: Option<(usize, f64)>,
+    /// Lots traded that were distressed sales.
+    distressed: usize,
+    /// Lots traded that lenders sold.
+    sold_by_lenders: usize,
+    /// What the book would clear at without the distressed asks, $/GPU.
+    counterfactual: Option<f64>,
+}
+
+impl Clearing {
+    /// Clears sorted `asks` against sorted `bids`.
+    fn of(asks: &[Ask], bids: &[Bid], fundamental: f64) -> Clearing {
         let depth = |share: f64| -> u64 {
             bids.iter()
                 .filter(|b| fundamental > 0.0 && b.limit >= share * fundamental)
                 .map(|b| u64::from(b.lots))
                 .sum()
         };
-        let m = &mut metrics.generations[g];
-        m.bid_depth_10 = depth(0.9);
-        m.bid_depth_25 = depth(0.75);
-        m.bid_depth_50 = depth(0.5);
-        m.listed = asks.len() as u64;
-
-        let cleared = uniform_price(&asks, &bids);
-        let (traded, price) = cleared.unwrap_or((0, 0.0));
+        let cleared = uniform_price(asks, bids);
+        let traded = cleared.map_or(0, |(traded, _)| traded);
         let distressed = asks
             .iter()
             .take(traded)
@@ -533,12 +512,73 @@ pub fn clear_auctions(
                 .collect();
             // With no voluntary lot that would trade, a seller who could wait would sell
             // its first lot at the best bid.
-            uniform_price(&calm, &bids)
+            uniform_price(&calm, bids)
                 .map(|(_, p)| p)
                 .or_else(|| bids.first().map(|b| b.limit))
         } else {
             cleared.map(|(_, p)| p)
         };
+        Clearing {
+            depths: [depth(0.9), depth(0.75), depth(0.5)],
+            cleared,
+            distressed,
+            sold_by_lenders,
+            counterfactual,
+        }
+    }
+}
+
+/// Phase 9: clear every generation's auction; lots and cash change hands.
+#[allow(clippy::too_many_arguments)]
+pub fn clear_auctions(
+    measure: Res<DiscountMeasure>,
+    clock: Res<Clock>,
+    gens: Res<Generations>,
+    mut market: ResMut<SecondaryMarket>,
+    mut fleet: ResMut<Fleet>,
+    mut ledger: ResMut<Ledger>,
+    mut metrics: ResMut<Metrics>,
+    mut log: ResMut<EventLog>,
+    directory: Res<Directory>,
+) {
+    market.sales.clear();
+    let gpus = f64::from(gens.gpus_per_lot);
+    let mut total_unsold = 0;
+    // Each generation's book is sorted and cleared on its own, on all cores (a sort's
+    // result does not depend on the thread count, and clearing reads only the book);
+    // the trades are then booked in generation order.
+    let mut books: Vec<(Vec<Ask>, Vec<Bid>)> = (0..gens.list.len())
+        .map(|g| {
+            (
+                std::mem::take(&mut market.asks[g]),
+                std::mem::take(&mut market.bids[g]),
+            )
+        })
+        .collect();
+    let fundamentals: Vec<f64> = metrics.generations.iter().map(|m| m.fundamental).collect();
+    let clearings: Vec<Clearing> = books
+        .par_iter_mut()
+        .zip(market.generations.par_iter_mut())
+        .zip(fundamentals)
+        .map(|(((asks, bids), observed), fundamental)| {
+            sort_book(asks, bids);
+            observed.set_bid_book(bids.iter().map(|b| (b.limit, b.lots)));
+            Clearing::of(asks, bids, fundamental)
+        })
+        .collect();
+    for ((id, (mut asks, mut bids)), clearing) in gens.ids().zip(books).zip(clearings) {
+        let g = id.0 as usize;
+        let Clearing {
+            depths,
+            cleared,
+            distressed,
+            sold_by_lenders,
+            counterfactual,
+        } = clearing;
+        let m = &mut metrics.generations[g];
+        [m.bid_depth_10, m.bid_depth_25, m.bid_depth_50] = depths;
+        m.listed = asks.len() as u64;
+        let (traded, price) = cleared.unwrap_or((0, 0.0));
         // Allocate lots to bids in order.
         let mut bid_index = 0;
         let mut filled_from_bid = 0;
@@ -592,7 +632,6 @@ pub fn clear_auctions(
         let unsold = (asks.len() - traded) as u64;
         total_unsold += unsold;
         let observed = &mut market.generations[g];
-        observed.set_bid_book(bids.iter().map(|b| (b.limit, b.lots)));
         let best_bid = observed.bid_book.first().map(|(limit, _)| *limit);
         if traded > 0 {
             observed.last_price = Some(price);
