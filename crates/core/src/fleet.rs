@@ -297,13 +297,17 @@ impl Holding {
 
     /// Its counts with trailing empty generations dropped (for comparisons).
     fn trimmed_counts(&self) -> &[HeldCounts] {
-        let n = self
-            .counts
-            .iter()
-            .rposition(|c| *c != HeldCounts::default())
-            .map_or(0, |p| p + 1);
-        &self.counts[..n]
+        trimmed(&self.counts)
     }
+}
+
+/// `counts` with trailing empty generations dropped (for comparisons).
+fn trimmed(counts: &[HeldCounts]) -> &[HeldCounts] {
+    let n = counts
+        .iter()
+        .rposition(|c| *c != HeldCounts::default())
+        .map_or(0, |p| p + 1);
+    &counts[..n]
 }
 
 /// Live lots of one generation, kept as they change.
@@ -687,42 +691,79 @@ impl Fleet {
     }
 
     /// The full check: every count of [`Fleet::check_conservation`] recomputed from the
-    /// lots, and every live lot in its owner's index under the right owner. Linear in
+    /// lots, and every index holding exactly its owner's live lots (of its generation;
+    /// stored ones in the stored index): only such lots, as many as there are. Linear in
     /// every lot ever built; run it in tests and every few ticks.
     pub fn check_conservation_full(&self) -> Result<(), String> {
         self.check_conservation()?;
-        let mut holdings: Vec<Holding> = vec![Holding::default(); self.holdings.len()];
+        // Every owner's counts, and how many lots each of its indexes should hold, from
+        // the lots themselves: (counts, stored lots) by owner and generation.
+        let mut derived: Vec<Vec<(HeldCounts, usize)>> = vec![Vec::new(); self.holdings.len()];
         let mut alive = vec![(0u64, 0u64); self.tallies.len()];
         for (id, lot) in self.iter() {
             if lot.state == LotState::Scrapped {
                 continue;
             }
-            let Some(h) = holdings.get_mut(lot.owner.0 as usize) else {
+            let Some(held) = derived.get_mut(lot.owner.0 as usize) else {
                 return Err(format!(
                     "lot {} belongs to agent {} with no holding",
                     id.0, lot.owner.0
                 ));
             };
-            h.apply(id, lot, true);
             let g = lot.generation.0 as usize;
+            if held.len() <= g {
+                held.resize(g + 1, (HeldCounts::default(), 0));
+            }
+            let (counts, stored) = &mut held[g];
+            let part = HeldCounts::of(lot);
+            counts.lots += part.lots;
+            counts.installed += part.installed;
+            counts.listed += part.listed;
+            counts.stored_unlisted += part.stored_unlisted;
+            *stored += usize::from(lot.state == LotState::Stored);
             let tally = &mut alive[g];
             tally.0 += 1;
             tally.1 += u64::from(lot.state == LotState::Installed);
         }
-        for (i, (kept, derived)) in self.holdings.iter().zip(&holdings).enumerate() {
-            let same_sets = |a: &[BTreeSet<LotId>], b: &[BTreeSet<LotId>]| {
-                let empty = BTreeSet::new();
-                (0..a.len().max(b.len()))
-                    .all(|g| a.get(g).unwrap_or(&empty) == b.get(g).unwrap_or(&empty))
+        for (i, (kept, derived)) in self.holdings.iter().zip(&derived).enumerate() {
+            let counts: Vec<HeldCounts> = derived.iter().map(|(counts, _)| *counts).collect();
+            let lots: usize = counts.iter().map(|c| c.lots as usize).sum();
+            // An index that holds only this owner's live lots of its generation (stored
+            // ones, for the stored index), and as many as there are, holds exactly them.
+            let exact = |index: &[BTreeSet<LotId>], stored_only: bool| {
+                (0..index.len().max(derived.len())).all(|g| {
+                    let want = derived.get(g).map_or(0, |&(counts, stored)| {
+                        if stored_only {
+                            stored
+                        } else {
+                            counts.lots as usize
+                        }
+                    });
+                    let Some(set) = index.get(g) else {
+                        return want == 0;
+                    };
+                    set.len() == want
+                        && set.iter().all(|&id| {
+                            self.lots.get(id.0 as usize).is_some_and(|lot| {
+                                lot.owner.0 as usize == i
+                                    && lot.generation.0 as usize == g
+                                    && if stored_only {
+                                        lot.state == LotState::Stored
+                                    } else {
+                                        lot.state != LotState::Scrapped
+                                    }
+                            })
+                        })
+                })
             };
-            if kept.lots != derived.lots
-                || kept.trimmed_counts() != derived.trimmed_counts()
-                || !same_sets(&kept.by_generation, &derived.by_generation)
-                || !same_sets(&kept.stored, &derived.stored)
+            if kept.lots != lots
+                || kept.trimmed_counts() != trimmed(&counts)
+                || !exact(&kept.by_generation, false)
+                || !exact(&kept.stored, true)
             {
                 return Err(format!(
-                    "agent {i}'s index disagrees with its lots: {} indexed, {} owned",
-                    kept.lots, derived.lots
+                    "agent {i}'s index disagrees with its lots: {} indexed, {lots} owned",
+                    kept.lots
                 ));
             }
         }
@@ -786,6 +827,33 @@ mod tests {
         fleet.lots[a.0 as usize].owner = AgentId(1);
         // A lot installed without Fleet::set_state.
         fleet.lots[a.0 as usize].state = LotState::Installed;
+        assert!(fleet.check_conservation_full().is_err());
+    }
+
+    #[test]
+    fn the_full_check_catches_an_index_holding_the_wrong_lots_in_the_right_number() {
+        let mut fleet = Fleet::default();
+        let a = fleet.create(GenId(0), AgentId(1), 0);
+        let b = fleet.create(GenId(0), AgentId(1), 0);
+        let c = fleet.create(GenId(0), AgentId(2), 0);
+        fleet.set_state(b, LotState::Installed);
+        assert!(fleet.check_conservation_full().is_ok());
+        let clean = fleet.holdings.clone();
+        // Agent 1's index lists agent 2's lot in place of its own: the sizes still match.
+        let held = &mut fleet.holdings[1].by_generation[0];
+        held.remove(&a);
+        held.insert(c);
+        assert!(fleet.check_conservation().is_ok());
+        assert!(fleet.check_conservation_full().is_err());
+        fleet.holdings = clean.clone();
+        // Its stored index lists an installed lot in place of the stored one.
+        let stored = &mut fleet.holdings[1].stored[0];
+        stored.remove(&a);
+        stored.insert(b);
+        assert!(fleet.check_conservation_full().is_err());
+        // One stored lot too many.
+        fleet.holdings = clean;
+        fleet.holdings[1].stored[0].insert(b);
         assert!(fleet.check_conservation_full().is_err());
     }
 }
