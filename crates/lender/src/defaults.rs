@@ -1,12 +1,13 @@
 //! Phase 8 and the auction's aftermath for lenders: repossession, failure, liquidation.
 
 use crate::components::{Lender, RepoDesk};
-use crate::funding::{balance_sheet, capped_by_loan};
+use crate::funding::{BalanceSheet, balance_sheet, capped_by_loan};
 use crate::marking::MarkContext;
 use crate::rules::LiquidationView;
 use firesale_core::prelude::*;
 use firesale_core::{LoanStatus, Repossession, Repossessions};
 use firesale_markets::{ComputeMarket, Exogenous, GenerationMarket, SaleMotive, SecondaryMarket};
+use rayon::prelude::*;
 
 /// Phase 8: take the collateral of defaulted loans, recognise the loss at market marks,
 /// fail lenders that are insolvent at their own marks or cannot pay their funders.
@@ -105,11 +106,37 @@ pub fn resolve_defaults(
         );
     }
     let desk_list: Vec<&RepoDesk> = desks.iter().collect();
+    // Each lender's balance sheet, and its inventory at its own marks, on all cores: they
+    // read only the books, which the loop below does not change; applied in id order.
+    let mut rows: Vec<(&Agent, &Lender)> = lenders.iter().collect();
+    rows.sort_by_key(|(agent, _)| agent.id);
+    let sheets: Vec<(BalanceSheet, f64)> = rows
+        .par_iter()
+        .map(|(agent, lender)| {
+            let sheet = balance_sheet(
+                agent.id,
+                agent.account,
+                lender.funding,
+                &ledger,
+                &book,
+                &fleet,
+                &gens,
+                &secondary_res,
+                &desk_list,
+            );
+            let own_lots = fleet.owned_by(agent.id);
+            let own_inventory = capped_by_loan(agent.id, &book, &fleet, &own_lots, |lot| {
+                ctx.own_mark(&*lender.params.rules.mark, lot)
+            });
+            (sheet, own_inventory)
+        })
+        .collect();
     let mut equity_total = 0.0;
     let mut inventory = 0;
-    for (agent, mut lender) in lenders
+    for ((agent, mut lender), (sheet, own_inventory)) in lenders
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
+        .zip(sheets)
     {
         while lender
             .losses
@@ -118,27 +145,12 @@ pub fn resolve_defaults(
         {
             lender.losses.pop_front();
         }
-        let sheet = balance_sheet(
-            agent.id,
-            agent.account,
-            lender.funding,
-            &ledger,
-            &book,
-            &fleet,
-            &gens,
-            &secondary_res,
-            &desk_list,
-        );
         lender.equity = sheet.equity();
         lender.exposure = sheet.loans;
         lender.capital_ratio = sheet.capital_ratio();
         equity_total += lender.equity;
         // Funders run on capital at market marks; a lender fails when it cannot pay
         // them, or when its equity is gone at its own marks (what its auditors accept).
-        let own_lots = fleet.owned_by(agent.id);
-        let own_inventory = capped_by_loan(agent.id, &book, &fleet, &own_lots, |lot| {
-            ctx.own_mark(&*lender.params.rules.mark, lot)
-        });
         let own_equity = sheet.equity() - sheet.inventory + own_inventory;
         let illiquid = lender
             .pending_since
@@ -240,79 +252,148 @@ pub fn list_inventory(
 ) {
     let gpus = f64::from(gens.gpus_per_lot);
     let years_per_tick = clock.years_per_tick();
-    // Lots already offered at any price this week, per generation: a forced lender sizes
-    // its sale on the bids the ones before it have not taken.
+    let mut rows: Vec<(&Agent, &Lender)> = lenders.iter().collect();
+    rows.sort_by_key(|(agent, _)| agent.id);
+    // Each lender's lots, oldest repossessions first, and split by generation in that
+    // order, on all cores (reading the fleet only).
+    let inventories: Vec<(Vec<LotId>, Vec<Vec<LotId>>)> = rows
+        .par_iter()
+        .map(|(agent, _)| {
+            let mut lots = fleet.owned_by(agent.id);
+            lots.sort_by_key(|&l| (fleet.get(l).repossessed_tick, l));
+            let mut by_generation: Vec<Vec<LotId>> = vec![Vec::new(); gens.list.len()];
+            for &lot in &lots {
+                by_generation[fleet.get(lot).generation.0 as usize].push(lot);
+            }
+            (lots, by_generation)
+        })
+        .collect();
+    // How many lots each sells at any price, lender by lender in id order: a forced
+    // lender sizes its sale on the bids the ones before it have not taken (lots already
+    // offered at any price this week, per generation).
     let mut ahead = vec![0u64; secondary.generations.len()];
-    for (agent, lender) in lenders.iter().sort_by_key::<&Agent, _>(|agent| agent.id) {
-        let mut lots = fleet.owned_by(agent.id);
+    let mut offers: Vec<Offer> = Vec::new();
+    for (i, ((agent, lender), (lots, by_generation))) in rows.iter().zip(&inventories).enumerate() {
         if lots.is_empty() {
             continue;
         }
-        lots.sort_by_key(|&l| (fleet.get(l).repossessed_tick, l));
         if lender.failed.is_some() {
-            for lot in lots {
+            for &lot in lots {
                 ahead[fleet.get(lot).generation.0 as usize] += 1;
-                secondary.list(&mut fleet, agent.id, lot, 0.0, SaleMotive::FailedLender);
             }
+            offers.push(Offer::Dump { lender: i });
             continue;
         }
         let mut need = (lender.pending_withdrawal + lender.repo_shortfall
             - ledger.balance(agent.account).max(0.0))
         .max(0.0);
-        // Its lots by generation, each in the order above, read in one pass.
-        let mut by_generation: Vec<Vec<LotId>> = vec![Vec::new(); gens.list.len()];
-        for &lot in &lots {
-            by_generation[fleet.get(lot).generation.0 as usize].push(lot);
-        }
         for (g, held) in gens.ids().zip(by_generation) {
             if held.is_empty() {
                 continue;
             }
             let gi = g.0 as usize;
-            let market = &secondary.generations[gi];
-            let (forced, raised) = lots_to_raise(market, ahead[gi], held.len() as u64, need, gpus);
+            let (forced, raised) = lots_to_raise(
+                &secondary.generations[gi],
+                ahead[gi],
+                held.len() as u64,
+                need,
+                gpus,
+            );
             need -= raised;
             ahead[gi] += forced;
-            let funding_rate = marginal_funding_rate(lender, &desks, gi, exo.rate);
-            let ctx = MarkContext {
-                clock: &clock,
-                gens: &gens,
-                secondary: &secondary,
-                compute: &compute,
-            };
-            // Each lot's reserve, from the lender's liquidation rule.
-            let rules = &lender.params.rules;
-            let reserves: Vec<f64> = held
-                .iter()
-                .enumerate()
-                .map(|(i, &lot)| {
-                    let lot = fleet.get(lot);
-                    let age = f64::from(lot.age_ticks(clock.tick)) * years_per_tick;
-                    let view = LiquidationView {
-                        mark: &ctx,
-                        market,
-                        // Per lot over units, as the reserve was always computed.
-                        own_mark_per_unit: ctx.own_mark(&*rules.mark, lot) / gpus,
-                        sale_horizon_years: f64::from(lender.params.sale_horizon_ticks)
-                            * years_per_tick,
-                        remaining_life_years: gens.get(g).max_age_years - age,
-                        funding_rate,
-                        forced: (i as u64) < forced,
-                    };
-                    rules.liquidation.reserve_per_unit(&view, lot)
-                })
-                .collect();
-            for (lot, reserve) in held.into_iter().zip(reserves) {
-                secondary.list(
-                    &mut fleet,
-                    agent.id,
-                    lot,
-                    reserve,
-                    SaleMotive::LenderLiquidation,
-                );
+            offers.push(Offer::Priced {
+                lender: i,
+                generation: g,
+                forced,
+            });
+        }
+    }
+    // Each lot's reserve, from its lender's liquidation rule, on all cores (a reserve
+    // reads the lot, the standing book and the lender, not this week's asks).
+    let reserves: Vec<Vec<f64>> = {
+        let ctx = MarkContext {
+            clock: &clock,
+            gens: &gens,
+            secondary: &secondary,
+            compute: &compute,
+        };
+        offers
+            .par_iter()
+            .map(|offer| {
+                let &Offer::Priced {
+                    lender: i,
+                    generation: g,
+                    forced,
+                } = offer
+                else {
+                    return Vec::new();
+                };
+                let lender = rows[i].1;
+                let gi = g.0 as usize;
+                let market = &secondary.generations[gi];
+                let funding_rate = marginal_funding_rate(lender, &desks, gi, exo.rate);
+                let rules = &lender.params.rules;
+                inventories[i].1[gi]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &lot)| {
+                        let lot = fleet.get(lot);
+                        let age = f64::from(lot.age_ticks(clock.tick)) * years_per_tick;
+                        let view = LiquidationView {
+                            mark: &ctx,
+                            market,
+                            // Per lot over units, as the reserve was always computed.
+                            own_mark_per_unit: ctx.own_mark(&*rules.mark, lot) / gpus,
+                            sale_horizon_years: f64::from(lender.params.sale_horizon_ticks)
+                                * years_per_tick,
+                            remaining_life_years: gens.get(g).max_age_years - age,
+                            funding_rate,
+                            forced: (k as u64) < forced,
+                        };
+                        rules.liquidation.reserve_per_unit(&view, lot)
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let sellers: Vec<AgentId> = rows.iter().map(|(agent, _)| agent.id).collect();
+    for (offer, reserves) in offers.iter().zip(reserves) {
+        match *offer {
+            Offer::Dump { lender: i } => {
+                for &lot in &inventories[i].0 {
+                    secondary.list(&mut fleet, sellers[i], lot, 0.0, SaleMotive::FailedLender);
+                }
+            }
+            Offer::Priced {
+                lender: i,
+                generation: g,
+                ..
+            } => {
+                for (&lot, reserve) in inventories[i].1[g.0 as usize].iter().zip(reserves) {
+                    secondary.list(
+                        &mut fleet,
+                        sellers[i],
+                        lot,
+                        reserve,
+                        SaleMotive::LenderLiquidation,
+                    );
+                }
             }
         }
     }
+}
+
+/// What a lender offers this week: all its lots at any price (a failed lender), or a
+/// generation's lots at its liquidation rule's reserves, the first `forced` at any price.
+enum Offer {
+    /// Every lot of the `lender`-th lender, at any price.
+    Dump { lender: usize },
+    /// The `lender`-th lender's lots of `generation`.
+    Priced {
+        lender: usize,
+        generation: GenId,
+        forced: u64,
+    },
 }
 
 /// After the auction: sale proceeds of repossessed lots are recoveries of their loan, up
