@@ -79,8 +79,7 @@ fn candidates(
     // valuing.
     let pointless = |g: GenId| {
         buyer.rack_bound
-            && (budget <= 0.0
-                || whole(racks.free_kw_given(used, gens, g) / gens.lot_kw(g)) == 0)
+            && (budget <= 0.0 || whole(racks.free_kw_given(used, gens, g) / gens.lot_kw(g)) == 0)
     };
     out.clear();
     out.extend(

@@ -380,7 +380,7 @@ fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
 }
 
 /// `x`'s bits as an unsigned integer in the order of [`f64::total_cmp`].
-fn ordered_bits(x: f64) -> u64 {
+pub(crate) fn ordered_bits(x: f64) -> u64 {
     let bits = x.to_bits();
     if bits >> 63 == 1 {
         !bits

@@ -223,13 +223,21 @@ pub fn clear_compute_market(
             keys.push((agent.id, g));
         }
     }
-    let mut order: Vec<usize> = (0..steps.len()).collect();
-    order.sort_by(|&a, &b| {
-        steps[a]
-            .cost
-            .total_cmp(&steps[b].cost)
-            .then(keys[a].cmp(&keys[b]))
-    });
+    // Cheapest first, ties by owner and generation: a total order packed into one
+    // integer per step (an owner's generations are its steps, so each key is unique).
+    let mut packed: Vec<(u128, u32)> = steps
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, (step, &(owner, g)))| {
+            let key = u128::from(crate::auction::ordered_bits(step.cost)) << 64
+                | u128::from(owner.0) << 16
+                | g as u128;
+            (key, i as u32)
+        })
+        .collect();
+    packed.sort_unstable_by_key(|&(key, _)| key);
+    let order: Vec<usize> = packed.iter().map(|&(_, i)| i as usize).collect();
     let stack: Vec<SupplyStep> = order.iter().map(|&i| steps[i].clone()).collect();
     // The demand index counts H100-equivalent GPUs; demand is in H100-hours.
     let scale = exo.demand_index * hours;
