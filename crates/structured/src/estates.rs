@@ -76,8 +76,13 @@ pub fn distribute_estates(
     }
     // Borrowers whose repossessed lots are still for sale: a surplus may yet come back.
     let mut pending: BTreeSet<AgentId> = BTreeSet::new();
+    // Lots come in runs from one loan: each loan's borrower is looked up once a run.
+    let mut last_loan = None;
     for (_, loan) in fleet.recovering() {
-        pending.insert(loans.get(loan).borrower);
+        if last_loan != Some(loan) {
+            pending.insert(loans.get(loan).borrower);
+            last_loan = Some(loan);
+        }
     }
     for agent in bankrupt {
         // The loans' deficiency first, pro rata to what each is short.
