@@ -273,6 +273,9 @@ impl Racks {
     ) -> u32 {
         // Nothing to do unless some generation waiting in storage fits the free racks
         // (installing only fills them, so if none fits now none will).
+        if !fleet.has_waiting(owner) {
+            return 0;
+        }
         let used = self.used_kw(fleet, gens, owner);
         let fits = fleet.held(owner).iter().enumerate().any(|(g, held)| {
             let generation = crate::GenId(g as u16);

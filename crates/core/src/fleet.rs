@@ -258,6 +258,8 @@ struct Holding {
     stored: Vec<BTreeSet<LotId>>,
     /// By generation id.
     counts: Vec<HeldCounts>,
+    /// Stored, unlisted lots of every generation: lots waiting for racks.
+    stored_unlisted: u32,
 }
 
 impl Holding {
@@ -282,6 +284,7 @@ impl Holding {
             c.installed += part.installed;
             c.listed += part.listed;
             c.stored_unlisted += part.stored_unlisted;
+            self.stored_unlisted += part.stored_unlisted;
         } else {
             self.lots -= 1;
             self.by_generation[g].remove(&id);
@@ -292,6 +295,7 @@ impl Holding {
             c.installed -= part.installed;
             c.listed -= part.listed;
             c.stored_unlisted -= part.stored_unlisted;
+            self.stored_unlisted -= part.stored_unlisted;
         }
     }
 
@@ -338,6 +342,10 @@ pub struct Fleet {
     tallies: Vec<GenerationTally>,
     /// Lots repossessed and not yet sold (some may since have been scrapped).
     recovering: BTreeSet<LotId>,
+    /// By agent id, one bit each: whether it holds stored, unlisted lots. Twenty
+    /// thousand owners fit in a few kilobytes, so the owners with nothing to install are
+    /// passed over without reading their holdings.
+    waiting: Vec<u64>,
     /// Lots created by the vendor so far.
     pub created: u64,
     /// Lots scrapped so far.
@@ -444,6 +452,7 @@ impl Fleet {
         let installed = u64::from(self.lots[i].state == LotState::Installed);
         self.holding_mut(owner);
         self.holdings[owner.0 as usize].apply(id, &self.lots[i], add);
+        self.note_waiting(owner);
         let tally = self.tally_mut(generation);
         if add {
             tally.alive += 1;
@@ -529,16 +538,41 @@ impl Fleet {
         if lot.state != LotState::Scrapped {
             let stored = u32::from(lot.state == LotState::Stored);
             let (owner, g) = (lot.owner, lot.generation.0 as usize);
-            let c = &mut self.holdings[owner.0 as usize].counts[g];
+            let holding = &mut self.holdings[owner.0 as usize];
+            let c = &mut holding.counts[g];
             if listed {
                 c.listed += 1;
                 c.stored_unlisted -= stored;
+                holding.stored_unlisted -= stored;
             } else {
                 c.listed -= 1;
                 c.stored_unlisted += stored;
+                holding.stored_unlisted += stored;
             }
+            self.note_waiting(owner);
         }
         self.lots[id.0 as usize].listed = listed;
+    }
+
+    /// Keeps `owner`'s bit in [`Fleet::has_waiting`] in step with its holding.
+    fn note_waiting(&mut self, owner: AgentId) {
+        let waiting = self.holdings[owner.0 as usize].stored_unlisted > 0;
+        let (word, bit) = (owner.0 as usize / 64, owner.0 % 64);
+        if self.waiting.len() <= word {
+            self.waiting.resize(word + 1, 0);
+        }
+        if waiting {
+            self.waiting[word] |= 1 << bit;
+        } else {
+            self.waiting[word] &= !(1 << bit);
+        }
+    }
+
+    /// Whether `owner` holds stored lots not offered for sale (lots waiting for racks).
+    pub fn has_waiting(&self, owner: AgentId) -> bool {
+        self.waiting
+            .get(owner.0 as usize / 64)
+            .is_some_and(|word| word >> (owner.0 % 64) & 1 == 1)
     }
 
     /// Hands a lot to a new owner (sale or repossession); it arrives stored and unlisted.
@@ -756,8 +790,11 @@ impl Fleet {
                         })
                 })
             };
+            let waiting: u32 = counts.iter().map(|c| c.stored_unlisted).sum();
             if kept.lots != lots
                 || kept.trimmed_counts() != trimmed(&counts)
+                || kept.stored_unlisted != waiting
+                || self.has_waiting(AgentId(i as u32)) != (waiting > 0)
                 || !exact(&kept.by_generation, false)
                 || !exact(&kept.stored, true)
             {
@@ -855,5 +892,29 @@ mod tests {
         fleet.holdings = clean;
         fleet.holdings[1].stored[0].insert(b);
         assert!(fleet.check_conservation_full().is_err());
+        fleet.holdings[1].stored[0].remove(&b);
+        assert!(fleet.check_conservation_full().is_ok());
+        // Agent 1 waits with a stored lot; its bit cleared behind the fleet's back.
+        assert!(fleet.has_waiting(AgentId(1)) && fleet.has_waiting(AgentId(2)));
+        fleet.waiting[0] &= !(1 << 1);
+        assert!(fleet.check_conservation_full().is_err());
+    }
+
+    #[test]
+    fn an_owner_waits_while_it_holds_stored_lots_not_offered() {
+        let mut fleet = Fleet::default();
+        let a = fleet.create(GenId(0), AgentId(70), 0);
+        assert!(fleet.has_waiting(AgentId(70)), "a new lot arrives stored");
+        fleet.set_listed(a, true);
+        assert!(!fleet.has_waiting(AgentId(70)), "offered for sale");
+        fleet.set_listed(a, false);
+        fleet.set_state(a, LotState::Installed);
+        assert!(!fleet.has_waiting(AgentId(70)), "installed");
+        fleet.set_state(a, LotState::Stored);
+        fleet.transfer(a, AgentId(3));
+        assert!(!fleet.has_waiting(AgentId(70)) && fleet.has_waiting(AgentId(3)));
+        fleet.scrap(a);
+        assert!(!fleet.has_waiting(AgentId(3)));
+        assert!(fleet.check_conservation_full().is_ok());
     }
 }
