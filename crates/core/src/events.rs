@@ -81,6 +81,9 @@ pub struct Event {
 pub struct EventLog {
     /// Pending events.
     pub events: Vec<Event>,
+    /// The date last written out, and its text: a busy tick records thousands of
+    /// events, and formatting a date costs more than copying one.
+    last_date: Option<(chrono::NaiveDate, String)>,
 }
 
 impl EventLog {
@@ -96,9 +99,18 @@ impl EventLog {
         generation: Option<String>,
         detail: String,
     ) {
+        let today = clock.today();
+        let date = match &self.last_date {
+            Some((date, text)) if *date == today => text.clone(),
+            _ => {
+                let text = clock.today_str();
+                self.last_date = Some((today, text.clone()));
+                text
+            }
+        };
         self.events.push(Event {
             tick: clock.tick,
-            date: clock.today_str(),
+            date,
             kind,
             agents,
             amount,
@@ -106,5 +118,44 @@ impl EventLog {
             generation,
             detail,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_event_carries_the_date_of_its_own_tick() {
+        let mut clock = crate::Clock {
+            start: chrono::NaiveDate::from_ymd_opt(2022, 1, 3).unwrap(),
+            tick_days: 7,
+            ticks: 10,
+            tick: 0,
+        };
+        let mut log = EventLog::default();
+        for tick in [0, 0, 1, 5, 5] {
+            clock.tick = tick;
+            log.push(
+                &clock,
+                EventKind::Trade,
+                Vec::new(),
+                0.0,
+                0,
+                None,
+                String::new(),
+            );
+        }
+        let dates: Vec<&str> = log.events.iter().map(|e| e.date.as_str()).collect();
+        assert_eq!(
+            dates,
+            [
+                "2022-01-03",
+                "2022-01-03",
+                "2022-01-10",
+                "2022-02-07",
+                "2022-02-07"
+            ]
+        );
     }
 }
