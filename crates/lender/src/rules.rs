@@ -56,6 +56,10 @@ pub struct LiquidationView<'a> {
 
 /// `lender.liquidation`: the reserve (lowest price) at which the lender offers a
 /// repossessed lot this week; it sells whatever bids clear it.
+///
+/// Every lender's reserves are worked out, on all cores, before any lender lists its
+/// lots: a rule sees last week's book and this week's asks of owners, never another
+/// lender's asks of this week.
 pub trait LiquidationRule: Send + Sync {
     /// Reserve, $ per unit (0: any price; `f64::INFINITY` would hold it back).
     fn reserve_per_unit(&self, view: &LiquidationView, lot: &Lot) -> f64;
