@@ -359,11 +359,12 @@ impl RunWriter {
                     value: event.amount,
                 });
             }
-            let line = serde_json::to_string(event).map_err(|e| OutputError::Io {
+            // Straight into the buffered file: no line string, no formatting machinery.
+            serde_json::to_writer(&mut self.events, event).map_err(|e| OutputError::Io {
                 path: path.clone(),
                 source: e.into(),
             })?;
-            writeln!(self.events, "{line}").map_err(io(&path))?;
+            self.events.write_all(b"\n").map_err(io(&path))?;
         }
         Ok(())
     }
