@@ -243,6 +243,21 @@ impl HeldCounts {
             stored_unlisted: u32::from(lot.state == LotState::Stored && !lot.listed),
         }
     }
+
+    /// Adds a lot's part (`add`), or takes it away.
+    fn apply(&mut self, part: HeldCounts, add: bool) {
+        if add {
+            self.lots += part.lots;
+            self.installed += part.installed;
+            self.listed += part.listed;
+            self.stored_unlisted += part.stored_unlisted;
+        } else {
+            self.lots -= part.lots;
+            self.installed -= part.installed;
+            self.listed -= part.listed;
+            self.stored_unlisted -= part.stored_unlisted;
+        }
+    }
 }
 
 /// What one agent holds: how many lots, its lots by generation and its stored lots by
@@ -272,7 +287,7 @@ impl Holding {
             self.stored.resize_with(g + 1, BTreeSet::new);
         }
         let part = HeldCounts::of(lot);
-        let c = &mut self.counts[g];
+        self.counts[g].apply(part, add);
         let is_stored = lot.state == LotState::Stored;
         if add {
             self.lots += 1;
@@ -280,10 +295,6 @@ impl Holding {
             if is_stored {
                 self.stored[g].insert(id);
             }
-            c.lots += part.lots;
-            c.installed += part.installed;
-            c.listed += part.listed;
-            c.stored_unlisted += part.stored_unlisted;
             self.stored_unlisted += part.stored_unlisted;
         } else {
             self.lots -= 1;
@@ -291,10 +302,6 @@ impl Holding {
             if is_stored {
                 self.stored[g].remove(&id);
             }
-            c.lots -= part.lots;
-            c.installed -= part.installed;
-            c.listed -= part.listed;
-            c.stored_unlisted -= part.stored_unlisted;
             self.stored_unlisted -= part.stored_unlisted;
         }
     }
@@ -749,11 +756,7 @@ impl Fleet {
                 held.resize(g + 1, (HeldCounts::default(), 0));
             }
             let (counts, stored) = &mut held[g];
-            let part = HeldCounts::of(lot);
-            counts.lots += part.lots;
-            counts.installed += part.installed;
-            counts.listed += part.listed;
-            counts.stored_unlisted += part.stored_unlisted;
+            counts.apply(HeldCounts::of(lot), true);
             *stored += usize::from(lot.state == LotState::Stored);
             let tally = &mut alive[g];
             tally.0 += 1;
