@@ -484,13 +484,14 @@ struct Clearing {
 }
 
 impl Clearing {
-    /// Clears sorted `asks` against sorted `bids`.
-    fn of(asks: &[Ask], bids: &[Bid], fundamental: f64) -> Clearing {
+    /// Clears sorted `asks` against sorted `bids`, which `book` already holds.
+    fn of(asks: &[Ask], bids: &[Bid], book: &GenerationMarket, fundamental: f64) -> Clearing {
         let depth = |share: f64| -> u64 {
-            bids.iter()
-                .filter(|b| fundamental > 0.0 && b.limit >= share * fundamental)
-                .map(|b| u64::from(b.lots))
-                .sum()
+            if fundamental > 0.0 {
+                book.depth_at(share * fundamental)
+            } else {
+                0
+            }
         };
         let cleared = uniform_price(asks, bids);
         let traded = cleared.map_or(0, |(traded, _)| traded);
@@ -563,7 +564,7 @@ pub fn clear_auctions(
         .map(|(((asks, bids), observed), fundamental)| {
             sort_book(asks, bids);
             observed.set_bid_book(bids.iter().map(|b| (b.limit, b.lots)));
-            Clearing::of(asks, bids, fundamental)
+            Clearing::of(asks, bids, observed, fundamental)
         })
         .collect();
     for ((id, (mut asks, mut bids)), clearing) in gens.ids().zip(books).zip(clearings) {
