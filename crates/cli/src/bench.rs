@@ -171,22 +171,25 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
     let started = std::time::Instant::now();
     let mut lot_ticks = 0u64;
     let mut by_step = Vec::new();
-    let result = firesale_sim::Simulation::new(&world).and_then(|mut sim| {
-        if args.by_step {
-            sim.time_steps()?;
-        }
-        let agents = sim
-            .world()
-            .resource::<firesale_core::Directory>()
-            .iter()
-            .count() as u64;
-        sim.run_to_with(&dir, |_, world| {
-            lot_ticks += world.resource::<firesale_core::Fleet>().alive() as u64;
-            if let Some(times) = world.get_resource::<firesale_sim::StepTimes>() {
-                by_step = times.by_step();
+    // On a worker of the pool, as `firesale run` runs a world (`firesale_sim::on_worker`).
+    let result = firesale_sim::on_worker(|| {
+        firesale_sim::Simulation::new(&world).and_then(|mut sim| {
+            if args.by_step {
+                sim.time_steps()?;
             }
+            let agents = sim
+                .world()
+                .resource::<firesale_core::Directory>()
+                .iter()
+                .count() as u64;
+            sim.run_to_with(&dir, |_, world| {
+                lot_ticks += world.resource::<firesale_core::Fleet>().alive() as u64;
+                if let Some(times) = world.get_resource::<firesale_sim::StepTimes>() {
+                    by_step = times.by_step();
+                }
+            })
+            .map(|summary| (agents, summary))
         })
-        .map(|summary| (agents, summary))
     });
     let seconds = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&dir);
