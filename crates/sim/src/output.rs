@@ -131,7 +131,38 @@ pub struct RunWriter {
     generations: Writer<File>,
     rigs: Option<Writer<File>>,
     capital: Option<Writer<File>>,
-    events: BufWriter<File>,
+    /// `events.jsonl`, written on its own (see [`EventsWriter`]).
+    pub events: EventsWriter,
+}
+
+/// `events.jsonl` of a run being written: kept apart from the tables so that a tick's
+/// events can be written while the next tick runs (they are owned by then, and
+/// written in tick order either way).
+pub struct EventsWriter {
+    path: PathBuf,
+    file: BufWriter<File>,
+}
+
+impl EventsWriter {
+    /// Appends the events of `tick`, one JSON object a line; refuses a non-finite amount.
+    pub fn write(&mut self, tick: u32, events: &[Event]) -> Result<(), OutputError> {
+        for event in events {
+            if !event.amount.is_finite() {
+                return Err(OutputError::NonFinite {
+                    tick,
+                    column: format!("events.amount ({:?})", event.kind),
+                    value: event.amount,
+                });
+            }
+            // Straight into the buffered file: no line string, no formatting machinery.
+            serde_json::to_writer(&mut self.file, event).map_err(|e| OutputError::Io {
+                path: self.path.clone(),
+                source: e.into(),
+            })?;
+            self.file.write_all(b"\n").map_err(io(&self.path))?;
+        }
+        Ok(())
+    }
 }
 
 /// The files a run writes besides `summary.json` and `world.ron`.
@@ -233,11 +264,14 @@ impl RunWriter {
             } else {
                 None
             },
-            events: BufWriter::new(partials().create(&events_path).map_err(io(&events_path))?),
+            events: EventsWriter {
+                file: BufWriter::new(partials().create(&events_path).map_err(io(&events_path))?),
+                path: events_path,
+            },
         })
     }
 
-    /// Writes one tick's rows and events.
+    /// Writes one tick's rows (its events go to [`RunWriter::events`]).
     pub fn record(
         &mut self,
         clock: &Clock,
@@ -245,7 +279,6 @@ impl RunWriter {
         m: &Metrics,
         rigs: Option<&crate::rigs::RigWeek>,
         capital: Option<&firesale_structured::CapitalMetrics>,
-        events: &[Event],
     ) -> Result<(), OutputError> {
         let date = clock.today_str();
         let mut row = Row {
@@ -350,22 +383,6 @@ impl RunWriter {
                 .write_record(&row.cells)
                 .map_err(|source| OutputError::Csv { path, source })?;
         }
-        let path = partial(&self.dir, "events.jsonl");
-        for event in events {
-            if !event.amount.is_finite() {
-                return Err(OutputError::NonFinite {
-                    tick: clock.tick,
-                    column: format!("events.amount ({:?})", event.kind),
-                    value: event.amount,
-                });
-            }
-            // Straight into the buffered file: no line string, no formatting machinery.
-            serde_json::to_writer(&mut self.events, event).map_err(|e| OutputError::Io {
-                path: path.clone(),
-                source: e.into(),
-            })?;
-            self.events.write_all(b"\n").map_err(io(&path))?;
-        }
         Ok(())
     }
 
@@ -380,7 +397,7 @@ impl RunWriter {
         if let Some(capital) = self.capital.as_mut() {
             capital.flush().map_err(io(&dir))?;
         }
-        self.events.flush().map_err(io(&dir))?;
+        self.events.file.flush().map_err(io(&dir))?;
         let rigs = self.rigs.is_some();
         let capital = self.capital.is_some();
         drop(self);

@@ -173,6 +173,10 @@ impl Simulation {
         }
         let has_capital = has_capital_markets(&self.file);
         let mut writer = RunWriter::create(dir, &world_ron, has_rigs, has_capital)?;
+        // The previous tick's events, written while this tick runs: a worker that would
+        // otherwise wait through the steps taken in agent order serializes them (the
+        // file is the same, tick after tick, whoever writes it).
+        let mut unwritten: Option<(u32, Vec<firesale_core::Event>)> = None;
         for tick in 0..self.file.ticks {
             if crate::interrupt::stop_requested() {
                 writer.abandon();
@@ -181,7 +185,16 @@ impl Simulation {
                     ticks: self.file.ticks,
                 });
             }
-            let events = self.step(tick)?;
+            let events_file = &mut writer.events;
+            let (stepped, written) = rayon::join(
+                || self.step(tick),
+                || match unwritten.take() {
+                    Some((tick, events)) => events_file.write(tick, &events),
+                    None => Ok(()),
+                },
+            );
+            written?;
+            unwritten = Some((tick, stepped?));
             let world = &self.world;
             writer.record(
                 world.resource::<Clock>(),
@@ -189,9 +202,11 @@ impl Simulation {
                 world.resource::<Metrics>(),
                 self.rigs.latest(),
                 has_capital.then(|| world.resource::<firesale_structured::CapitalMetrics>()),
-                &events,
             )?;
             on_tick(tick, &self.world);
+        }
+        if let Some((tick, events)) = unwritten {
+            writer.events.write(tick, &events)?;
         }
         let summary = self.summary();
         let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
