@@ -8,6 +8,7 @@
 //! marginal bid is deep in the buyers' ladders: the fire-sale discount comes out of
 //! who is bidding, for how much, and how much rack space and cash they have.
 
+use crate::keysort::sort_by_unique_key;
 use firesale_core::prelude::*;
 use rayon::prelude::*;
 use std::collections::VecDeque;
@@ -346,8 +347,9 @@ impl SecondaryMarket {
 /// Sorts one generation's book: asks cheapest first (ties: seller, then lot), bids
 /// dearest first (ties: buyer, then posting order). Both orders are total, so an
 /// unstable sort gives the one order a stable sort would, on any number of threads.
-/// Each order is packed into one 128-bit integer per entry, which sorts about twice as
-/// fast as comparing fields (a book of 28,000 bids: 1.3 ms against 0.7 ms).
+/// Each order is packed into one unique 128-bit integer per entry, which sorts about
+/// twice as fast as comparing fields (a book of 28,000 bids: 1.3 ms against 0.7 ms), and
+/// is sorted by buckets of its high bits (`keysort`), about twice as fast again.
 fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
     let mut ask_keys: Vec<(u128, u32)> = asks
         .iter()
@@ -359,7 +361,7 @@ fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
             (key, i as u32)
         })
         .collect();
-    ask_keys.par_sort_unstable_by_key(|&(key, _)| key);
+    sort_by_unique_key(&mut ask_keys, |&(key, _)| key);
     *asks = ask_keys
         .iter()
         .map(|&(_, i)| asks[i as usize].clone())
@@ -372,7 +374,7 @@ fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
             u128::from(!ordered_bits(b.limit)) << 64 | u128::from(b.buyer.0) << 32 | i as u128
         })
         .collect();
-    bid_keys.par_sort_unstable();
+    sort_by_unique_key(&mut bid_keys, |&key| key);
     *bids = bid_keys
         .iter()
         .map(|&key| bids[key as u32 as usize].clone())

@@ -236,7 +236,7 @@ pub fn clear_compute_market(
             (key, i as u32)
         })
         .collect();
-    packed.sort_unstable_by_key(|&(key, _)| key);
+    crate::keysort::sort_by_unique_key(&mut packed, |&(key, _)| key);
     let order: Vec<usize> = packed.iter().map(|&(_, i)| i as usize).collect();
     let stack: Vec<SupplyStep> = order.iter().map(|&i| steps[i].clone()).collect();
     // The demand index counts H100-equivalent GPUs; demand is in H100-hours.

@@ -4,6 +4,7 @@
 mod auction;
 mod compute;
 mod exogenous;
+mod keysort;
 mod plugin;
 mod primary;
 mod resale;
