@@ -12,6 +12,7 @@ mod ledger;
 mod metrics;
 mod notes;
 mod phase;
+pub mod pipeline;
 mod rng;
 pub mod rules;
 mod valuation;

@@ -9,10 +9,9 @@
 //! who is bidding, for how much, and how much rack space and cash they have.
 
 use crate::keysort::sort_by_unique_key;
+use firesale_core::pipeline::decide_then_apply;
 use firesale_core::prelude::*;
 use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Why a seller offers a lot: the distinction Pulvino (1998) draws between distressed
 /// and non-distressed sellers, kept on every ask and every trade.
@@ -550,89 +549,25 @@ struct ClearedBook {
     clearing: Clearing,
 }
 
-/// The generations' books on their way from sorting to booking: any thread takes the
-/// next unsorted book ([`ClearingLine::clear_next`]); the booking thread takes the
-/// cleared books in generation order ([`ClearingLine::wait_for`]).
-struct ClearingLine {
-    /// The books not yet taken for sorting.
-    waiting: Vec<Mutex<Option<BookToClear>>>,
-    /// The next book to take for sorting.
-    next: AtomicUsize,
-    /// The books cleared and not yet booked.
-    cleared: Vec<Mutex<Option<ClearedBook>>>,
-    /// Set if sorting a book panicked, so that the booking thread stops waiting for it.
-    failed: AtomicBool,
-}
-
-impl ClearingLine {
-    fn new(books: Vec<BookToClear>) -> Self {
-        let n = books.len();
-        ClearingLine {
-            waiting: books.into_iter().map(|b| Mutex::new(Some(b))).collect(),
-            next: AtomicUsize::new(0),
-            cleared: (0..n).map(|_| Mutex::new(None)).collect(),
-            failed: AtomicBool::new(false),
-        }
-    }
-
-    /// Sorts and clears the next unsorted book; false when none is left.
-    fn clear_next(&self) -> bool {
-        let g = self.next.fetch_add(1, Ordering::Relaxed);
-        let Some(slot) = self.waiting.get(g) else {
-            return false;
-        };
-        // Marks the line failed if this thread unwinds before the book is cleared.
-        struct Guard<'a>(&'a AtomicBool);
-        impl Drop for Guard<'_> {
-            fn drop(&mut self) {
-                if std::thread::panicking() {
-                    self.0.store(true, Ordering::Release);
-                }
-            }
-        }
-        let _guard = Guard(&self.failed);
+impl BookToClear {
+    /// Sorts the book, stores it with what participants observe, and clears it.
+    fn clear(self) -> ClearedBook {
         let BookToClear {
             mut asks,
             mut bids,
             mut observed,
             fundamental,
-        } = lock(slot).take().expect("each book is taken once");
+        } = self;
         sort_book(&mut asks, &mut bids);
         observed.set_bid_book(bids.iter().map(|b| (b.limit, b.lots)));
         let clearing = Clearing::of(&asks, &bids, &observed, fundamental);
-        *lock(&self.cleared[g]) = Some(ClearedBook {
+        ClearedBook {
             asks,
             bids,
             observed,
             clearing,
-        });
-        true
-    }
-
-    /// Generation `g`'s cleared book, clearing books meanwhile if it is not ready.
-    fn wait_for(&self, g: usize) -> ClearedBook {
-        loop {
-            if let Some(book) = lock(&self.cleared[g]).take() {
-                return book;
-            }
-            assert!(
-                !self.failed.load(Ordering::Acquire),
-                "clearing a generation's book failed"
-            );
-            if !self.clear_next() {
-                // Another thread is clearing it: a fraction of a millisecond.
-                std::hint::spin_loop();
-            }
         }
     }
-}
-
-/// Locks a mutex of the clearing line, which no panic leaves half-updated (a poisoned
-/// lock still holds a whole book or none).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Phase 9: clear every generation's auction; lots and cash change hands.
@@ -651,11 +586,10 @@ pub fn clear_auctions(
     market.sales.clear();
     let gpus = f64::from(gens.gpus_per_lot);
     let mut total_unsold = 0;
-    // Each generation's book is sorted and cleared on its own (a sort's result does not
-    // depend on who sorts it, and clearing reads only the book), and the trades are
-    // booked in generation order, each as soon as its book is cleared: this thread books
-    // generation after generation, sorting the next unsorted book itself whenever the
-    // one it needs is not ready, while another core sorts books ahead of it.
+    // Each generation's book is sorted and cleared on its own, on all cores (a sort's
+    // result does not depend on who sorts it, and clearing reads only the book), and its
+    // trades are booked in generation order as soon as it is cleared
+    // (`decide_then_apply`).
     let books: Vec<BookToClear> = (0..gens.list.len())
         .map(|g| BookToClear {
             asks: std::mem::take(&mut market.asks[g]),
@@ -664,144 +598,138 @@ pub fn clear_auctions(
             fundamental: metrics.generations[g].fundamental,
         })
         .collect();
-    let line = ClearingLine::new(books);
-    rayon::join(
-        || {
-            for id in gens.ids() {
-                let g = id.0 as usize;
-                let ClearedBook {
-                    mut asks,
-                    mut bids,
-                    observed,
-                    clearing,
-                } = line.wait_for(g);
-                market.generations[g] = observed;
-                let Clearing {
-                    depths,
-                    cleared,
-                    distressed,
-                    sold_by_lenders,
-                    counterfactual,
-                } = clearing;
-                let m = &mut metrics.generations[g];
-                [m.bid_depth_10, m.bid_depth_25, m.bid_depth_50] = depths;
-                m.listed = asks.len() as u64;
-                let (traded, price) = cleared.unwrap_or((0, 0.0));
-                // Allocate lots to bids in order.
-                let mut bid_index = 0;
-                let mut filled_from_bid = 0;
-                let mut by_pair: Vec<(AgentId, AgentId, SaleMotive, u32)> = Vec::new();
-                for ask in asks.iter().take(traded) {
-                    while filled_from_bid >= bids[bid_index].lots {
-                        bid_index += 1;
-                        filled_from_bid = 0;
-                    }
-                    let buyer = bids[bid_index].buyer;
-                    filled_from_bid += 1;
-                    let paid = price * gpus;
-                    ledger.transfer(
-                        directory.account(buyer),
-                        directory.account(ask.seller),
-                        paid,
-                        "secondary purchase",
-                    );
-                    fleet.transfer(ask.lot, buyer);
-                    market.sales.push(Sale {
-                        lot: ask.lot,
-                        seller: ask.seller,
-                        buyer,
-                        price_per_lot: paid,
-                        motive: ask.motive,
-                    });
-                    match by_pair.last_mut() {
-                        Some((s, b, m, n))
-                            if *s == ask.seller && *b == buyer && *m == ask.motive =>
-                        {
-                            *n += 1
-                        }
-                        _ => by_pair.push((ask.seller, buyer, ask.motive, 1)),
-                    }
-                }
-                for ask in asks.iter().skip(traded) {
-                    fleet.set_listed(ask.lot, false);
-                }
-                for (seller, buyer, motive, lots) in by_pair {
-                    log.push(
-                        &clock,
-                        EventKind::Trade,
-                        vec![
-                            directory.name(seller).to_string(),
-                            directory.name(buyer).to_string(),
-                        ],
-                        price * gpus * f64::from(lots),
-                        lots,
-                        Some(gens.get(id).name.clone()),
-                        format!("${price:.0}/GPU {}", motive.name()),
-                    );
-                }
-                let unsold = (asks.len() - traded) as u64;
-                total_unsold += unsold;
-                let observed = &mut market.generations[g];
-                let best_bid = observed.bid_book.first().map(|(limit, _)| *limit);
-                if traded > 0 {
-                    observed.last_price = Some(price);
-                    observed.last_trade_tick = Some(clock.tick);
-                    observed
-                        .trades
-                        .push_back((clock.tick, price, traded as u32));
-                    while observed.trades.len() > GenerationMarket::HISTORY {
-                        observed.trades.pop_front();
-                    }
-                    if distressed == 0 {
-                        observed.voluntary_trades.push_back(VoluntaryTrade {
-                            tick: clock.tick,
-                            price,
-                            lots: traded as u32,
-                            best_bid: best_bid.unwrap_or(price),
-                        });
-                    }
-                }
-                let since = clock.tick.saturating_sub(measure.reference_window);
-                while observed
-                    .voluntary_trades
-                    .front()
-                    .is_some_and(|trade| trade.tick <= since)
-                {
-                    observed.voluntary_trades.pop_front();
-                }
-                let reference = reference_price(
-                    &observed.voluntary_trades,
-                    measure.reference_min_lots,
-                    best_bid,
-                    counterfactual,
-                );
-                observed.reference_price = reference;
-                let m = &mut metrics.generations[g];
-                m.volume = traded as u64;
-                m.unsold = unsold;
-                m.secondary_price = (traded > 0).then_some(price);
-                m.distressed_volume = distressed as u64;
-                m.lender_sale_volume = sold_by_lenders as u64;
-                m.distressed_price = (distressed > 0).then_some(price);
-                m.voluntary_price = (traded > 0 && distressed == 0).then_some(price);
-                m.counterfactual_price = counterfactual;
-                m.reference_price = reference;
-                m.distressed_discount = m
-                    .distressed_price
-                    .zip(reference)
-                    .filter(|(_, r)| *r > 0.0)
-                    .map(|(p, r)| 1.0 - p / r);
-                m.last_trade_price = observed.last_price;
-                m.weeks_since_trade = observed.weeks_since_trade(clock.tick);
-                // Next tick's book starts from this one's capacity (no regrowing).
-                asks.clear();
-                bids.clear();
-                market.asks[g] = asks;
-                market.bids[g] = bids;
+    let mut next_generation = gens.ids();
+    decide_then_apply(books, BookToClear::clear, |cleared_book| {
+        let ClearedBook {
+            mut asks,
+            mut bids,
+            observed,
+            clearing,
+        } = cleared_book;
+        let id = next_generation.next().expect("a book per generation");
+        let g = id.0 as usize;
+        market.generations[g] = observed;
+        let Clearing {
+            depths,
+            cleared,
+            distressed,
+            sold_by_lenders,
+            counterfactual,
+        } = clearing;
+        let m = &mut metrics.generations[g];
+        [m.bid_depth_10, m.bid_depth_25, m.bid_depth_50] = depths;
+        m.listed = asks.len() as u64;
+        let (traded, price) = cleared.unwrap_or((0, 0.0));
+        // Allocate lots to bids in order.
+        let mut bid_index = 0;
+        let mut filled_from_bid = 0;
+        let mut by_pair: Vec<(AgentId, AgentId, SaleMotive, u32)> = Vec::new();
+        for ask in asks.iter().take(traded) {
+            while filled_from_bid >= bids[bid_index].lots {
+                bid_index += 1;
+                filled_from_bid = 0;
             }
-        },
-        || while line.clear_next() {},
-    );
+            let buyer = bids[bid_index].buyer;
+            filled_from_bid += 1;
+            let paid = price * gpus;
+            ledger.transfer(
+                directory.account(buyer),
+                directory.account(ask.seller),
+                paid,
+                "secondary purchase",
+            );
+            fleet.transfer(ask.lot, buyer);
+            market.sales.push(Sale {
+                lot: ask.lot,
+                seller: ask.seller,
+                buyer,
+                price_per_lot: paid,
+                motive: ask.motive,
+            });
+            match by_pair.last_mut() {
+                Some((s, b, m, n)) if *s == ask.seller && *b == buyer && *m == ask.motive => {
+                    *n += 1
+                }
+                _ => by_pair.push((ask.seller, buyer, ask.motive, 1)),
+            }
+        }
+        for ask in asks.iter().skip(traded) {
+            fleet.set_listed(ask.lot, false);
+        }
+        for (seller, buyer, motive, lots) in by_pair {
+            log.push(
+                &clock,
+                EventKind::Trade,
+                vec![
+                    directory.name(seller).to_string(),
+                    directory.name(buyer).to_string(),
+                ],
+                price * gpus * f64::from(lots),
+                lots,
+                Some(gens.get(id).name.clone()),
+                format!("${price:.0}/GPU {}", motive.name()),
+            );
+        }
+        let unsold = (asks.len() - traded) as u64;
+        total_unsold += unsold;
+        let observed = &mut market.generations[g];
+        let best_bid = observed.bid_book.first().map(|(limit, _)| *limit);
+        if traded > 0 {
+            observed.last_price = Some(price);
+            observed.last_trade_tick = Some(clock.tick);
+            observed
+                .trades
+                .push_back((clock.tick, price, traded as u32));
+            while observed.trades.len() > GenerationMarket::HISTORY {
+                observed.trades.pop_front();
+            }
+            if distressed == 0 {
+                observed.voluntary_trades.push_back(VoluntaryTrade {
+                    tick: clock.tick,
+                    price,
+                    lots: traded as u32,
+                    best_bid: best_bid.unwrap_or(price),
+                });
+            }
+        }
+        let since = clock.tick.saturating_sub(measure.reference_window);
+        while observed
+            .voluntary_trades
+            .front()
+            .is_some_and(|trade| trade.tick <= since)
+        {
+            observed.voluntary_trades.pop_front();
+        }
+        let reference = reference_price(
+            &observed.voluntary_trades,
+            measure.reference_min_lots,
+            best_bid,
+            counterfactual,
+        );
+        observed.reference_price = reference;
+        let m = &mut metrics.generations[g];
+        m.volume = traded as u64;
+        m.unsold = unsold;
+        m.secondary_price = (traded > 0).then_some(price);
+        m.distressed_volume = distressed as u64;
+        m.lender_sale_volume = sold_by_lenders as u64;
+        m.distressed_price = (distressed > 0).then_some(price);
+        m.voluntary_price = (traded > 0 && distressed == 0).then_some(price);
+        m.counterfactual_price = counterfactual;
+        m.reference_price = reference;
+        m.distressed_discount = m
+            .distressed_price
+            .zip(reference)
+            .filter(|(_, r)| *r > 0.0)
+            .map(|(p, r)| 1.0 - p / r);
+        m.last_trade_price = observed.last_price;
+        m.weeks_since_trade = observed.weeks_since_trade(clock.tick);
+        // Next tick's book starts from this one's capacity (no regrowing).
+        asks.clear();
+        bids.clear();
+        market.asks[g] = asks;
+        market.bids[g] = bids;
+    });
     metrics.listed_unsold_lots = total_unsold;
     metrics.trades_cum += market.sales.len() as u64;
 }
@@ -851,22 +779,19 @@ mod tests {
                 assert_eq!(book.observed.bid_book(), [(30.0, 1), (15.0, 1)]);
             }
         };
-        // Booked alone (the thread sorts every book itself), and with a second thread
-        // sorting ahead.
-        let line = ClearingLine::new(books(7));
-        check((0..7).map(|g| line.wait_for(g)).collect());
-        assert!(!line.clear_next());
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        for _ in 0..20 {
-            let line = ClearingLine::new(books(7));
-            let (booked, ()) = pool.join(
-                || (0..7).map(|g| line.wait_for(g)).collect::<Vec<_>>(),
-                || while line.clear_next() {},
-            );
-            check(booked);
+        // On one thread (it sorts every book itself), and with a second sorting ahead.
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for _ in 0..20 {
+                let mut booked = Vec::new();
+                pool.install(|| {
+                    decide_then_apply(books(7), BookToClear::clear, |b| booked.push(b))
+                });
+                check(booked);
+            }
         }
     }
 
