@@ -1,9 +1,10 @@
 //! Phase 9 for buyers: valuing each generation and bidding for what they can host and pay.
 
 use crate::components::Buyer;
+use firesale_core::AccountId;
+use firesale_core::pipeline::decide_then_apply;
 use firesale_core::prelude::*;
 use firesale_markets::{Bid, ComputeMarket, Exogenous, SecondaryMarket};
-use rayon::prelude::*;
 
 /// What one lot of `generation` is worth to `buyer`, by its valuation rule.
 pub fn value_per_lot(
@@ -68,11 +69,11 @@ fn candidates(
     exo: &Exogenous,
     market: &ComputeMarket,
     fleet: &Fleet,
-    ledger: &Ledger,
+    balance: f64,
     out: &mut Vec<(f64, GenId, f64)>,
 ) -> (f64, f64) {
     let usd_per_kwh = power.per_kwh(exo.power_multiplier);
-    let budget = buyer.budget(ledger.balance(agent.account), exo.stress);
+    let budget = buyer.budget(balance, exo.stress);
     let used = racks.used_kw(fleet, gens, agent.id);
     // A generation it has no room for, or nothing to pay with, gets no bid whatever its
     // value; once the buyer knows it is rack-bound, such a generation is not worth
@@ -126,11 +127,11 @@ fn bids_of(
     used: (f64, f64),
     gens: &Generations,
     exo: &Exogenous,
-    ledger: &Ledger,
+    balance: f64,
     scratch: &mut Scratch,
 ) -> f64 {
     let gpus = f64::from(gens.gpus_per_lot);
-    let mut budget = buyer.budget(ledger.balance(agent.account), exo.stress);
+    let mut budget = buyer.budget(balance, exo.stress);
     // Room already promised to higher-value bids this tick, kW (air, liquid).
     let mut promised = (0.0, 0.0);
     let mut spent = 0.0;
@@ -211,57 +212,77 @@ pub fn post_bids(
     mut buyers: Query<(&Agent, &mut Buyer, &Racks, &PowerContract)>,
 ) {
     // Every buyer values and bids on all cores: its bids read only itself, its own
-    // account and shared market state (drawing a credit line, below, moves money only
-    // between the buyer and the bond holders). Buyers are taken in chunks of a fixed
-    // size; each chunk's bids come back by generation in buyer order and are posted
-    // chunk by chunk, so the book is the same whatever the thread count.
+    // balance and shared market state, and drawing a credit line moves money only
+    // between the buyer and the bond holders. Buyers are taken in chunks of a fixed
+    // size; each chunk's bids come back by generation in buyer order and are posted, and
+    // its draws paid, chunk by chunk in that order as soon as the chunk is done
+    // (`decide_then_apply`), so the book is the same whatever the thread count.
     const CHUNK: usize = 256;
     // Read in the table's order and sorted after (already in id order, so the sort only
     // checks): cheaper than a sorted query, which fetches each buyer by entity.
-    let mut views: Vec<_> = buyers.iter_mut().collect();
+    type View<'a> = (&'a Agent, Mut<'a, Buyer>, &'a Racks, &'a PowerContract);
+    let mut views: Vec<View> = buyers.iter_mut().collect();
     views.sort_by_key(|(agent, ..)| agent.id);
+    // Balances before any draw: a buyer's own is all its bids read, and no other
+    // buyer's draw changes it.
+    let balances: Vec<f64> = views
+        .iter()
+        .map(|(agent, ..)| ledger.balance(agent.account))
+        .collect();
     let generations = gens.list.len();
-    let posted: Vec<(Vec<Vec<Bid>>, Vec<f64>)> = {
-        let ledger = &*ledger;
-        views
-            .par_chunks_mut(CHUNK)
-            .map(|chunk| {
-                let mut scratch = Scratch {
-                    bids: vec![Vec::new(); generations],
-                    ..Scratch::default()
-                };
-                let spent = chunk
-                    .iter_mut()
-                    .map(|(agent, buyer, racks, power)| {
-                        let used = candidates(
-                            agent,
-                            buyer,
-                            racks,
-                            power,
-                            &clock,
-                            &gens,
-                            &exo,
-                            &market,
-                            &fleet,
-                            ledger,
-                            &mut scratch.candidates,
-                        );
-                        bids_of(agent, buyer, racks, used, &gens, &exo, ledger, &mut scratch)
-                    })
-                    .collect();
-                (scratch.bids, spent)
+    let chunks: Vec<_> = views
+        .chunks_mut(CHUNK)
+        .zip(balances.chunks(CHUNK))
+        .collect();
+    let decide = |(chunk, balances): (&mut [View], &[f64])| {
+        let mut scratch = Scratch {
+            bids: vec![Vec::new(); generations],
+            ..Scratch::default()
+        };
+        let draws: Vec<(AccountId, f64)> = chunk
+            .iter_mut()
+            .zip(balances)
+            .map(|((agent, buyer, racks, power), &balance)| {
+                let used = candidates(
+                    agent,
+                    buyer,
+                    racks,
+                    power,
+                    &clock,
+                    &gens,
+                    &exo,
+                    &market,
+                    &fleet,
+                    balance,
+                    &mut scratch.candidates,
+                );
+                let spent = bids_of(
+                    agent,
+                    buyer,
+                    racks,
+                    used,
+                    &gens,
+                    &exo,
+                    balance,
+                    &mut scratch,
+                );
+                // Draw the line so that every bid could be paid if it filled.
+                (
+                    agent.account,
+                    buyer.take_credit_for(balance, spent, exo.stress),
+                )
             })
-            .collect()
+            .collect();
+        (scratch.bids, draws)
     };
-    for (chunk, (bids, spent)) in views.chunks_mut(CHUNK).zip(posted) {
+    decide_then_apply(chunks, decide, |(bids, draws)| {
         for (g, bids) in gens.ids().zip(bids) {
             secondary.bid_all(g, bids);
         }
-        // Draw the line so that every bid could be paid if it filled.
-        for ((agent, buyer, _, _), spent) in chunk.iter_mut().zip(spent) {
-            buyer.draw_credit_for(&mut ledger, agent.account, spent, exo.stress);
+        for (account, draw) in draws {
+            Buyer::pay_out_draw(&mut ledger, account, draw);
         }
-    }
+    });
 }
 
 #[cfg(test)]

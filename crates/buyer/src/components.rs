@@ -73,15 +73,29 @@ impl Buyer {
         amount: f64,
         stress: bool,
     ) {
-        let short = (amount - ledger.balance(account)).max(0.0);
+        let draw = self.take_credit_for(ledger.balance(account), amount, stress);
+        Self::pay_out_draw(ledger, account, draw);
+    }
+
+    /// The first half of [`Buyer::draw_credit_for`], for a buyer holding `balance`: what
+    /// it draws (counted as drawn), to be paid with [`Buyer::pay_out_draw`]. Split so
+    /// that buyers can work out their draws on all cores and be paid in order.
+    pub fn take_credit_for(&mut self, balance: f64, amount: f64, stress: bool) -> f64 {
+        let short = (amount - balance).max(0.0);
         let draw = short.min(self.available_credit(stress));
+        self.drawn += draw;
+        draw
+    }
+
+    /// The second half of [`Buyer::draw_credit_for`]: the bond holders pay `draw` to
+    /// `account`.
+    pub fn pay_out_draw(ledger: &mut Ledger, account: AccountId, draw: f64) {
         ledger.transfer(
             External::BondHolders.account(),
             account,
             draw,
             "credit line drawn",
         );
-        self.drawn += draw;
     }
 
     /// Credit it can still draw today.
