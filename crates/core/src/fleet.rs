@@ -342,13 +342,16 @@ pub struct Fleet {
     lots: Vec<Lot>,
     /// By agent id.
     holdings: Vec<Holding>,
-    /// By loan id.
     /// By loan id: the lots pledged to it, sorted.
     by_loan: Vec<Vec<LotId>>,
     /// By generation id.
     tallies: Vec<GenerationTally>,
     /// Lots repossessed and not yet sold (some may since have been scrapped).
     recovering: BTreeSet<LotId>,
+    /// By loan: how many live lots repossessed from it are not yet sold (loans with
+    /// none are not kept), so the borrowers still waiting on sales are known without
+    /// reading those lots.
+    recovering_by_loan: BTreeMap<LoanId, u32>,
     /// By agent id, one bit each: whether it holds stored, unlisted lots. Twenty
     /// thousand owners fit in a few kilobytes, so the owners with nothing to install are
     /// passed over without reading their holdings.
@@ -594,14 +597,39 @@ impl Fleet {
 
     /// Marks a repossessed lot as collateral of `loan`, so its sale counts as recovery.
     pub fn set_recovered_from(&mut self, id: LotId, loan: LoanId) {
+        self.count_recovering(id, false);
         self.lots[id.0 as usize].recovered_from = Some(loan);
         self.recovering.insert(id);
+        self.count_recovering(id, true);
     }
 
     /// The loan a sold lot was repossessed from, clearing it.
     pub fn take_recovered_from(&mut self, id: LotId) -> Option<LoanId> {
+        self.count_recovering(id, false);
         self.recovering.remove(&id);
         self.lots[id.0 as usize].recovered_from.take()
+    }
+
+    /// Adds (or with `add` false, removes) a live lot awaiting sale in its loan's count.
+    fn count_recovering(&mut self, id: LotId, add: bool) {
+        let lot = &self.lots[id.0 as usize];
+        let (Some(loan), false) = (lot.recovered_from, lot.state == LotState::Scrapped) else {
+            return;
+        };
+        let n = self.recovering_by_loan.entry(loan).or_default();
+        if add {
+            *n += 1;
+        } else {
+            *n -= 1;
+            if *n == 0 {
+                self.recovering_by_loan.remove(&loan);
+            }
+        }
+    }
+
+    /// Loans with live repossessed lots not yet sold, in id order.
+    pub fn recovering_loans(&self) -> impl Iterator<Item = LoanId> + '_ {
+        self.recovering_by_loan.keys().copied()
     }
 
     /// Live lots repossessed and not yet sold, in id order, with their loans.
@@ -649,6 +677,7 @@ impl Fleet {
             return;
         }
         self.count(id, false);
+        self.count_recovering(id, false);
         let tally = self.tally_mut(generation);
         if let Some(n) = tally.by_built.get_mut(&built) {
             *n -= 1;
@@ -822,6 +851,24 @@ impl Fleet {
         if !awaiting_sale {
             return Err("a repossessed lot awaiting sale is missing from its index".into());
         }
+        let mut by_loan: BTreeMap<LoanId, u32> = BTreeMap::new();
+        for (_, lot) in self.iter() {
+            if let (Some(loan), false) = (lot.recovered_from, lot.state == LotState::Scrapped) {
+                *by_loan.entry(loan).or_default() += 1;
+            }
+        }
+        if by_loan != self.recovering_by_loan {
+            let loan = by_loan
+                .keys()
+                .chain(self.recovering_by_loan.keys())
+                .find(|l| by_loan.get(l) != self.recovering_by_loan.get(l))
+                .copied();
+            return Err(format!(
+                "loan {loan:?} has {:?} repossessed lots awaiting sale by its count; the lots say {:?}",
+                loan.and_then(|l| self.recovering_by_loan.get(&l)),
+                loan.and_then(|l| by_loan.get(&l)),
+            ));
+        }
         Ok(())
     }
 }
@@ -900,6 +947,34 @@ mod tests {
         // Agent 1 waits with a stored lot; its bit cleared behind the fleet's back.
         assert!(fleet.has_waiting(AgentId(1)) && fleet.has_waiting(AgentId(2)));
         fleet.waiting[0] &= !(1 << 1);
+        assert!(fleet.check_conservation_full().is_err());
+    }
+
+    #[test]
+    fn loans_awaiting_sales_are_those_with_live_repossessed_lots_unsold() {
+        let mut fleet = Fleet::default();
+        let lots: Vec<LotId> = (0..4)
+            .map(|_| fleet.create(GenId(0), AgentId(3), 0))
+            .collect();
+        let loans = |f: &Fleet| f.recovering_loans().collect::<Vec<_>>();
+        fleet.set_recovered_from(lots[0], LoanId(9));
+        fleet.set_recovered_from(lots[1], LoanId(9));
+        fleet.set_recovered_from(lots[2], LoanId(4));
+        assert_eq!(loans(&fleet), [LoanId(4), LoanId(9)]);
+        // Marked again from another loan: counted once, under the new one.
+        fleet.set_recovered_from(lots[2], LoanId(5));
+        assert_eq!(loans(&fleet), [LoanId(5), LoanId(9)]);
+        // Sold, and scrapped unsold: neither waits any more.
+        assert_eq!(fleet.take_recovered_from(lots[2]), Some(LoanId(5)));
+        fleet.scrap(lots[0]);
+        assert_eq!(loans(&fleet), [LoanId(9)]);
+        assert!(fleet.check_conservation_full().is_ok());
+        fleet.scrap(lots[1]);
+        assert!(loans(&fleet).is_empty());
+        assert!(fleet.check_conservation_full().is_ok());
+        // A count that drifted from the lots is caught.
+        fleet.set_recovered_from(lots[3], LoanId(2));
+        *fleet.recovering_by_loan.get_mut(&LoanId(2)).unwrap() += 1;
         assert!(fleet.check_conservation_full().is_err());
     }
 

@@ -75,15 +75,10 @@ pub fn distribute_estates(
         return;
     }
     // Borrowers whose repossessed lots are still for sale: a surplus may yet come back.
-    let mut pending: BTreeSet<AgentId> = BTreeSet::new();
-    // Lots come in runs from one loan: each loan's borrower is looked up once a run.
-    let mut last_loan = None;
-    for (_, loan) in fleet.recovering() {
-        if last_loan != Some(loan) {
-            pending.insert(loans.get(loan).borrower);
-            last_loan = Some(loan);
-        }
-    }
+    let pending: BTreeSet<AgentId> = fleet
+        .recovering_loans()
+        .map(|loan| loans.get(loan).borrower)
+        .collect();
     for agent in bankrupt {
         // The loans' deficiency first, pro rata to what each is short.
         let short: Vec<(LoanId, f64)> = loans
