@@ -346,8 +346,6 @@ pub struct Fleet {
     by_loan: Vec<Vec<LotId>>,
     /// By generation id.
     tallies: Vec<GenerationTally>,
-    /// Lots repossessed and not yet sold (some may since have been scrapped).
-    recovering: BTreeSet<LotId>,
     /// By loan: how many live lots repossessed from it are not yet sold (loans with
     /// none are not kept), so the borrowers still waiting on sales are known without
     /// reading those lots.
@@ -599,14 +597,12 @@ impl Fleet {
     pub fn set_recovered_from(&mut self, id: LotId, loan: LoanId) {
         self.count_recovering(id, false);
         self.lots[id.0 as usize].recovered_from = Some(loan);
-        self.recovering.insert(id);
         self.count_recovering(id, true);
     }
 
     /// The loan a sold lot was repossessed from, clearing it.
     pub fn take_recovered_from(&mut self, id: LotId) -> Option<LoanId> {
         self.count_recovering(id, false);
-        self.recovering.remove(&id);
         self.lots[id.0 as usize].recovered_from.take()
     }
 
@@ -630,15 +626,6 @@ impl Fleet {
     /// Loans with live repossessed lots not yet sold, in id order.
     pub fn recovering_loans(&self) -> impl Iterator<Item = LoanId> + '_ {
         self.recovering_by_loan.keys().copied()
-    }
-
-    /// Live lots repossessed and not yet sold, in id order, with their loans.
-    pub fn recovering(&self) -> impl Iterator<Item = (LotId, LoanId)> + '_ {
-        self.recovering.iter().filter_map(|&id| {
-            let lot = self.get(id);
-            let loan = lot.recovered_from?;
-            (lot.state != LotState::Scrapped).then_some((id, loan))
-        })
     }
 
     /// Pledges a lot to a loan, or releases it with `None`.
@@ -770,9 +757,13 @@ impl Fleet {
         // the lots themselves: (counts, stored lots) by owner and generation.
         let mut derived: Vec<Vec<(HeldCounts, usize)>> = vec![Vec::new(); self.holdings.len()];
         let mut alive = vec![(0u64, 0u64); self.tallies.len()];
+        let mut awaiting_sale: BTreeMap<LoanId, u32> = BTreeMap::new();
         for (id, lot) in self.iter() {
             if lot.state == LotState::Scrapped {
                 continue;
+            }
+            if let Some(loan) = lot.recovered_from {
+                *awaiting_sale.entry(loan).or_default() += 1;
             }
             let Some(held) = derived.get_mut(lot.owner.0 as usize) else {
                 return Err(format!(
@@ -844,29 +835,16 @@ impl Fleet {
                 ));
             }
         }
-        let awaiting_sale = self
-            .iter()
-            .filter(|(_, l)| l.state != LotState::Scrapped && l.recovered_from.is_some())
-            .all(|(id, _)| self.recovering.contains(&id));
-        if !awaiting_sale {
-            return Err("a repossessed lot awaiting sale is missing from its index".into());
-        }
-        let mut by_loan: BTreeMap<LoanId, u32> = BTreeMap::new();
-        for (_, lot) in self.iter() {
-            if let (Some(loan), false) = (lot.recovered_from, lot.state == LotState::Scrapped) {
-                *by_loan.entry(loan).or_default() += 1;
-            }
-        }
-        if by_loan != self.recovering_by_loan {
-            let loan = by_loan
+        if awaiting_sale != self.recovering_by_loan {
+            let loan = awaiting_sale
                 .keys()
                 .chain(self.recovering_by_loan.keys())
-                .find(|l| by_loan.get(l) != self.recovering_by_loan.get(l))
+                .find(|l| awaiting_sale.get(l) != self.recovering_by_loan.get(l))
                 .copied();
             return Err(format!(
                 "loan {loan:?} has {:?} repossessed lots awaiting sale by its count; the lots say {:?}",
                 loan.and_then(|l| self.recovering_by_loan.get(&l)),
-                loan.and_then(|l| by_loan.get(&l)),
+                loan.and_then(|l| awaiting_sale.get(&l)),
             ));
         }
         Ok(())
