@@ -6,9 +6,7 @@
 use crate::bidding::value_per_lot;
 use crate::components::Buyer;
 use firesale_core::prelude::*;
-use firesale_markets::{
-    ComputeMarket, Exogenous, SecondaryMarket, list_voluntary, resale_offer, unlisted_of,
-};
+use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket, resale_offer};
 use rayon::prelude::*;
 
 /// Phase 9: list lots for voluntary sale.
@@ -18,17 +16,18 @@ pub fn list_buyer_resales(
     gens: Res<Generations>,
     exo: Res<Exogenous>,
     market: Res<ComputeMarket>,
-    mut fleet: ResMut<Fleet>,
+    fleet: Res<Fleet>,
     mut secondary: ResMut<SecondaryMarket>,
     buyers: Query<(&Agent, &Buyer, &PowerContract)>,
 ) {
-    // Every buyer decides what to offer, and picks the lots, on all cores (a decision
-    // reads only the buyer, its own lots and shared market state, and only a buyer's
-    // own offer lists its lots); the lots are then listed in buyer order, so the book
-    // is the same whatever the thread count.
+    // Every buyer decides what to offer on all cores (a decision reads only the buyer,
+    // its own counts and shared market state); the offers are then posted in buyer
+    // order, so the book is the same whatever the thread count. An offer names no lots:
+    // the auction picks those that trade (`SecondaryMarket::offer`).
     let mut sellers: Vec<_> = buyers.iter().collect();
     sellers.sort_by_key(|(agent, ..)| agent.id);
-    let offers: Vec<Vec<(Vec<LotId>, f64)>> = {
+    let gpus = f64::from(gens.gpus_per_lot);
+    let offers: Vec<Vec<(GenId, u32, f64)>> = {
         let (fleet, secondary) = (&*fleet, &*secondary);
         sellers
             .par_iter()
@@ -51,17 +50,15 @@ pub fn list_buyer_resales(
                             g,
                             held,
                         )
-                        .map(|(n, reserve)| {
-                            (unlisted_of(fleet, agent.id, g).take(n).collect(), reserve)
-                        })
+                        .map(|(n, reserve)| (g, n as u32, reserve / gpus))
                     })
                     .collect()
             })
             .collect()
     };
     for ((agent, ..), offers) in sellers.iter().zip(offers) {
-        for (lots, reserve) in offers {
-            list_voluntary(&mut secondary, &mut fleet, &gens, agent.id, &lots, reserve);
+        for (g, lots, reserve) in offers {
+            secondary.offer(g, agent.id, lots, reserve);
         }
     }
 }

@@ -1,14 +1,15 @@
 //! The secondary market: one sealed-bid call auction per generation per tick.
 //!
-//! Sellers post one ask per lot with a reserve; buyers post bids (quantity and limit).
-//! Asks are sorted cheapest first (ties: seller id, lot id), bids dearest first (ties:
-//! buyer id, posting order). The traded quantity is the largest `q` for which the `q`-th
+//! Sellers post one ask per lot with a reserve, or an offer of a number of their lots at
+//! one reserve (the lots are picked only if they trade); buyers post bids (quantity and
+//! limit). Asks are sorted cheapest first (ties: seller id, then lot id, an offer's lots
+//! after its seller's single asks), bids dearest first (ties: buyer id, posting order). The traded quantity is the largest `q` for which the `q`-th
 //! ask's reserve is at most the `q`-th bid's limit, and every lot trades at one uniform
 //! price: the lowest accepted bid. With more lots on offer than bids near value, that
 //! marginal bid is deep in the buyers' ladders: the fire-sale discount comes out of
 //! who is bidding, for how much, and how much rack space and cash they have.
 
-use crate::keysort::sort_by_unique_key;
+use crate::book::{BookToClear, ClearedBook, Clearing, Entry, OFFER_RANK, traded_lots};
 use firesale_core::pipeline::decide_then_apply;
 use firesale_core::prelude::*;
 use std::collections::VecDeque;
@@ -64,6 +65,21 @@ pub struct Ask {
     pub reserve: f64,
     /// Why it is offered.
     pub motive: SaleMotive,
+}
+
+/// A seller's voluntary offer of `lots` of its lots of one generation at one reserve.
+/// The lots are not marked listed: the ones that trade are picked when they trade, its
+/// unlisted lots of the generation in id order, as if each had been asked for on its own.
+/// A planet's small buyers offer tens of thousands of lots a week that do not sell;
+/// marking and unmarking each of them was a tenth of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    /// Seller.
+    pub seller: AgentId,
+    /// Lots offered.
+    pub lots: u32,
+    /// Lowest acceptable price, $/GPU.
+    pub reserve: f64,
 }
 
 /// A bid for lots of one generation.
@@ -260,6 +276,10 @@ impl GenerationMarket {
 pub struct SecondaryMarket {
     /// Asks per generation.
     pub asks: Vec<Vec<Ask>>,
+    /// Voluntary offers per generation.
+    pub offers: Vec<Vec<Offer>>,
+    /// Each generation's sorted entries of the last auction, kept for their capacity.
+    entries: Vec<Vec<Entry>>,
     /// Bids per generation.
     pub bids: Vec<Vec<Bid>>,
     /// Sales of this tick.
@@ -275,6 +295,8 @@ impl SecondaryMarket {
     pub fn new(n: usize) -> Self {
         SecondaryMarket {
             asks: vec![Vec::new(); n],
+            offers: vec![Vec::new(); n],
+            entries: vec![Vec::new(); n],
             bids: vec![Vec::new(); n],
             sales: Vec::new(),
             generations: vec![GenerationMarket::default(); n],
@@ -308,12 +330,31 @@ impl SecondaryMarket {
             return;
         }
         let g = l.generation.0 as usize;
+        assert!(
+            lot.0 < OFFER_RANK,
+            "lot {} is past the ids an auction's sort keys can hold",
+            lot.0
+        );
         fleet.set_listed(lot, true);
         self.asks[g].push(Ask {
             seller,
             lot,
             reserve: reserve.max(0.0),
             motive,
+        });
+    }
+
+    /// Offers `lots` of `seller`'s unlisted lots of `generation` for voluntary sale at
+    /// `reserve` $/GPU (see [`Offer`]). The seller must hold that many unlisted lots of
+    /// the generation, and no one may list or move them before the auction clears.
+    pub fn offer(&mut self, generation: GenId, seller: AgentId, lots: u32, reserve: f64) {
+        if lots == 0 {
+            return;
+        }
+        self.offers[generation.0 as usize].push(Offer {
+            seller,
+            lots,
+            reserve: reserve.max(0.0),
         });
     }
 
@@ -342,79 +383,6 @@ impl SecondaryMarket {
     pub fn last_price(&self, generation: GenId) -> Option<f64> {
         self.generations[generation.0 as usize].last_price
     }
-}
-
-/// Sorts one generation's book: asks cheapest first (ties: seller, then lot), bids
-/// dearest first (ties: buyer, then posting order). Both orders are total, so an
-/// unstable sort gives the one order a stable sort would, on any number of threads.
-/// Each order is packed into one unique 128-bit integer per entry, which sorts about
-/// twice as fast as comparing fields (a book of 28,000 bids: 1.3 ms against 0.7 ms), and
-/// is sorted by buckets of its high bits (`keysort`), about twice as fast again.
-fn sort_book(asks: &mut Vec<Ask>, bids: &mut Vec<Bid>) {
-    let mut ask_keys: Vec<(u128, u32)> = asks
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let key = u128::from(ordered_bits(a.reserve)) << 64
-                | u128::from(a.seller.0) << 32
-                | u128::from(a.lot.0);
-            (key, i as u32)
-        })
-        .collect();
-    sort_by_unique_key(&mut ask_keys, |&(key, _)| key);
-    *asks = ask_keys
-        .iter()
-        .map(|&(_, i)| asks[i as usize].clone())
-        .collect();
-    // A bid's posting index is the low part of its key, so the key alone finds it.
-    let mut bid_keys: Vec<u128> = bids
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            u128::from(!ordered_bits(b.limit)) << 64 | u128::from(b.buyer.0) << 32 | i as u128
-        })
-        .collect();
-    sort_by_unique_key(&mut bid_keys, |&key| key);
-    *bids = bid_keys
-        .iter()
-        .map(|&key| bids[key as u32 as usize].clone())
-        .collect();
-}
-
-/// `x`'s bits as an unsigned integer in the order of [`f64::total_cmp`].
-pub(crate) fn ordered_bits(x: f64) -> u64 {
-    let bits = x.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | 1 << 63
-    }
-}
-
-/// Uniform-price clearing of sorted asks and bids: the number of lots that trade and the price.
-pub fn uniform_price(asks: &[Ask], bids: &[Bid]) -> Option<(usize, f64)> {
-    let mut traded = 0usize;
-    let mut price = None;
-    let mut bid_iter = bids.iter();
-    let mut current = bid_iter.next();
-    let mut left = current.map_or(0, |b| b.lots);
-    for ask in asks {
-        while left == 0 {
-            current = bid_iter.next();
-            match current {
-                Some(b) => left = b.lots,
-                None => return price.map(|p| (traded, p)),
-            }
-        }
-        let bid = current?;
-        if ask.reserve > bid.limit {
-            break;
-        }
-        traded += 1;
-        left -= 1;
-        price = Some(bid.limit);
-    }
-    price.map(|p| (traded, p))
 }
 
 /// How the fire-sale discount is measured: the analyst's conventions, from the world.
@@ -471,105 +439,6 @@ pub fn reference_price(
     }
 }
 
-/// What one generation's sorted book clears at, worked out from the book alone.
-struct Clearing {
-    /// Lots bid within 10%, 25% and 50% of the fundamental value.
-    depths: [u64; 3],
-    /// Lots traded and the uniform price, $/GPU, if any trade.
-    cleared: Option<(usize, f64)>,
-    /// Lots traded that were distressed sales.
-    distressed: usize,
-    /// Lots traded that lenders sold.
-    sold_by_lenders: usize,
-    /// What the book would clear at without the distressed asks, $/GPU.
-    counterfactual: Option<f64>,
-}
-
-impl Clearing {
-    /// Clears sorted `asks` against sorted `bids`, which `book` already holds.
-    fn of(asks: &[Ask], bids: &[Bid], book: &GenerationMarket, fundamental: f64) -> Clearing {
-        let depth = |share: f64| -> u64 {
-            if fundamental > 0.0 {
-                book.depth_at(share * fundamental)
-            } else {
-                0
-            }
-        };
-        let cleared = uniform_price(asks, bids);
-        let traded = cleared.map_or(0, |(traded, _)| traded);
-        let distressed = asks
-            .iter()
-            .take(traded)
-            .filter(|a| a.motive.is_distressed())
-            .count();
-        let sold_by_lenders = asks
-            .iter()
-            .take(traded)
-            .filter(|a| a.motive.is_lender())
-            .count();
-        let counterfactual = if asks.iter().any(|a| a.motive.is_distressed()) {
-            let calm: Vec<Ask> = asks
-                .iter()
-                .filter(|a| !a.motive.is_distressed())
-                .cloned()
-                .collect();
-            // With no voluntary lot that would trade, a seller who could wait would sell
-            // its first lot at the best bid.
-            uniform_price(&calm, bids)
-                .map(|(_, p)| p)
-                .or_else(|| bids.first().map(|b| b.limit))
-        } else {
-            cleared.map(|(_, p)| p)
-        };
-        Clearing {
-            depths: [depth(0.9), depth(0.75), depth(0.5)],
-            cleared,
-            distressed,
-            sold_by_lenders,
-            counterfactual,
-        }
-    }
-}
-
-/// One generation's book waiting to be sorted and cleared.
-struct BookToClear {
-    asks: Vec<Ask>,
-    bids: Vec<Bid>,
-    /// What participants observe of the generation (its stored book is set here).
-    observed: GenerationMarket,
-    /// Its fundamental value, $/GPU (for the bid depths).
-    fundamental: f64,
-}
-
-/// One generation's book, sorted and cleared, waiting for its trades to be booked.
-struct ClearedBook {
-    asks: Vec<Ask>,
-    bids: Vec<Bid>,
-    observed: GenerationMarket,
-    clearing: Clearing,
-}
-
-impl BookToClear {
-    /// Sorts the book, stores it with what participants observe, and clears it.
-    fn clear(self) -> ClearedBook {
-        let BookToClear {
-            mut asks,
-            mut bids,
-            mut observed,
-            fundamental,
-        } = self;
-        sort_book(&mut asks, &mut bids);
-        observed.set_bid_book(bids.iter().map(|b| (b.limit, b.lots)));
-        let clearing = Clearing::of(&asks, &bids, &observed, fundamental);
-        ClearedBook {
-            asks,
-            bids,
-            observed,
-            clearing,
-        }
-    }
-}
-
 /// Phase 9: clear every generation's auction; lots and cash change hands.
 #[allow(clippy::too_many_arguments)]
 pub fn clear_auctions(
@@ -593,38 +462,44 @@ pub fn clear_auctions(
     let books: Vec<BookToClear> = (0..gens.list.len())
         .map(|g| BookToClear {
             asks: std::mem::take(&mut market.asks[g]),
+            offers: std::mem::take(&mut market.offers[g]),
             bids: std::mem::take(&mut market.bids[g]),
+            entries: std::mem::take(&mut market.entries[g]),
             observed: std::mem::take(&mut market.generations[g]),
             fundamental: metrics.generations[g].fundamental,
         })
         .collect();
     let mut next_generation = gens.ids();
     decide_then_apply(books, BookToClear::clear, |cleared_book| {
+        let id = next_generation.next().expect("a book per generation");
+        let g = id.0 as usize;
+        let (traded, price) = cleared_book.clearing.cleared.unwrap_or((0, 0.0));
+        let sold = traded_lots(&fleet, id, &cleared_book, traded);
         let ClearedBook {
             mut asks,
+            mut offers,
             mut bids,
+            mut entries,
             observed,
             clearing,
         } = cleared_book;
-        let id = next_generation.next().expect("a book per generation");
-        let g = id.0 as usize;
         market.generations[g] = observed;
         let Clearing {
             depths,
-            cleared,
             distressed,
             sold_by_lenders,
             counterfactual,
+            ..
         } = clearing;
+        let listed = asks.len() as u64 + offers.iter().map(|o| u64::from(o.lots)).sum::<u64>();
         let m = &mut metrics.generations[g];
         [m.bid_depth_10, m.bid_depth_25, m.bid_depth_50] = depths;
-        m.listed = asks.len() as u64;
-        let (traded, price) = cleared.unwrap_or((0, 0.0));
+        m.listed = listed;
         // Allocate lots to bids in order.
         let mut bid_index = 0;
         let mut filled_from_bid = 0;
         let mut by_pair: Vec<(AgentId, AgentId, SaleMotive, u32)> = Vec::new();
-        for ask in asks.iter().take(traded) {
+        for (lot, seller, motive) in sold {
             while filled_from_bid >= bids[bid_index].lots {
                 bid_index += 1;
                 filled_from_bid = 0;
@@ -634,26 +509,26 @@ pub fn clear_auctions(
             let paid = price * gpus;
             ledger.transfer(
                 directory.account(buyer),
-                directory.account(ask.seller),
+                directory.account(seller),
                 paid,
                 "secondary purchase",
             );
-            fleet.transfer(ask.lot, buyer);
+            fleet.transfer(lot, buyer);
             market.sales.push(Sale {
-                lot: ask.lot,
-                seller: ask.seller,
+                lot,
+                seller,
                 buyer,
                 price_per_lot: paid,
-                motive: ask.motive,
+                motive,
             });
             match by_pair.last_mut() {
-                Some((s, b, m, n)) if *s == ask.seller && *b == buyer && *m == ask.motive => {
-                    *n += 1
-                }
-                _ => by_pair.push((ask.seller, buyer, ask.motive, 1)),
+                Some((s, b, m, n)) if *s == seller && *b == buyer && *m == motive => *n += 1,
+                _ => by_pair.push((seller, buyer, motive, 1)),
             }
         }
-        for ask in asks.iter().skip(traded) {
+        // Single asks that did not trade are withdrawn (a lot that traded is no longer
+        // listed: `Fleet::transfer` cleared it); offered lots were never marked.
+        for ask in &asks {
             fleet.set_listed(ask.lot, false);
         }
         for (seller, buyer, motive, lots) in by_pair {
@@ -670,7 +545,7 @@ pub fn clear_auctions(
                 format!("${price:.0}/GPU {}", motive.name()),
             );
         }
-        let unsold = (asks.len() - traded) as u64;
+        let unsold = listed - traded as u64;
         total_unsold += unsold;
         let observed = &mut market.generations[g];
         let best_bid = observed.bid_book.first().map(|(limit, _)| *limit);
@@ -726,9 +601,13 @@ pub fn clear_auctions(
         m.weeks_since_trade = observed.weeks_since_trade(clock.tick);
         // Next tick's book starts from this one's capacity (no regrowing).
         asks.clear();
+        offers.clear();
         bids.clear();
+        entries.clear();
         market.asks[g] = asks;
+        market.offers[g] = offers;
         market.bids[g] = bids;
+        market.entries[g] = entries;
     });
     metrics.listed_unsold_lots = total_unsold;
     metrics.trades_cum += market.sales.len() as u64;
@@ -753,106 +632,6 @@ mod tests {
             lots,
             limit,
         }
-    }
-
-    #[test]
-    fn books_are_booked_in_generation_order_whoever_sorts_them() {
-        // Generation g: asks from seller g at 10 and 20, and bids from buyer g at 15 and
-        // 30, posted cheapest first; each trades one lot, at 30 (the ask at 20 is above
-        // the next bid).
-        let books = |n: u32| -> Vec<BookToClear> {
-            (0..n)
-                .map(|g| BookToClear {
-                    asks: vec![ask(g, 2 * g + 1, 20.0), ask(g, 2 * g, 10.0)],
-                    bids: vec![bid(g, 1, 15.0), bid(g, 1, 30.0)],
-                    observed: GenerationMarket::default(),
-                    fundamental: 40.0,
-                })
-                .collect()
-        };
-        let check = |booked: Vec<ClearedBook>| {
-            for (g, book) in booked.iter().enumerate() {
-                let g = g as u32;
-                assert_eq!(book.asks[0], ask(g, 2 * g, 10.0), "generation {g}");
-                assert_eq!(book.bids[0], bid(g, 1, 30.0));
-                assert_eq!(book.clearing.cleared, Some((1, 30.0)));
-                assert_eq!(book.observed.bid_book(), [(30.0, 1), (15.0, 1)]);
-            }
-        };
-        // On one thread (it sorts every book itself), and with a second sorting ahead.
-        for threads in [1, 2] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            for _ in 0..20 {
-                let mut booked = Vec::new();
-                pool.install(|| {
-                    decide_then_apply(books(7), BookToClear::clear, |b| booked.push(b))
-                });
-                check(booked);
-            }
-        }
-    }
-
-    #[test]
-    fn packed_keys_sort_books_as_the_field_comparisons_do() {
-        use rand::{RngExt, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        // Few distinct prices, so ties on price (and on seller or buyer) are common;
-        // zero, negative zero, negatives and infinities included.
-        let prices = [0.0, -0.0, 1.5, 1.5e4, 2.0e4, -3.0, f64::INFINITY, 7.25];
-        let mut asks: Vec<Ask> = (0..500)
-            .map(|lot| ask(rng.random_range(0..20), lot, prices[rng.random_range(0..8)]))
-            .collect();
-        let mut bids: Vec<Bid> = (0..500)
-            .map(|_| bid(rng.random_range(0..20), 1, prices[rng.random_range(0..8)]))
-            .collect();
-        let mut want_asks = asks.clone();
-        want_asks.sort_by(|a, b| {
-            a.reserve
-                .total_cmp(&b.reserve)
-                .then(a.seller.cmp(&b.seller))
-                .then(a.lot.cmp(&b.lot))
-        });
-        let mut want_bids = bids.clone();
-        want_bids.sort_by(|a, b| b.limit.total_cmp(&a.limit).then(a.buyer.cmp(&b.buyer)));
-        sort_book(&mut asks, &mut bids);
-        for (got, want) in asks.iter().zip(&want_asks) {
-            assert_eq!(got.reserve.to_bits(), want.reserve.to_bits());
-        }
-        assert_eq!(asks, want_asks);
-        for (got, want) in bids.iter().zip(&want_bids) {
-            assert_eq!(got.limit.to_bits(), want.limit.to_bits());
-            assert_eq!(got.buyer, want.buyer);
-        }
-        assert_eq!(bids, want_bids);
-    }
-
-    #[test]
-    fn excess_supply_clears_at_the_lowest_accepted_bid() {
-        let asks: Vec<_> = (0..10).map(|i| ask(1, i, 0.0)).collect();
-        let bids = vec![bid(2, 2, 20_000.0), bid(3, 3, 12_000.0), bid(4, 1, 5_000.0)];
-        assert_eq!(uniform_price(&asks, &bids), Some((6, 5_000.0)));
-    }
-
-    #[test]
-    fn reserves_stop_the_trade_where_they_cross_the_bids() {
-        let asks = vec![
-            ask(1, 0, 10_000.0),
-            ask(1, 1, 15_000.0),
-            ask(1, 2, 30_000.0),
-        ];
-        let bids = vec![bid(2, 1, 20_000.0), bid(3, 5, 16_000.0)];
-        assert_eq!(uniform_price(&asks, &bids), Some((2, 16_000.0)));
-    }
-
-    #[test]
-    fn no_crossing_bid_means_no_trade_and_no_price() {
-        let asks = vec![ask(1, 0, 10_000.0)];
-        assert_eq!(uniform_price(&asks, &[bid(2, 1, 9_000.0)]), None);
-        assert_eq!(uniform_price(&asks, &[]), None);
-        assert_eq!(uniform_price(&[], &[bid(2, 1, 9_000.0)]), None);
     }
 
     #[test]

@@ -230,7 +230,7 @@ pub fn clear_compute_market(
         .zip(&keys)
         .enumerate()
         .map(|(i, (step, &(owner, g)))| {
-            let key = u128::from(crate::auction::ordered_bits(step.cost)) << 64
+            let key = u128::from(crate::book::ordered_bits(step.cost)) << 64
                 | u128::from(owner.0) << 16
                 | g as u128;
             (key, i as u32)

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod auction;
+mod book;
 mod compute;
 mod exogenous;
 mod keysort;
@@ -10,6 +11,7 @@ mod primary;
 mod resale;
 
 pub use auction::*;
+pub use book::uniform_price;
 pub use compute::*;
 pub use exogenous::*;
 pub use plugin::*;
