@@ -617,23 +617,6 @@ pub fn clear_auctions(
 mod tests {
     use super::*;
 
-    fn ask(seller: u32, lot: u32, reserve: f64) -> Ask {
-        Ask {
-            seller: AgentId(seller),
-            lot: LotId(lot),
-            reserve,
-            motive: SaleMotive::Voluntary,
-        }
-    }
-
-    fn bid(buyer: u32, lots: u32, limit: f64) -> Bid {
-        Bid {
-            buyer: AgentId(buyer),
-            lots,
-            limit,
-        }
-    }
-
     #[test]
     fn proceeds_looked_up_in_the_prefix_match_a_walk_of_the_book() {
         use rand::{RngExt, SeedableRng};
