@@ -3,9 +3,10 @@
 //! Sellers post one ask per lot with a reserve, or an offer of a number of their lots at
 //! one reserve (the lots are picked only if they trade); buyers post bids (quantity and
 //! limit). Asks are sorted cheapest first (ties: seller id, then lot id, an offer's lots
-//! after its seller's single asks), bids dearest first (ties: buyer id, posting order). The traded quantity is the largest `q` for which the `q`-th
-//! ask's reserve is at most the `q`-th bid's limit, and every lot trades at one uniform
-//! price: the lowest accepted bid. With more lots on offer than bids near value, that
+//! after its seller's single asks), bids dearest first (ties: buyer id, posting order).
+//! The traded quantity is the largest `q` for which the `q`-th ask's reserve is at most
+//! the `q`-th bid's limit, and every lot trades at one uniform price: the lowest accepted
+//! bid. With more lots on offer than bids near value, that
 //! marginal bid is deep in the buyers' ladders: the fire-sale discount comes out of
 //! who is bidding, for how much, and how much rack space and cash they have.
 
@@ -70,8 +71,8 @@ pub struct Ask {
 /// A seller's voluntary offer of `lots` of its lots of one generation at one reserve.
 /// The lots are not marked listed: the ones that trade are picked when they trade, its
 /// unlisted lots of the generation in id order, as if each had been asked for on its own.
-/// A planet's small buyers offer tens of thousands of lots a week that do not sell;
-/// marking and unmarking each of them was a tenth of the run.
+/// A planet's small buyers offer thousands of lots a week that do not sell; marking and
+/// unmarking each of them took about a twentieth of the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Offer {
     /// Seller.
