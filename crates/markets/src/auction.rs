@@ -475,7 +475,7 @@ pub fn clear_auctions(
         let id = next_generation.next().expect("a book per generation");
         let g = id.0 as usize;
         let (traded, price) = cleared_book.clearing.cleared.unwrap_or((0, 0.0));
-        let sold = traded_lots(&fleet, id, &cleared_book, traded);
+        let sold = traded_lots(&fleet, id, &cleared_book);
         let ClearedBook {
             mut asks,
             mut offers,

@@ -264,16 +264,17 @@ impl BookToClear {
     }
 }
 
-/// The lots that trade in a cleared book, (lot, seller, motive) in the order the book
-/// takes them: the first `traded` lots of its sorted entries. An offer's lots are its
-/// seller's unlisted lots of the generation in id order, after those picked for the
-/// seller's offers sorted ahead of it; all are picked before any lot changes hands.
+/// The lots that trade in a cleared book of `generation`, (lot, seller, motive) in the
+/// order the book takes them: as many of its sorted entries' lots as its clearing
+/// trades. An offer's lots are its seller's unlisted lots of the generation in id order,
+/// after those picked for the seller's offers sorted ahead of it; all are picked before
+/// any lot changes hands.
 pub(crate) fn traded_lots(
     fleet: &Fleet,
     generation: GenId,
     book: &ClearedBook,
-    traded: usize,
 ) -> Vec<(LotId, AgentId, SaleMotive)> {
+    let traded = book.clearing.cleared.map_or(0, |(traded, _)| traded);
     let mut lots = Vec::with_capacity(traded);
     // Lots already picked for each seller's offers in this book, by seller (a few
     // thousand sellers a week in a planet: a list searched from the front grew with
@@ -457,7 +458,7 @@ mod tests {
         let reserves: Vec<f64> = book.entries.iter().map(|e| e.reserve).collect();
         assert_eq!(reserves, [5.0, 7.0, 10.0, 20.0]);
         assert_eq!(book.clearing.cleared, Some((7, 100.0)));
-        let sold = traded_lots(&fleet, GenId(0), &book, 7);
+        let sold = traded_lots(&fleet, GenId(0), &book);
         let lots: Vec<u32> = sold.iter().map(|(lot, ..)| lot.0).collect();
         // The cheaper offer takes seller 1's first unlisted lots (0, 2, 3; lot 1 is its
         // own ask), the dearer one the next two: each lot once.
@@ -465,7 +466,7 @@ mod tests {
         assert!(sold.iter().all(|(_, _, m)| *m == SaleMotive::Voluntary));
         // Part of an offer: its lowest unlisted ids.
         let (fleet, book) = offers_cleared(2);
-        let sold = traded_lots(&fleet, GenId(0), &book, 2);
+        let sold = traded_lots(&fleet, GenId(0), &book);
         assert_eq!(sold.iter().map(|(l, ..)| l.0).collect::<Vec<_>>(), [0, 2]);
         // Offered lots are never marked listed; the single ask is.
         assert_eq!(fleet.held_of(AgentId(1), GenId(0)).listed, 1);
