@@ -184,6 +184,32 @@ pub fn clear_merit_order(
     (inverse(cumulative).max(previous_cost), shares)
 }
 
+/// Installed lots of each of `owners` (by `id_of`) and generation, `n_gens` a row in
+/// the owners' order, zero where an owner holds none of a generation. Read on all cores
+/// in chunks, each chunk's rows in order, so the table is the same whatever the threads.
+fn installed_table<T: Sync>(
+    fleet: &Fleet,
+    owners: &[T],
+    n_gens: usize,
+    id_of: impl Fn(&T) -> AgentId + Sync,
+) -> Vec<u32> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 512;
+    let chunks: Vec<Vec<u32>> = owners
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut rows = vec![0u32; chunk.len() * n_gens];
+            for (owner, row) in chunk.iter().zip(rows.chunks_mut(n_gens.max(1))) {
+                for (cell, held) in row.iter_mut().zip(fleet.held(id_of(owner))) {
+                    *cell = held.installed;
+                }
+            }
+            rows
+        })
+        .collect();
+    chunks.concat()
+}
+
 /// Phase 2: dispatch every installed lot, clear the compute price and pay spot rent.
 #[allow(clippy::too_many_arguments)]
 pub fn clear_compute_market(
@@ -199,16 +225,20 @@ pub fn clear_compute_market(
     let n_gens = gens.list.len();
     let hours = clock.hours_per_tick() * market.params.availability;
     let gpus = f64::from(gens.gpus_per_lot);
-    // Installed lots per owner and generation, and live lots' ages, from the fleet's
-    // counts (kept as lots move; no scan of the fleet).
+    let mut sorted: Vec<_> = owners.iter_mut().collect();
+    sorted.sort_by_key(|(agent, ..)| agent.id);
+    // Installed lots per owner and generation, from the fleet's counts (kept as lots
+    // move; no scan of the fleet), copied once into one table, `n_gens` a row in owner
+    // order. The owners' counts lie apart in memory and reading them is nearly all this
+    // step's time (the walk waits on memory, not on arithmetic), so they are read on
+    // all cores, once; both passes below then read the table in order.
+    let installed = installed_table(&fleet, &sorted, n_gens, |(agent, ..)| agent.id);
     let mut steps = Vec::new();
     let mut keys = Vec::new();
     let mut leased_total = 0.0;
-    let mut sorted: Vec<_> = owners.iter_mut().collect();
-    sorted.sort_by_key(|(agent, ..)| agent.id);
-    for (agent, power, _, leased) in &sorted {
+    for ((agent, power, _, leased), row) in sorted.iter().zip(installed.chunks(n_gens.max(1))) {
         let leased = leased.map_or(0.0, |l| l.0);
-        for (g, count) in fleet.held(agent.id).iter().map(|h| h.installed).enumerate() {
+        for (g, &count) in row.iter().enumerate() {
             let generation = gens.get(GenId(g as u16));
             if count == 0 || generation.is_asic() {
                 continue;
@@ -254,15 +284,14 @@ pub fn clear_compute_market(
     }
     let mut next_step = 0;
     let mut rigs_off = 0u64;
-    for (agent, power, dispatch, leased) in sorted.iter_mut() {
+    for ((agent, power, dispatch, leased), row) in
+        sorted.iter_mut().zip(installed.chunks(n_gens.max(1)))
+    {
         let leased = leased.map_or(0.0, |l| l.0);
         dispatch.gpu_hours.clear();
         dispatch.gpu_hours.resize(n_gens, 0.0);
         dispatch.installed.clear();
-        dispatch
-            .installed
-            .extend(fleet.held(agent.id).iter().map(|h| h.installed));
-        dispatch.installed.resize(n_gens, 0);
+        dispatch.installed.extend_from_slice(row);
         dispatch.spot_revenue = 0.0;
         dispatch.mining_revenue = 0.0;
         for g in 0..n_gens {
