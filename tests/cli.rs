@@ -282,7 +282,7 @@ fn behaviour_parameters_are_world_fields_with_bounds() {
 }
 
 /// `firesale bench` runs each size in its own process and prints, per size, lot-ticks,
-/// wall time, lot-ticks per second and peak memory, then the growth exponent.
+/// wall time, CPU time, lot-ticks per second and peak memory, then the growth exponent.
 #[test]
 fn bench_by_step_prints_the_steps_that_take_the_most_time() {
     let out = firesale_cmd(&[
@@ -343,9 +343,17 @@ fn bench_prints_speed_memory_and_the_growth_exponent() {
         let fields: Vec<&str> = row.split_whitespace().collect();
         let lot_ticks: u64 = fields[4].parse().unwrap();
         let seconds: f64 = fields[5].parse().unwrap();
-        let peak_mib: f64 = fields[7].parse().unwrap();
+        let cpu_seconds: f64 = fields[6].parse().unwrap();
+        let peak_mib: f64 = fields[8].parse().unwrap();
         assert!(lot_ticks > 0 && seconds > 0.0 && peak_mib > 1.0, "{row}");
+        // CPU time is measured over the wall time's span, on at most every core.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        assert!(
+            cpu_seconds > 0.0 && cpu_seconds <= seconds * cores + 0.05,
+            "{row}"
+        );
     }
+    assert!(text.contains("CPU s"), "{text}");
     let small: u64 = rows[0].split_whitespace().nth(4).unwrap().parse().unwrap();
     let large: u64 = rows[1].split_whitespace().nth(4).unwrap().parse().unwrap();
     assert!(large > small, "twice the scale, more lot-ticks: {text}");

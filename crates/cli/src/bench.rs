@@ -4,8 +4,13 @@
 //! memory is its own. A run does everything `firesale run --no-plots` does (outputs are
 //! written, to a temporary directory). The figures: lots created, lot-ticks (the lots
 //! alive at the end of each tick, summed over the run: the work a run has to do), wall
-//! time, lot-ticks per second and peak resident memory, and the growth exponent of wall
-//! time in lot-ticks between the smallest and the largest size (1 is linear).
+//! time, CPU time, lot-ticks per second and peak resident memory, and the growth exponent
+//! of wall time in lot-ticks between the smallest and the largest size (1 is linear).
+//!
+//! CPU time (user and system, all threads, over the same span as the wall time) says
+//! what the wall time cannot: whether a slow run did more work or had a slower machine
+//! (the work is the same for the same world), and, over the wall time, how many cores
+//! the run kept busy.
 
 use std::process::{Command, ExitCode};
 
@@ -60,6 +65,9 @@ struct Measured {
     lots_created: u64,
     lot_ticks: u64,
     seconds: f64,
+    /// User and system CPU time over the same span as `seconds`, s.
+    #[serde(default)]
+    cpu_seconds: f64,
     peak_bytes: u64,
     /// (step, seconds) with `--by-step`, in execution order.
     #[serde(default)]
@@ -79,13 +87,14 @@ pub fn bench(args: BenchArgs) -> ExitCode {
     scales.sort_by(f64::total_cmp);
     println!("{}", machine());
     println!(
-        "{:<14} {:>6} {:>8} {:>12} {:>14} {:>9} {:>14} {:>11}",
+        "{:<14} {:>6} {:>8} {:>12} {:>14} {:>9} {:>8} {:>14} {:>11}",
         "world",
         "scale",
         "agents",
         "lots created",
         "lot-ticks",
         "wall s",
+        "CPU s",
         "lot-ticks/s",
         "peak memory"
     );
@@ -126,13 +135,14 @@ pub fn bench(args: BenchArgs) -> ExitCode {
             return ExitCode::FAILURE;
         };
         println!(
-            "{:<14} {:>6} {:>8} {:>12} {:>14} {:>9.2} {:>14.0} {:>8.0} MiB",
+            "{:<14} {:>6} {:>8} {:>12} {:>14} {:>9.2} {:>8.2} {:>14.0} {:>8.0} MiB",
             args.world,
             m.scale,
             m.agents,
             m.lots_created,
             m.lot_ticks,
             m.seconds,
+            m.cpu_seconds,
             m.lot_ticks as f64 / m.seconds.max(1e-9),
             m.peak_bytes as f64 / (1024.0 * 1024.0)
         );
@@ -169,6 +179,7 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
     };
     let dir = std::env::temp_dir().join(format!("firesale-bench-{}", std::process::id()));
     let started = std::time::Instant::now();
+    let cpu_before = cpu_seconds();
     let mut lot_ticks = 0u64;
     let mut by_step = Vec::new();
     // On a worker of the pool, as `firesale run` runs a world (`firesale_sim::on_worker`).
@@ -192,6 +203,7 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
         })
     });
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = (cpu_seconds() - cpu_before).max(0.0);
     let _ = std::fs::remove_dir_all(&dir);
     let (agents, summary) = match result {
         Ok(done) => done,
@@ -206,6 +218,7 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
         lots_created: summary.lots_created,
         lot_ticks,
         seconds,
+        cpu_seconds,
         peak_bytes: peak_resident_bytes(),
         by_step,
     };
@@ -240,13 +253,25 @@ fn print_steps(m: &Measured) {
     );
 }
 
-/// This process's peak resident memory, bytes (0 where the system does not say).
-fn peak_resident_bytes() -> u64 {
+/// This process's resource usage so far, None where the system does not say.
+fn own_usage() -> Option<libc::rusage> {
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+    (unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0).then_some(usage)
+}
+
+/// CPU time this process has used so far, user and system, all threads, s (0 where the
+/// system does not say).
+fn cpu_seconds() -> f64 {
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    own_usage().map_or(0.0, |u| seconds(u.ru_utime) + seconds(u.ru_stime))
+}
+
+/// This process's peak resident memory, bytes (0 where the system does not say).
+fn peak_resident_bytes() -> u64 {
+    let Some(usage) = own_usage() else {
         return 0;
-    }
+    };
     let max = usage.ru_maxrss.max(0) as u64;
     // Linux reports kilobytes, macOS bytes.
     if cfg!(target_os = "macos") {
