@@ -159,6 +159,35 @@ pub enum LotState {
     Scrapped,
 }
 
+/// An optional tick, index or loan id in four bytes, `u32::MAX` standing for none.
+/// Marks, sales and checks read lots by the hundreds of millions in a planet run, and
+/// four optional fields of eight bytes each were most of a lot: packed, a lot takes 28
+/// bytes instead of 44, and a walk over lots reads a third less memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MaybeU32(u32);
+
+impl MaybeU32 {
+    const NONE: MaybeU32 = MaybeU32(u32::MAX);
+
+    fn of(value: Option<u32>) -> MaybeU32 {
+        match value {
+            Some(v) => {
+                assert!(v != u32::MAX, "{v} is past what a lot can record");
+                MaybeU32(v)
+            }
+            None => MaybeU32::NONE,
+        }
+    }
+
+    fn get(self) -> Option<u32> {
+        (self != MaybeU32::NONE).then_some(self.0)
+    }
+
+    fn take(&mut self) -> Option<u32> {
+        std::mem::replace(self, MaybeU32::NONE).get()
+    }
+}
+
 /// One lot of GPUs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lot {
@@ -167,18 +196,44 @@ pub struct Lot {
     /// Tick it was built (sold new by the vendor); negative when before the start.
     pub built_tick: i32,
     /// Tick it was repossessed, to measure how long inventory takes to clear.
-    pub repossessed_tick: Option<u32>,
+    repossessed_tick: MaybeU32,
     /// The repossession it came from (an index into `Repossessions`), until sold.
-    pub repossession: Option<u32>,
+    repossession: MaybeU32,
     state: LotState,
     listed: bool,
     /// The loan it was repossessed from, so sale proceeds count as that loan's recovery.
-    recovered_from: Option<LoanId>,
+    recovered_from: MaybeU32,
     owner: AgentId,
-    pledged_to: Option<LoanId>,
+    pledged_to: MaybeU32,
 }
 
 impl Lot {
+    /// Tick it was repossessed, until it is sold.
+    pub fn repossessed_tick(&self) -> Option<u32> {
+        self.repossessed_tick.get()
+    }
+
+    /// The repossession it came from (an index into `Repossessions`), until it is sold.
+    pub fn repossession(&self) -> Option<u32> {
+        self.repossession.get()
+    }
+
+    /// Records that it was repossessed at `tick`, as the `record`-th repossession.
+    pub fn set_repossessed(&mut self, tick: u32, record: u32) {
+        self.repossessed_tick = MaybeU32::of(Some(tick));
+        self.repossession = MaybeU32::of(Some(record));
+    }
+
+    /// The tick it was repossessed, clearing it (at its sale).
+    pub fn take_repossessed_tick(&mut self) -> Option<u32> {
+        self.repossessed_tick.take()
+    }
+
+    /// The repossession it came from, clearing it (at its sale).
+    pub fn take_repossession(&mut self) -> Option<u32> {
+        self.repossession.take()
+    }
+
     /// Age in ticks at `tick`.
     pub fn age_ticks(&self, tick: u32) -> u32 {
         (tick as i32 - self.built_tick).max(0) as u32
@@ -199,7 +254,7 @@ impl Lot {
     /// The loan it was repossessed from, until it is sold (changed only through
     /// [`Fleet::set_recovered_from`] and [`Fleet::take_recovered_from`]).
     pub fn recovered_from(&self) -> Option<LoanId> {
-        self.recovered_from
+        self.recovered_from.get().map(LoanId)
     }
 
     /// Current owner.
@@ -209,7 +264,7 @@ impl Lot {
 
     /// The loan it secures, if any.
     pub fn pledged_to(&self) -> Option<LoanId> {
-        self.pledged_to
+        self.pledged_to.get().map(LoanId)
     }
 }
 
@@ -369,11 +424,11 @@ impl Fleet {
             built_tick,
             state: LotState::Stored,
             listed: false,
-            recovered_from: None,
-            repossessed_tick: None,
-            repossession: None,
+            recovered_from: MaybeU32::NONE,
+            repossessed_tick: MaybeU32::NONE,
+            repossession: MaybeU32::NONE,
             owner,
-            pledged_to: None,
+            pledged_to: MaybeU32::NONE,
         });
         self.count(id, true);
         let tally = self.tally_mut(generation);
@@ -596,20 +651,20 @@ impl Fleet {
     /// Marks a repossessed lot as collateral of `loan`, so its sale counts as recovery.
     pub fn set_recovered_from(&mut self, id: LotId, loan: LoanId) {
         self.count_recovering(id, false);
-        self.lots[id.0 as usize].recovered_from = Some(loan);
+        self.lots[id.0 as usize].recovered_from = MaybeU32::of(Some(loan.0));
         self.count_recovering(id, true);
     }
 
     /// The loan a sold lot was repossessed from, clearing it.
     pub fn take_recovered_from(&mut self, id: LotId) -> Option<LoanId> {
         self.count_recovering(id, false);
-        self.lots[id.0 as usize].recovered_from.take()
+        self.lots[id.0 as usize].recovered_from.take().map(LoanId)
     }
 
     /// Adds (or with `add` false, removes) a live lot awaiting sale in its loan's count.
     fn count_recovering(&mut self, id: LotId, add: bool) {
         let lot = &self.lots[id.0 as usize];
-        let (Some(loan), false) = (lot.recovered_from, lot.state == LotState::Scrapped) else {
+        let (Some(loan), false) = (lot.recovered_from(), lot.state == LotState::Scrapped) else {
             return;
         };
         let n = self.recovering_by_loan.entry(loan).or_default();
@@ -630,7 +685,7 @@ impl Fleet {
 
     /// Pledges a lot to a loan, or releases it with `None`.
     pub fn pledge(&mut self, id: LotId, loan: Option<LoanId>) {
-        if let Some(old) = self.lots[id.0 as usize].pledged_to
+        if let Some(old) = self.lots[id.0 as usize].pledged_to()
             && let Some(list) = self.by_loan.get_mut(old.0 as usize)
             && let Ok(at) = list.binary_search(&id)
         {
@@ -652,7 +707,7 @@ impl Fleet {
                 _ => list.push(id),
             }
         }
-        self.lots[id.0 as usize].pledged_to = loan;
+        self.lots[id.0 as usize].pledged_to = MaybeU32::of(loan.map(|l| l.0));
     }
 
     /// Scraps a lot at end of life: it leaves its owner and any pledge.
@@ -762,7 +817,7 @@ impl Fleet {
             if lot.state == LotState::Scrapped {
                 continue;
             }
-            if let Some(loan) = lot.recovered_from {
+            if let Some(loan) = lot.recovered_from() {
                 *awaiting_sale.entry(loan).or_default() += 1;
             }
             let Some(held) = derived.get_mut(lot.owner.0 as usize) else {
@@ -854,6 +909,46 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lot_is_packed_and_its_optional_fields_read_back_as_set() {
+        assert_eq!(std::mem::size_of::<Lot>(), 28, "a lot's fields packed");
+        let mut fleet = Fleet::default();
+        let id = fleet.create(GenId(0), AgentId(3), -4);
+        let lot = fleet.get(id);
+        assert_eq!(
+            (lot.repossessed_tick(), lot.repossession(), lot.pledged_to()),
+            (None, None, None)
+        );
+        fleet.pledge(id, Some(LoanId(0)));
+        fleet.set_recovered_from(id, LoanId(u32::MAX - 1));
+        fleet.get_mut(id).set_repossessed(0, 7);
+        let lot = fleet.get(id);
+        assert_eq!(lot.pledged_to(), Some(LoanId(0)), "id 0 is not none");
+        assert_eq!(lot.recovered_from(), Some(LoanId(u32::MAX - 1)));
+        assert_eq!(
+            (lot.repossessed_tick(), lot.repossession()),
+            (Some(0), Some(7))
+        );
+        let lot = fleet.get_mut(id);
+        assert_eq!(
+            (lot.take_repossessed_tick(), lot.take_repossession()),
+            (Some(0), Some(7))
+        );
+        assert_eq!((lot.repossessed_tick(), lot.repossession()), (None, None));
+        assert_eq!(fleet.take_recovered_from(id), Some(LoanId(u32::MAX - 1)));
+        assert_eq!(fleet.get(id).recovered_from(), None);
+        fleet.pledge(id, None);
+        assert_eq!(fleet.get(id).pledged_to(), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "past what a lot can record")]
+    fn a_value_a_lot_cannot_record_is_refused() {
+        let mut fleet = Fleet::default();
+        let id = fleet.create(GenId(0), AgentId(0), 0);
+        fleet.get_mut(id).set_repossessed(u32::MAX, 0);
+    }
 
     #[test]
     fn transfers_keep_indexes_and_conservation() {

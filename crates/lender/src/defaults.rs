@@ -64,8 +64,7 @@ pub fn resolve_defaults(
                 fleet.pledge(lot, None);
                 fleet.transfer(lot, lender);
                 fleet.set_recovered_from(lot, id);
-                fleet.get_mut(lot).repossessed_tick = Some(clock.tick);
-                fleet.get_mut(lot).repossession = Some(record);
+                fleet.get_mut(lot).set_repossessed(clock.tick, record);
             }
             cursor += n;
             let loan = book.get(id);
@@ -260,7 +259,7 @@ pub fn list_inventory(
         .par_iter()
         .map(|(agent, _)| {
             let mut lots = fleet.owned_by(agent.id);
-            lots.sort_by_key(|&l| (fleet.get(l).repossessed_tick, l));
+            lots.sort_by_key(|&l| (fleet.get(l).repossessed_tick(), l));
             let mut by_generation: Vec<Vec<LotId>> = vec![Vec::new(); gens.list.len()];
             for &lot in &lots {
                 by_generation[fleet.get(lot).generation.0 as usize].push(lot);
@@ -414,7 +413,7 @@ pub fn book_recoveries(
     for sale in &secondary.sales {
         let recovered_from = fleet.take_recovered_from(sale.lot);
         let lot = fleet.get_mut(sale.lot);
-        if let Some(index) = lot.repossession.take() {
+        if let Some(index) = lot.take_repossession() {
             let g = lot.generation;
             let age = f64::from(lot.age_ticks(clock.tick)) * clock.years_per_tick();
             let record = &mut repossessions.list[index as usize];
@@ -437,7 +436,7 @@ pub fn book_recoveries(
                 "surplus to the estate",
             );
         }
-        if let Some(tick) = lot.repossessed_tick.take() {
+        if let Some(tick) = lot.take_repossessed_tick() {
             metrics.repossessed_sold_cum += 1;
             metrics.repossessed_ticks_to_sale_cum += u64::from(clock.tick - tick);
         }

@@ -219,7 +219,7 @@ impl Summary {
         for id in lenders {
             for lot in i.fleet.owned_by(id) {
                 let lot = i.fleet.get(lot);
-                if lot.repossessed_tick.is_some() {
+                if lot.repossessed_tick().is_some() {
                     unsold += 1;
                     let g = lot.generation.0 as usize;
                     unsold_value += i.secondary.generations[g].last_price.unwrap_or(0.0)

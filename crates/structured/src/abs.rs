@@ -373,7 +373,7 @@ pub fn list_spv_lots(
         for lot in fleet.owned_by(agent.id) {
             let since = match spv.pool {
                 Pool::Lots => spv.liquidating_since,
-                Pool::Loans => fleet.get(lot).repossessed_tick.or(Some(clock.tick)),
+                Pool::Loans => fleet.get(lot).repossessed_tick().or(Some(clock.tick)),
             };
             let Some(since) = since else {
                 continue;
