@@ -245,7 +245,7 @@ pub fn list_inventory(
     exo: Res<Exogenous>,
     ledger: Res<Ledger>,
     mut secondary: ResMut<SecondaryMarket>,
-    mut fleet: ResMut<Fleet>,
+    fleet: Res<Fleet>,
     lenders: Query<(&Agent, &Lender)>,
     desks: Query<&RepoDesk>,
 ) {
@@ -360,7 +360,14 @@ pub fn list_inventory(
         match *offer {
             Offer::Dump { lender: i } => {
                 for &lot in &inventories[i].0 {
-                    secondary.list(&mut fleet, sellers[i], lot, 0.0, SaleMotive::FailedLender);
+                    let generation = fleet.get(lot).generation;
+                    secondary.ask_inventory(
+                        generation,
+                        sellers[i],
+                        lot,
+                        0.0,
+                        SaleMotive::FailedLender,
+                    );
                 }
             }
             Offer::Priced {
@@ -369,8 +376,8 @@ pub fn list_inventory(
                 ..
             } => {
                 for (&lot, reserve) in inventories[i].1[g.0 as usize].iter().zip(reserves) {
-                    secondary.list(
-                        &mut fleet,
+                    secondary.ask_inventory(
+                        g,
                         sellers[i],
                         lot,
                         reserve,

@@ -66,6 +66,10 @@ pub struct Ask {
     pub reserve: f64,
     /// Why it is offered.
     pub motive: SaleMotive,
+    /// Whether its lot was marked listed, and so is withdrawn after the auction if it
+    /// does not sell (a lender's inventory is not marked: see
+    /// [`SecondaryMarket::ask_inventory`]).
+    pub marked: bool,
 }
 
 /// A seller's voluntary offer of `lots` of its lots of one generation at one reserve.
@@ -342,6 +346,36 @@ impl SecondaryMarket {
             lot,
             reserve: reserve.max(0.0),
             motive,
+            marked: true,
+        });
+    }
+
+    /// Offers a lender's repossessed `lot` of `generation` without marking it listed.
+    /// A lender offers all it holds every week; no one else offers its lots, and no step
+    /// reads whether they are listed (owners read the listing of their own lots, to sell
+    /// or install what is not offered). So marking each lot listed and withdrawing it
+    /// after the auction served nothing, and in a planet it was two scattered writes to
+    /// the fleet for each of about 34,000 lots a week. The caller offers each of its live
+    /// lots at most once a week, as [`SecondaryMarket::list`] would.
+    pub fn ask_inventory(
+        &mut self,
+        generation: GenId,
+        seller: AgentId,
+        lot: LotId,
+        reserve: f64,
+        motive: SaleMotive,
+    ) {
+        assert!(
+            lot.0 < OFFER_RANK,
+            "lot {} is past the ids an auction's sort keys can hold",
+            lot.0
+        );
+        self.asks[generation.0 as usize].push(Ask {
+            seller,
+            lot,
+            reserve: reserve.max(0.0),
+            motive,
+            marked: false,
         });
     }
 
@@ -528,8 +562,9 @@ pub fn clear_auctions(
             }
         }
         // Single asks that did not trade are withdrawn (a lot that traded is no longer
-        // listed: `Fleet::transfer` cleared it); offered lots were never marked.
-        for ask in &asks {
+        // listed: `Fleet::transfer` cleared it); offered lots and lenders' inventory were
+        // never marked.
+        for ask in asks.iter().filter(|ask| ask.marked) {
             fleet.set_listed(ask.lot, false);
         }
         for (seller, buyer, motive, lots) in by_pair {

@@ -327,6 +327,7 @@ mod tests {
             lot: LotId(lot),
             reserve,
             motive: SaleMotive::Voluntary,
+            marked: true,
         }
     }
 
@@ -470,6 +471,62 @@ mod tests {
         assert_eq!(sold.iter().map(|(l, ..)| l.0).collect::<Vec<_>>(), [0, 2]);
         // Offered lots are never marked listed; the single ask is.
         assert_eq!(fleet.held_of(AgentId(1), GenId(0)).listed, 1);
+    }
+
+    #[test]
+    fn a_lenders_inventory_is_asked_for_without_marking_its_lots() {
+        let mut fleet = Fleet::default();
+        let lender = AgentId(4);
+        let lots: Vec<LotId> = (0..3).map(|_| fleet.create(GenId(0), lender, 0)).collect();
+        let mut market = crate::SecondaryMarket::new(1);
+        market.ask_inventory(
+            GenId(0),
+            lender,
+            lots[2],
+            30.0,
+            SaleMotive::LenderLiquidation,
+        );
+        market.ask_inventory(
+            GenId(0),
+            lender,
+            lots[0],
+            50.0,
+            SaleMotive::LenderLiquidation,
+        );
+        market.list(
+            &mut fleet,
+            lender,
+            lots[1],
+            40.0,
+            SaleMotive::LenderLiquidation,
+        );
+        assert_eq!(
+            market.asks[0].iter().map(|a| a.marked).collect::<Vec<_>>(),
+            [false, false, true]
+        );
+        assert!(!fleet.get(lots[0]).listed() && !fleet.get(lots[2]).listed());
+        assert_eq!(
+            fleet.held_of(lender, GenId(0)).listed,
+            1,
+            "only the listed lot"
+        );
+        // They clear as any ask: cheapest first, each lot its own.
+        let book = BookToClear {
+            asks: std::mem::take(&mut market.asks[0]),
+            offers: Vec::new(),
+            bids: vec![bid(9, 2, 45.0)],
+            entries: Vec::new(),
+            observed: GenerationMarket::default(),
+            fundamental: 100.0,
+        }
+        .clear();
+        assert_eq!(book.clearing.cleared, Some((2, 45.0)));
+        let sold = traded_lots(&fleet, GenId(0), &book);
+        assert_eq!(
+            sold.iter().map(|(lot, ..)| *lot).collect::<Vec<_>>(),
+            [lots[2], lots[1]]
+        );
+        assert_eq!(book.clearing.sold_by_lenders, 2);
     }
 
     #[test]
