@@ -123,9 +123,7 @@ impl Simulation {
         self.world.resource_mut::<Clock>().tick = tick;
         // Loans settled last tick leave the live indexes (answers are the same either
         // way; questions about live loans then cost only the live ones).
-        if let Some(mut book) = self.world.get_resource_mut::<LoanBook>() {
-            book.prune_settled();
-        }
+        self.world.resource_mut::<LoanBook>().prune_settled();
         self.schedule.run(&mut self.world);
         if let Some(error) = self.world.resource_mut::<Halt>().error.take() {
             return Err(error.into());
