@@ -148,22 +148,11 @@ impl Loan {
 /// are found without scanning the book (a planet-scale world holds tens of thousands).
 ///
 /// A loan's borrower and lenders never change once it is added: the indexes rely on it.
-///
-/// Live loans are found through a second pair of indexes that lists only the loans that
-/// may still be live: every loan that was live when [`LoanBook::prune_settled`] last ran
-/// and every loan added since, in id order. A loan that leaves the live states never
-/// returns to them (a default, a resolution and a repayment are final), so an agent's
-/// live loans are exactly the live ones among these, and a question about live loans
-/// costs what the agent has live, not every loan it ever took (an operator takes about
-/// nine over a planet's seven years, and its live loans are asked for several times a
-/// week).
 #[derive(Resource, Debug, Default)]
 pub struct LoanBook {
     loans: Vec<Loan>,
     by_borrower: Vec<Vec<LoanId>>,
     by_lender: Vec<Vec<LoanId>>,
-    maybe_live_by_borrower: Vec<Vec<LoanId>>,
-    maybe_live_by_lender: Vec<Vec<LoanId>>,
 }
 
 /// The ids listed for `agent` in an index by agent id.
@@ -188,44 +177,11 @@ impl LoanBook {
         let id = LoanId(self.loans.len() as u32);
         loan.id = id;
         list(&mut self.by_borrower, loan.borrower, id);
-        list(&mut self.maybe_live_by_borrower, loan.borrower, id);
         for &(lender, _) in &loan.lenders {
             list(&mut self.by_lender, lender, id);
-            list(&mut self.maybe_live_by_lender, lender, id);
         }
         self.loans.push(loan);
         id
-    }
-
-    /// Drops the loans no longer live from the live indexes (see [`LoanBook`]). Answers
-    /// are the same whether or when it runs; the run calls it between ticks so that
-    /// they stay cheap.
-    pub fn prune_settled(&mut self) {
-        let loans = &self.loans;
-        for index in [
-            &mut self.maybe_live_by_borrower,
-            &mut self.maybe_live_by_lender,
-        ] {
-            for ids in index.iter_mut() {
-                ids.retain(|id| loans[id.0 as usize].is_live());
-            }
-        }
-    }
-
-    /// A borrower's live loans, in id order.
-    fn live_of_borrower(&self, borrower: AgentId) -> impl Iterator<Item = &Loan> + '_ {
-        listed(&self.maybe_live_by_borrower, borrower)
-            .iter()
-            .map(|id| self.get(*id))
-            .filter(|l| l.is_live())
-    }
-
-    /// The live loans a lender has a share of, in id order.
-    pub fn live_of_lender(&self, lender: AgentId) -> impl Iterator<Item = &Loan> + '_ {
-        listed(&self.maybe_live_by_lender, lender)
-            .iter()
-            .map(|id| self.get(*id))
-            .filter(|l| l.is_live())
     }
 
     /// The loan with this id.
@@ -274,7 +230,8 @@ impl LoanBook {
 
     /// A lender's share of the principal of all live loans, $.
     pub fn exposure(&self, lender: AgentId) -> f64 {
-        self.live_of_lender(lender)
+        self.of_lender(lender)
+            .filter(|l| l.is_live())
             .flat_map(|l| {
                 l.lenders
                     .iter()
@@ -286,12 +243,16 @@ impl LoanBook {
 
     /// Live loans of a borrower, in id order.
     pub fn live_of(&self, borrower: AgentId) -> Vec<LoanId> {
-        self.live_of_borrower(borrower).map(|l| l.id).collect()
+        self.of_borrower(borrower)
+            .filter(|l| l.is_live())
+            .map(|l| l.id)
+            .collect()
     }
 
     /// What a borrower owes now on its live loans: arrears and called principal, $.
     pub fn owed_now(&self, borrower: AgentId) -> f64 {
-        self.live_of_borrower(borrower)
+        self.of_borrower(borrower)
+            .filter(|l| l.is_live())
             .map(|l| {
                 l.arrears
                     + match l.status {
@@ -449,82 +410,5 @@ impl BorrowerBooks {
     pub fn dscr(&self) -> Option<f64> {
         let service: f64 = self.debt_service.iter().sum();
         (service > 0.0).then(|| self.operating_cash_flow.iter().sum::<f64>() / service)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn loan(borrower: u32, lender: u32) -> Loan {
-        let covenants = Covenants {
-            max_ltv: 0.8,
-            min_dscr: 1.2,
-            cure_ticks: 4,
-        };
-        Loan::new(
-            AgentId(borrower),
-            vec![(AgentId(lender), 1.0)],
-            100.0,
-            0.05,
-            1.0,
-            0,
-            52,
-            covenants,
-        )
-    }
-
-    /// Live loans and exposures, as asked of the book, for borrowers 0-2 and lenders 10-11.
-    fn answers(book: &LoanBook) -> (Vec<Vec<LoanId>>, Vec<f64>, Vec<f64>) {
-        (
-            (0..3).map(|b| book.live_of(AgentId(b))).collect(),
-            (0..3).map(|b| book.owed_now(AgentId(b))).collect(),
-            (10..12).map(|l| book.exposure(AgentId(l))).collect(),
-        )
-    }
-
-    #[test]
-    fn pruning_settled_loans_changes_no_answer_and_keeps_new_ones() {
-        let mut book = LoanBook::default();
-        for i in 0..12 {
-            book.add(loan(i % 3, 10 + i % 2));
-        }
-        book.get_mut(LoanId(0)).status = LoanStatus::Repaid;
-        book.get_mut(LoanId(4)).status = LoanStatus::Defaulted { tick: 3 };
-        book.get_mut(LoanId(5)).status = LoanStatus::Called {
-            amount: 30.0,
-            deadline: 9,
-            reason: CallReason::Ltv,
-        };
-        book.get_mut(LoanId(7)).status = LoanStatus::Resolved;
-        book.get_mut(LoanId(8)).arrears = 2.5;
-        let before = answers(&book);
-        assert_eq!(
-            before.0[0],
-            vec![LoanId(3), LoanId(6), LoanId(9)],
-            "settled loans are not live"
-        );
-        assert_eq!(before.1[2], 30.0 + 2.5);
-        book.prune_settled();
-        assert_eq!(answers(&book), before);
-        assert_eq!(
-            book.maybe_live_by_borrower[0].len(),
-            3,
-            "settled ids dropped"
-        );
-        // A loan added after a prune, and one settled after it, are answered right.
-        book.add(loan(0, 11));
-        book.get_mut(LoanId(3)).status = LoanStatus::Repaid;
-        assert_eq!(
-            book.live_of(AgentId(0)),
-            vec![LoanId(6), LoanId(9), LoanId(12)]
-        );
-        // Lender 11: loans 1, 5, 9, 11 and 12 (3 repaid, 7 resolved).
-        assert_eq!(book.exposure(AgentId(11)), 100.0 * 5.0);
-        assert_eq!(
-            book.of_borrower(AgentId(0)).count(),
-            5,
-            "every loan ever made stays in the full index"
-        );
     }
 }

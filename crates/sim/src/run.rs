@@ -8,7 +8,7 @@ use crate::rigs::RigIndex;
 use crate::schedule::build_schedule;
 use crate::summary::{Summary, SummaryInputs};
 use bevy_ecs::prelude::*;
-use firesale_core::{Clock, EventLog, Generations, Halt, InvalidState, LoanBook, Metrics};
+use firesale_core::{Clock, EventLog, Generations, Halt, InvalidState, Metrics};
 use firesale_world::{WorldError, WorldFile, build_world, to_ron, weeks_to_ticks};
 use std::path::{Path, PathBuf};
 
@@ -121,9 +121,6 @@ impl Simulation {
     /// Runs one tick; returns this tick's events.
     pub fn step(&mut self, tick: u32) -> Result<Vec<firesale_core::Event>, RunError> {
         self.world.resource_mut::<Clock>().tick = tick;
-        // Loans settled last tick leave the live indexes (answers are the same either
-        // way; questions about live loans then cost only the live ones).
-        self.world.resource_mut::<LoanBook>().prune_settled();
         self.schedule.run(&mut self.world);
         if let Some(error) = self.world.resource_mut::<Halt>().error.take() {
             return Err(error.into());
