@@ -404,6 +404,40 @@ pub fn fundamental_per_gpu(
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_installed_table_holds_each_owners_counts_in_order_whatever_the_threads() {
+        // 1,100 owners (three chunks), each with `i % 4` lots installed of generation
+        // `i % 3`, and one more stored; owner 7 holds nothing, and no one holds the
+        // third generation's neighbour, generation 3.
+        let mut fleet = Fleet::default();
+        let owners: Vec<AgentId> = (0..1_100).map(AgentId).collect();
+        for (i, &owner) in owners.iter().enumerate().filter(|&(i, _)| i != 7) {
+            let g = GenId((i % 3) as u16);
+            for _ in 0..i % 4 {
+                let lot = fleet.create(g, owner, 0);
+                fleet.set_state(lot, firesale_core::LotState::Installed);
+            }
+            fleet.create(g, owner, 0);
+        }
+        let expected: Vec<u32> = (0..owners.len())
+            .flat_map(|i| {
+                let mut row = [0u32; 4];
+                if i != 7 {
+                    row[i % 3] = (i % 4) as u32;
+                }
+                row
+            })
+            .collect();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let table = pool.install(|| installed_table(&fleet, &owners, 4, |&id| id));
+            assert_eq!(table, expected, "{threads} threads");
+        }
+    }
+
     fn params() -> ComputeParams {
         ComputeParams {
             reference_price: 2.0,
