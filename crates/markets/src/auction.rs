@@ -334,20 +334,9 @@ impl SecondaryMarket {
         if l.listed() || l.state() == LotState::Scrapped {
             return;
         }
-        let g = l.generation.0 as usize;
-        assert!(
-            lot.0 < OFFER_RANK,
-            "lot {} is past the ids an auction's sort keys can hold",
-            lot.0
-        );
+        let generation = l.generation;
+        self.push_ask(generation, seller, lot, reserve, motive, true);
         fleet.set_listed(lot, true);
-        self.asks[g].push(Ask {
-            seller,
-            lot,
-            reserve: reserve.max(0.0),
-            motive,
-            marked: true,
-        });
     }
 
     /// Offers a lender's repossessed `lot` of `generation` without marking it listed.
@@ -365,6 +354,19 @@ impl SecondaryMarket {
         reserve: f64,
         motive: SaleMotive,
     ) {
+        self.push_ask(generation, seller, lot, reserve, motive, false);
+    }
+
+    /// Adds a single ask to `generation`'s book (a negative reserve asks for any price).
+    fn push_ask(
+        &mut self,
+        generation: GenId,
+        seller: AgentId,
+        lot: LotId,
+        reserve: f64,
+        motive: SaleMotive,
+        marked: bool,
+    ) {
         assert!(
             lot.0 < OFFER_RANK,
             "lot {} is past the ids an auction's sort keys can hold",
@@ -375,7 +377,7 @@ impl SecondaryMarket {
             lot,
             reserve: reserve.max(0.0),
             motive,
-            marked: false,
+            marked,
         });
     }
 
