@@ -304,6 +304,15 @@ fn bench_by_step_prints_the_steps_that_take_the_most_time() {
             let fields: Vec<&str> = rest.split_whitespace().collect();
             let seconds: f64 = fields[0].parse().unwrap();
             let share: f64 = fields[2].trim_end_matches('%').parse().unwrap();
+            // Then its CPU time and the cores it kept busy, CPU over wall.
+            assert_eq!((fields[5], fields[7]), ("CPU", "cores"), "{l}");
+            let cpu: f64 = fields[3].parse().unwrap();
+            let cores: f64 = fields[6].parse().unwrap();
+            assert!(cpu >= 0.0 && cores >= 0.0, "{l}");
+            // (Both printed to 2 decimals: the ratio of the printed ones is close.)
+            if seconds >= 0.1 {
+                assert!((cores - cpu / seconds).abs() < 0.1, "{l}");
+            }
             (name.trim().to_string(), seconds, share)
         })
         .collect();

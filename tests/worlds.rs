@@ -283,7 +283,7 @@ fn thread_count_and_step_timing_leave_outputs_unchanged() {
             }
             sim.run_to_with(dir.path(), |_, world| {
                 if let Some(times) = world.get_resource::<firesale_sim::StepTimes>() {
-                    step_seconds = times.by_step().iter().map(|(_, s)| s).sum();
+                    step_seconds = times.by_step().iter().map(|t| t.seconds).sum();
                 }
             })
             .unwrap();

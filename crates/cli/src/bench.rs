@@ -69,9 +69,9 @@ struct Measured {
     #[serde(default)]
     cpu_seconds: f64,
     peak_bytes: u64,
-    /// (step, seconds) with `--by-step`, in execution order.
+    /// (step, wall seconds, CPU seconds) with `--by-step`, in execution order.
     #[serde(default)]
-    by_step: Vec<(String, f64)>,
+    by_step: Vec<(String, f64, f64)>,
 }
 
 /// `firesale bench`: runs each scale in its own process and prints the table.
@@ -196,7 +196,11 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
             sim.run_to_with(&dir, |_, world| {
                 lot_ticks += world.resource::<firesale_core::Fleet>().alive() as u64;
                 if let Some(times) = world.get_resource::<firesale_sim::StepTimes>() {
-                    by_step = times.by_step();
+                    by_step = times
+                        .by_step()
+                        .into_iter()
+                        .map(|t| (t.step, t.seconds, t.cpu_seconds))
+                        .collect();
                 }
             })
             .map(|summary| (agents, summary))
@@ -227,29 +231,35 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
 }
 
 /// The steps of the tick that took the most wall time, and the rest of the run (writing
-/// outputs, building the world), as shares of the wall time.
+/// outputs, building the world), as shares of the wall time, each with its CPU time and
+/// the cores it kept busy (CPU over wall): a step near 1 core runs on one.
 fn print_steps(m: &Measured) {
     if m.by_step.is_empty() {
         return;
     }
     let mut steps = m.by_step.clone();
     steps.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let in_steps: f64 = steps.iter().map(|(_, s)| s).sum();
-    let share = |s: f64| 100.0 * s / m.seconds.max(1e-9);
-    for (step, seconds) in steps.iter().take(12) {
-        println!("    {step:<22} {seconds:>8.2} s {:>5.1}%", share(*seconds));
+    let sum = |steps: &[(String, f64, f64)]| -> (f64, f64) {
+        steps
+            .iter()
+            .fold((0.0, 0.0), |(wall, cpu), (_, w, c)| (wall + w, cpu + c))
+    };
+    let line = |name: &str, wall: f64, cpu: f64| {
+        let share = 100.0 * wall / m.seconds.max(1e-9);
+        let cores = if wall > 0.0 { cpu / wall } else { 0.0 };
+        println!("    {name:<22} {wall:>8.2} s {share:>5.1}% {cpu:>8.2} s CPU {cores:>5.2} cores");
+    };
+    let shown = steps.len().min(12);
+    for (step, wall, cpu) in &steps[..shown] {
+        line(step, *wall, *cpu);
     }
-    let others: f64 = steps.iter().skip(12).map(|(_, s)| s).sum();
-    println!(
-        "    {:<22} {others:>8.2} s {:>5.1}%",
-        "other steps",
-        share(others)
-    );
-    let rest = (m.seconds - in_steps).max(0.0);
-    println!(
-        "    {:<22} {rest:>8.2} s {:>5.1}%",
+    let (others, others_cpu) = sum(&steps[shown..]);
+    line("other steps", others, others_cpu);
+    let (in_steps, in_steps_cpu) = sum(&steps);
+    line(
         "outside the schedule",
-        share(rest)
+        (m.seconds - in_steps).max(0.0),
+        (m.cpu_seconds - in_steps_cpu).max(0.0),
     );
 }
 

@@ -24,4 +24,4 @@ pub use rigs::*;
 pub use run::*;
 pub use schedule::*;
 pub use summary::*;
-pub use timing::StepTimes;
+pub use timing::{StepTime, StepTimes};
