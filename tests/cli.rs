@@ -368,3 +368,54 @@ fn bench_prints_speed_memory_and_the_growth_exponent() {
     assert!(large > small, "twice the scale, more lot-ticks: {text}");
     assert!(text.contains("growth exponent"), "{text}");
 }
+
+/// `firesale bench --repeat N` runs every size N times, the sizes interleaved, then prints
+/// each size's median run and the growth exponent of the medians with each round's.
+#[test]
+fn bench_repeated_prints_the_medians_and_each_rounds_exponent() {
+    let out = firesale_cmd(&[
+        "bench",
+        "subprime_compute",
+        "--scales",
+        "0.25,0.5",
+        "--ticks",
+        "6",
+        "--repeat",
+        "2",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let (runs, medians) = text
+        .split_once("median of 2 runs:\n")
+        .unwrap_or_else(|| panic!("{text}"));
+    let rows = |part: &str| -> Vec<(String, f64)> {
+        part.lines()
+            .filter(|l| l.starts_with("subprime_compute"))
+            .map(|l| {
+                let fields: Vec<&str> = l.split_whitespace().collect();
+                (fields[1].to_string(), fields[5].parse().unwrap())
+            })
+            .collect()
+    };
+    let (runs, medians) = (rows(runs), rows(medians));
+    let scales: Vec<&str> = runs.iter().map(|(scale, _)| scale.as_str()).collect();
+    assert_eq!(
+        scales,
+        ["0.25", "0.5", "0.25", "0.5"],
+        "interleaved: {text}"
+    );
+    assert_eq!(medians.len(), 2, "{text}");
+    // Of two runs the median is the faster (the lower middle one, a measured time).
+    for (k, (scale, seconds)) in medians.iter().enumerate() {
+        let fastest = runs[k].1.min(runs[k + 2].1);
+        assert_eq!((scale.as_str(), *seconds), (scales[k], fastest), "{text}");
+    }
+    let exponent = text
+        .lines()
+        .find(|l| l.starts_with("growth exponent"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let rounds = exponent
+        .split_once("(rounds: ")
+        .map(|(_, r)| r.trim_end_matches(')').split(", ").count());
+    assert_eq!(rounds, Some(2), "{exponent}");
+}

@@ -36,6 +36,11 @@ pub struct BenchArgs {
     /// Also print, for each size, the wall time of the steps of the tick that take the most.
     #[arg(long)]
     pub by_step: bool,
+    /// Run every size this many times, the sizes interleaved in each round, and print the
+    /// median of each size and the growth exponent of the medians (a 2-core virtual
+    /// machine's speed drifts by ±1 s a run of planet, and the exponent divides two times).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub repeat: u32,
 }
 
 /// Arguments of the hidden `firesale bench-one`: one size, figures as a JSON line.
@@ -98,68 +103,127 @@ pub fn bench(args: BenchArgs) -> ExitCode {
         "lot-ticks/s",
         "peak memory"
     );
-    let mut rows: Vec<Measured> = Vec::new();
-    for scale in scales {
-        let mut command = Command::new(&exe);
-        command
-            .arg("bench-one")
-            .arg(&args.world)
-            .arg("--scale")
-            .arg(scale.to_string());
-        if let Some(ticks) = args.ticks {
-            command.arg("--ticks").arg(ticks.to_string());
+    // Each size's runs, in `scales` order; a round runs every size once.
+    let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); scales.len()];
+    for _round in 0..args.repeat {
+        for (i, &scale) in scales.iter().enumerate() {
+            let m = match run_one(&exe, &args, scale) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            print_row(&args.world, &m);
+            print_steps(&m);
+            runs[i].push(m);
         }
-        for set in &args.sets {
-            command.arg("--set").arg(set);
-        }
-        if args.by_step {
-            command.arg("--by-step");
-        }
-        let output = match command.output() {
-            Ok(output) => output,
-            Err(e) => {
-                eprintln!("error: could not start the run at scale {scale}: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let text = String::from_utf8_lossy(&output.stdout);
-        let measured = text
-            .lines()
-            .rev()
-            .find_map(|line| serde_json::from_str::<Measured>(line).ok());
-        let Some(m) = measured.filter(|_| output.status.success()) else {
-            eprintln!(
-                "error: the run at scale {scale} failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            return ExitCode::FAILURE;
-        };
-        println!(
-            "{:<14} {:>6} {:>8} {:>12} {:>14} {:>9.2} {:>8.2} {:>14.0} {:>8.0} MiB",
-            args.world,
-            m.scale,
-            m.agents,
-            m.lots_created,
-            m.lot_ticks,
-            m.seconds,
-            m.cpu_seconds,
-            m.lot_ticks as f64 / m.seconds.max(1e-9),
-            m.peak_bytes as f64 / (1024.0 * 1024.0)
-        );
-        print_steps(&m);
-        rows.push(m);
     }
-    if let (Some(small), Some(large)) = (rows.first(), rows.last())
-        && large.lot_ticks > small.lot_ticks
-    {
-        let exponent = (large.seconds / small.seconds).ln()
-            / (large.lot_ticks as f64 / small.lot_ticks as f64).ln();
+    if args.repeat == 1 {
+        let rows: Vec<&Measured> = runs.iter().filter_map(|r| r.first()).collect();
+        print_exponent(&rows, "");
+        return ExitCode::SUCCESS;
+    }
+    println!("median of {} runs:", args.repeat);
+    let medians: Vec<Measured> = runs.iter().map(|r| median_run(r)).collect();
+    for m in &medians {
+        print_row(&args.world, m);
+    }
+    let rows: Vec<&Measured> = medians.iter().collect();
+    let by_round: Vec<String> = (0..args.repeat as usize)
+        .filter_map(|k| {
+            let round: Vec<&Measured> = runs.iter().map(|r| &r[k]).collect();
+            exponent(&round).map(|e| format!("{e:.2}"))
+        })
+        .collect();
+    print_exponent(&rows, &format!(" (rounds: {})", by_round.join(", ")));
+    ExitCode::SUCCESS
+}
+
+/// Runs one size in a child process (`firesale bench-one`) and reads its figures.
+fn run_one(exe: &std::path::Path, args: &BenchArgs, scale: f64) -> Result<Measured, String> {
+    let mut command = Command::new(exe);
+    command
+        .arg("bench-one")
+        .arg(&args.world)
+        .arg("--scale")
+        .arg(scale.to_string());
+    if let Some(ticks) = args.ticks {
+        command.arg("--ticks").arg(ticks.to_string());
+    }
+    for set in &args.sets {
+        command.arg("--set").arg(set);
+    }
+    if args.by_step {
+        command.arg("--by-step");
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("could not start the run at scale {scale}: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let measured = text
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str::<Measured>(line).ok());
+    measured.filter(|_| output.status.success()).ok_or_else(|| {
+        format!(
+            "the run at scale {scale} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// One size's row of the table.
+fn print_row(world: &str, m: &Measured) {
+    println!(
+        "{:<14} {:>6} {:>8} {:>12} {:>14} {:>9.2} {:>8.2} {:>14.0} {:>8.0} MiB",
+        world,
+        m.scale,
+        m.agents,
+        m.lots_created,
+        m.lot_ticks,
+        m.seconds,
+        m.cpu_seconds,
+        m.lot_ticks as f64 / m.seconds.max(1e-9),
+        m.peak_bytes as f64 / (1024.0 * 1024.0)
+    );
+}
+
+/// The median of a size's runs, figure by figure (wall time, CPU time, peak memory; the
+/// counts are the same in every run of a size). An even number of runs takes the lower
+/// middle one, a time that was measured.
+fn median_run(runs: &[Measured]) -> Measured {
+    let middle = |figure: fn(&Measured) -> f64| -> f64 {
+        let mut values: Vec<f64> = runs.iter().map(figure).collect();
+        values.sort_by(f64::total_cmp);
+        values[(values.len() - 1) / 2]
+    };
+    Measured {
+        seconds: middle(|m| m.seconds),
+        cpu_seconds: middle(|m| m.cpu_seconds),
+        peak_bytes: middle(|m| m.peak_bytes as f64) as u64,
+        by_step: Vec::new(),
+        ..runs[0].clone()
+    }
+}
+
+/// The growth exponent of wall time in lot-ticks from the first row to the last, if the
+/// last did more work.
+fn exponent(rows: &[&Measured]) -> Option<f64> {
+    let (small, large) = (rows.first()?, rows.last()?);
+    (large.lot_ticks > small.lot_ticks).then(|| {
+        (large.seconds / small.seconds).ln()
+            / (large.lot_ticks as f64 / small.lot_ticks as f64).ln()
+    })
+}
+
+fn print_exponent(rows: &[&Measured], note: &str) {
+    if let (Some(e), Some(small), Some(large)) = (exponent(rows), rows.first(), rows.last()) {
         println!(
-            "growth exponent of wall time in lot-ticks, scale {} -> {}: {exponent:.2} (1 = linear)",
+            "growth exponent of wall time in lot-ticks, scale {} -> {}: {e:.2} (1 = linear){note}",
             small.scale, large.scale
         );
     }
-    ExitCode::SUCCESS
 }
 
 /// `firesale bench-one`: runs one size and prints its figures as one JSON line.
