@@ -9,10 +9,11 @@
 
 use crate::components::Lender;
 use crate::rules::{CovenantView, MarkRule};
+use firesale_core::Loan;
+use firesale_core::pipeline::decide_then_apply;
 use firesale_core::prelude::*;
 use firesale_core::{BorrowerBooks, CallReason, LoanStatus};
 use firesale_markets::{ComputeMarket, Exogenous, SecondaryMarket};
-use rayon::prelude::*;
 
 /// What a holding of `lots` would fetch sold over the marking horizon into books like
 /// the standing one, $, generation by generation (zero with no bids).
@@ -130,6 +131,15 @@ fn collateral_values(
     }
 }
 
+/// Types a closure that marks a chunk of loans and hands the chunk on with its marks:
+/// the chunk borrowed for one lifetime, not any (a closure's own signature would be).
+fn loans_with_marks<'a, F>(decide: F) -> F
+where
+    F: Fn(&'a mut [Loan]) -> (&'a mut [Loan], Vec<Option<LoanMark>>),
+{
+    decide
+}
+
 /// Phase 6: mark every live loan's collateral with its lead lender's policy, call loans
 /// that breach the LTV or DSCR covenant, and report paper and market LTVs.
 #[allow(clippy::too_many_arguments)]
@@ -154,114 +164,122 @@ pub fn mark_collateral(
         compute: &compute,
     };
     // Each live loan's collateral at the lead lender's mark, at book and at the market,
-    // and what the lender's covenant rule makes of it, worked out on all cores (each
-    // loan's sums run in the same order whatever the threads, and a loan's test reads
-    // only that loan), then applied in loan order below.
-    let marked: Vec<Option<LoanMark>> = book
-        .all()
-        .par_iter()
-        .map(|loan| {
-            if !loan.is_live() {
-                return None;
-            }
-            let lender = lenders.get(directory.entity(loan.lenders[0].0)).ok()?;
-            let values = collateral_values(
-                &ctx,
-                &*lender.params.rules.mark,
-                &fleet,
-                fleet.pledged(loan.id),
-                loan.btc_collateral * exo.btc_price,
-            );
-            if loan.status != LoanStatus::Performing {
-                return Some(LoanMark {
-                    values,
-                    dscr: None,
-                    call: None,
-                });
-            }
-            let dscr = borrowers
-                .get(directory.entity(loan.borrower))
-                .ok()
-                .and_then(BorrowerBooks::dscr);
-            let view = CovenantView {
-                loan,
-                own_value: values.own,
-                dscr,
-            };
-            let call = lender.params.rules.covenant.call(&view);
-            Some(LoanMark { values, dscr, call })
-        })
-        .collect();
+    // and what the lender's covenant rule makes of it, worked out on all cores chunk by
+    // chunk of loans (each loan's sums run in the same order whatever the threads, and a
+    // loan's test reads only that loan), and applied in loan order as soon as each chunk
+    // is ready (`decide_then_apply`): the chunk's loans travel with their marks, so
+    // deciding a chunk and applying an earlier one never touch the same loan.
+    const CHUNK: usize = 1024;
+    let decide = loans_with_marks(|loans| {
+        let marks: Vec<Option<LoanMark>> = loans
+            .iter()
+            .map(|loan| {
+                if !loan.is_live() {
+                    return None;
+                }
+                let lender = lenders.get(directory.entity(loan.lenders[0].0)).ok()?;
+                let values = collateral_values(
+                    &ctx,
+                    &*lender.params.rules.mark,
+                    &fleet,
+                    fleet.pledged(loan.id),
+                    loan.btc_collateral * exo.btc_price,
+                );
+                if loan.status != LoanStatus::Performing {
+                    return Some(LoanMark {
+                        values,
+                        dscr: None,
+                        call: None,
+                    });
+                }
+                let dscr = borrowers
+                    .get(directory.entity(loan.borrower))
+                    .ok()
+                    .and_then(BorrowerBooks::dscr);
+                let view = CovenantView {
+                    loan,
+                    own_value: values.own,
+                    dscr,
+                };
+                let call = lender.params.rules.covenant.call(&view);
+                Some(LoanMark { values, dscr, call })
+            })
+            .collect();
+        (loans, marks)
+    });
     let (mut debt, mut paper, mut market) = (0.0, 0.0, 0.0);
-    for (loan, marked) in book.all_mut().iter_mut().zip(marked) {
-        let Some(LoanMark {
-            values:
-                CollateralValues {
-                    own,
-                    paper: paper_value,
-                    market: market_value,
-                },
-            dscr,
-            call,
-        }) = marked
-        else {
-            continue;
-        };
-        let lead = loan.lenders[0].0;
-        let lots_pledged = fleet.pledged(loan.id).len();
-        debt += loan.principal;
-        paper += paper_value;
-        market += market_value;
-        if loan.status != LoanStatus::Performing {
-            continue;
-        }
-        // Whatever the rule: a call is a positive amount of at most the principal.
-        if let Some((amount, reason)) = call
-            .filter(|(amount, _)| amount.is_finite() && *amount > 0.0)
-            .map(|(amount, reason)| (amount.min(loan.principal), reason))
-        {
-            loan.status = LoanStatus::Called {
-                amount,
-                deadline: clock.tick + loan.covenants.cure_ticks,
-                reason,
+    let chunks: Vec<&mut [Loan]> = book.all_mut().chunks_mut(CHUNK).collect();
+    // The borrowers that still owe, for their aggregate coverage below (marking makes
+    // no live loan dead, so they are the ones whose loans are live here).
+    let mut owing: Vec<AgentId> = Vec::new();
+    decide_then_apply(chunks, decide, |(loans, marks)| {
+        for (loan, marked) in loans.iter_mut().zip(marks) {
+            if loan.is_live() {
+                owing.push(loan.borrower);
+            }
+            let Some(LoanMark {
+                values:
+                    CollateralValues {
+                        own,
+                        paper: paper_value,
+                        market: market_value,
+                    },
+                dscr,
+                call,
+            }) = marked
+            else {
+                continue;
             };
-            let ltv = if own > 0.0 {
-                loan.principal / own
-            } else {
-                f64::INFINITY
-            };
-            log.push(
-                &clock,
-                EventKind::MarginCall,
-                vec![
-                    directory.name(lead).to_string(),
-                    directory.name(loan.borrower).to_string(),
-                ],
-                amount,
-                lots_pledged as u32,
-                None,
-                match reason {
-                    CallReason::Ltv => format!(
-                        "LTV {:.2} above covenant {:.2}",
-                        ltv.min(99.0),
-                        loan.covenants.max_ltv
-                    ),
-                    _ => format!(
-                        "DSCR {:.2} below covenant {:.2}",
-                        dscr.unwrap_or(0.0),
-                        loan.covenants.min_dscr
-                    ),
-                },
-            );
+            let lead = loan.lenders[0].0;
+            let lots_pledged = fleet.pledged(loan.id).len();
+            debt += loan.principal;
+            paper += paper_value;
+            market += market_value;
+            if loan.status != LoanStatus::Performing {
+                continue;
+            }
+            // Whatever the rule: a call is a positive amount of at most the principal.
+            if let Some((amount, reason)) = call
+                .filter(|(amount, _)| amount.is_finite() && *amount > 0.0)
+                .map(|(amount, reason)| (amount.min(loan.principal), reason))
+            {
+                loan.status = LoanStatus::Called {
+                    amount,
+                    deadline: clock.tick + loan.covenants.cure_ticks,
+                    reason,
+                };
+                let ltv = if own > 0.0 {
+                    loan.principal / own
+                } else {
+                    f64::INFINITY
+                };
+                log.push(
+                    &clock,
+                    EventKind::MarginCall,
+                    vec![
+                        directory.name(lead).to_string(),
+                        directory.name(loan.borrower).to_string(),
+                    ],
+                    amount,
+                    lots_pledged as u32,
+                    None,
+                    match reason {
+                        CallReason::Ltv => format!(
+                            "LTV {:.2} above covenant {:.2}",
+                            ltv.min(99.0),
+                            loan.covenants.max_ltv
+                        ),
+                        _ => format!(
+                            "DSCR {:.2} below covenant {:.2}",
+                            dscr.unwrap_or(0.0),
+                            loan.covenants.min_dscr
+                        ),
+                    },
+                );
+            }
         }
-    }
+    });
     // Aggregate coverage of the borrowers that still owe.
-    let mut owing: Vec<AgentId> = book
-        .all()
-        .iter()
-        .filter(|l| l.is_live())
-        .map(|l| l.borrower)
-        .collect();
     owing.sort();
     owing.dedup();
     let (mut cash_flow, mut service) = (0.0, 0.0);
