@@ -124,27 +124,6 @@ pub fn resale_offer(
     rule.offer(&view).map(|(n, reserve)| (n.min(held), reserve))
 }
 
-/// Lists `lots` for voluntary sale at `reserve` per lot.
-pub fn list_voluntary(
-    secondary: &mut crate::SecondaryMarket,
-    fleet: &mut Fleet,
-    gens: &Generations,
-    seller: AgentId,
-    lots: &[LotId],
-    reserve: f64,
-) {
-    let gpus = f64::from(gens.gpus_per_lot);
-    for &lot in lots {
-        secondary.list(
-            fleet,
-            seller,
-            lot,
-            reserve / gpus,
-            crate::SaleMotive::Voluntary,
-        );
-    }
-}
-
 /// `owner`'s lots of `generation` not yet offered this tick, in id order.
 pub fn unlisted_of(
     fleet: &Fleet,
