@@ -793,18 +793,17 @@ impl Fleet {
         }
         // Each holding on its own, on all cores (23,000 small vectors a tick in a planet,
         // each a miss in the cache); the first disagreeing one in id order is reported.
-        let disagrees =
-            |h: &Holding| h.counts.iter().map(|c| c.lots).sum::<u32>() as usize != h.lots;
-        if let Some((i, h)) = self
-            .holdings
-            .par_iter()
-            .enumerate()
-            .find_first(|(_, h)| disagrees(h))
+        if let Some((i, held, counted)) =
+            self.holdings
+                .par_iter()
+                .enumerate()
+                .find_map_first(|(i, h)| {
+                    let counted: u32 = h.counts.iter().map(|c| c.lots).sum();
+                    (counted as usize != h.lots).then_some((i, h.lots, counted))
+                })
         {
-            let counted: u32 = h.counts.iter().map(|c| c.lots).sum();
             return Err(format!(
-                "agent {i} holds {} lots but its counts say {counted}",
-                h.lots
+                "agent {i} holds {held} lots but its counts say {counted}"
             ));
         }
         Ok(())
