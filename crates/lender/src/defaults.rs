@@ -1,7 +1,7 @@
 //! Phase 8 and the auction's aftermath for lenders: repossession, failure, liquidation.
 
 use crate::components::{Lender, RepoDesk};
-use crate::funding::{BalanceSheet, balance_sheet, capped_by_loan};
+use crate::funding::{BalanceSheet, balance_sheet, inventory_values};
 use crate::marking::MarkContext;
 use crate::rules::LiquidationView;
 use firesale_core::prelude::*;
@@ -112,21 +112,20 @@ pub fn resolve_defaults(
     let sheets: Vec<(BalanceSheet, f64)> = rows
         .par_iter()
         .map(|(agent, lender)| {
+            let inventory =
+                inventory_values(agent.id, &book, &fleet, &gens, &secondary_res, |lot| {
+                    ctx.own_mark(&*lender.params.rules.mark, lot)
+                });
             let sheet = balance_sheet(
                 agent.id,
                 agent.account,
                 lender.funding,
                 &ledger,
                 &book,
-                &fleet,
-                &gens,
-                &secondary_res,
                 &desk_list,
+                inventory.market,
             );
-            let own_lots = fleet.owned_by(agent.id);
-            let own_inventory = capped_by_loan(agent.id, &book, &fleet, &own_lots, |lot| {
-                ctx.own_mark(&*lender.params.rules.mark, lot)
-            });
+            let own_inventory = inventory.own;
             (sheet, own_inventory)
         })
         .collect();

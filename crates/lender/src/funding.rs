@@ -1,7 +1,6 @@
 //! Phase 4 for lenders: paying outside funding, runs, and the balance sheet.
 
 use crate::components::{Lender, RepoDesk};
-use crate::marking::per_generation;
 use firesale_core::prelude::*;
 use firesale_markets::{Exogenous, SecondaryMarket};
 
@@ -55,13 +54,10 @@ pub fn balance_sheet(
     funding: f64,
     ledger: &Ledger,
     book: &LoanBook,
-    fleet: &Fleet,
-    gens: &Generations,
-    secondary: &SecondaryMarket,
     desks: &[&RepoDesk],
+    inventory: f64,
 ) -> BalanceSheet {
     let loans = book.exposure(id);
-    let inventory = inventory_value(id, book, fleet, gens, secondary);
     let repo_debt = desks
         .iter()
         .flat_map(|d| d.positions.iter())
@@ -78,48 +74,86 @@ pub fn balance_sheet(
     }
 }
 
-/// A lender's inventory marked to the standing book (the whole inventory of a
-/// generation sold over the marking horizon), with the value of the lots from each defaulted loan capped
-/// at the lender's share of what that loan still owes: value beyond it belongs to the
-/// borrower's estate, never to the lender's equity.
-pub fn inventory_value(
+/// A lender's repossessed inventory valued two ways, $, each with the value of the lots
+/// from each defaulted loan capped at the lender's share of what that loan still owes
+/// (value beyond it belongs to the borrower's estate, never to the lender's equity).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct InventoryValues {
+    /// Marked to the standing book: the whole inventory of a generation sold over the
+    /// marking horizon (what its funders see).
+    pub market: f64,
+    /// At the lender's own marks, `own_mark` per lot (what its auditors accept).
+    pub own: f64,
+}
+
+/// Values a lender's inventory at the market and at `own_mark`, reading its lots once:
+/// both sums take the lots in id order, as valuing them one way at a time would.
+pub fn inventory_values(
     id: AgentId,
     book: &LoanBook,
     fleet: &Fleet,
     gens: &Generations,
     secondary: &SecondaryMarket,
-) -> f64 {
+    own_mark: impl Fn(&firesale_core::Lot) -> f64,
+) -> InventoryValues {
     let lots = fleet.owned_by(id);
-    let counts = per_generation(gens, fleet, &lots);
+    let held = fleet.held(id);
     let gpus = f64::from(gens.gpus_per_lot);
-    let per_lot: Vec<f64> = counts
-        .iter()
-        .enumerate()
-        .map(|(g, &q)| secondary.depth_mark(g, q) * gpus)
+    let market_per_lot: Vec<f64> = (0..gens.list.len())
+        .map(|g| {
+            let lots = held.get(g).map_or(0, |counts| u64::from(counts.lots));
+            secondary.depth_mark(g, lots) * gpus
+        })
         .collect();
-    capped_by_loan(id, book, fleet, &lots, |lot| {
-        per_lot[lot.generation.0 as usize]
-    })
+    // A lot equal to the one before it (a run repossessed together) takes its marks: a
+    // mark is a function of the lot and the market.
+    let mut previous: Option<(&firesale_core::Lot, f64)> = None;
+    let [market, own] = capped_by_loan(id, book, fleet, &lots, |lot| {
+        let own = match previous {
+            Some((before, own)) if before == lot => own,
+            _ => own_mark(lot),
+        };
+        previous = Some((lot, own));
+        [market_per_lot[lot.generation.0 as usize], own]
+    });
+    InventoryValues { market, own }
 }
 
-/// The value of a lender's `lots` at `value_of` each, the lots from each defaulted loan
-/// capped at the lender's share of what that loan still owes (the rest is the estate's).
-pub fn capped_by_loan(
+/// The values of a lender's `lots` at `value_of` each (`N` ways at once), the lots from
+/// each defaulted loan capped at the lender's share of what that loan still owes (the
+/// rest is the estate's). Each way's value of a loan's lots adds them in the order of
+/// `lots`, and the capped values are added in loan order (lots not from a loan first).
+pub fn capped_by_loan<'a, const N: usize>(
     id: AgentId,
     book: &LoanBook,
-    fleet: &Fleet,
+    fleet: &'a Fleet,
     lots: &[LotId],
-    value_of: impl Fn(&firesale_core::Lot) -> f64,
-) -> f64 {
-    let mut by_loan: std::collections::BTreeMap<Option<LoanId>, f64> = Default::default();
+    mut value_of: impl FnMut(&'a firesale_core::Lot) -> [f64; N],
+) -> [f64; N] {
+    // Sums by loan in the order first seen, found by the loan of the lot before (lots
+    // of a loan come in runs) or else by an index.
+    let mut sums: Vec<(Option<LoanId>, [f64; N])> = Vec::new();
+    let mut index: std::collections::BTreeMap<Option<LoanId>, usize> = Default::default();
+    let mut last = usize::MAX;
     for &lot in lots {
         let lot = fleet.get(lot);
-        *by_loan.entry(lot.recovered_from()).or_default() += value_of(lot);
+        let loan = lot.recovered_from();
+        if sums.get(last).is_none_or(|(seen, _)| *seen != loan) {
+            last = *index.entry(loan).or_insert_with(|| {
+                sums.push((loan, [0.0; N]));
+                sums.len() - 1
+            });
+        }
+        for (sum, value) in sums[last].1.iter_mut().zip(value_of(lot)) {
+            *sum += value;
+        }
     }
-    by_loan
-        .into_iter()
-        .map(|(loan, value)| match loan {
-            Some(loan) => {
+    sums.sort_unstable_by_key(|&(loan, _)| loan);
+    // What each defaulted loan still owes the lender.
+    let caps: Vec<Option<f64>> = sums
+        .iter()
+        .map(|&(loan, _)| {
+            loan.map(|loan| {
                 let loan = book.get(loan);
                 let share: f64 = loan
                     .lenders
@@ -127,12 +161,16 @@ pub fn capped_by_loan(
                     .filter(|(l, _)| *l == id)
                     .map(|(_, s)| s)
                     .sum();
-                let owed = (loan.defaulted_principal - loan.recovered).max(0.0) * share;
-                value.min(owed)
-            }
-            None => value,
+                (loan.defaulted_principal - loan.recovered).max(0.0) * share
+            })
         })
-        .sum()
+        .collect();
+    std::array::from_fn(|way| {
+        sums.iter()
+            .zip(&caps)
+            .map(|((_, values), cap)| cap.map_or(values[way], |owed| values[way].min(owed)))
+            .sum()
+    })
 }
 
 /// Phase 4: lenders earn the risk-free rate on idle cash (held in bills) and pay
@@ -226,4 +264,71 @@ pub fn draw_funding(
     );
     lender.funding += draw;
     draw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capped_by_loan;
+    use firesale_core::prelude::*;
+    use firesale_core::{Covenants, Loan, LoanStatus};
+
+    /// A defaulted loan from lender 1 (share `share`) that still owes `owed`.
+    fn defaulted(book: &mut LoanBook, share: f64, owed: f64) -> LoanId {
+        let covenants = Covenants {
+            max_ltv: 0.8,
+            min_dscr: 1.2,
+            cure_ticks: 4,
+        };
+        let mut loan = Loan::new(
+            AgentId(9),
+            vec![(AgentId(1), share), (AgentId(2), 1.0 - share)],
+            owed,
+            0.05,
+            0.0,
+            0,
+            52,
+            covenants,
+        );
+        loan.status = LoanStatus::Resolved;
+        loan.defaulted_principal = owed;
+        book.add(loan)
+    }
+
+    #[test]
+    fn lots_are_capped_by_what_their_loan_owes_each_way_alike() {
+        let mut book = LoanBook::default();
+        let a = defaulted(&mut book, 0.5, 100.0); // owes lender 1: 50
+        let b = defaulted(&mut book, 1.0, 1_000.0); // owes lender 1: 1,000
+        let mut fleet = Fleet::default();
+        // Lots of the two loans interleaved, and two bought outright, so that the
+        // sums cannot rely on runs.
+        let from = [Some(b), Some(a), None, Some(b), Some(a), Some(a), None];
+        let lots: Vec<LotId> = from
+            .iter()
+            .enumerate()
+            .map(|(i, &loan)| {
+                // Built at tick i: the value below tells the lots apart by age.
+                let lot = fleet.create(GenId(0), AgentId(1), i as i32);
+                if let Some(loan) = loan {
+                    fleet.set_recovered_from(lot, loan);
+                }
+                lot
+            })
+            .collect();
+        // The i-th lot is worth 10 (i + 1) one way and twice that the other.
+        let value = |lot: &firesale_core::Lot| {
+            let v = 10.0 * f64::from(100 - lot.age_ticks(100) + 1);
+            [v, 2.0 * v]
+        };
+        let [first, second] = capped_by_loan(AgentId(1), &book, &fleet, &lots, value);
+        // Loan a's lots: 20 + 50 + 60 = 130, capped at 50 (the second way: 260 → 50).
+        // Loan b's: 10 + 40 = 50 under its 1,000 (100). Outright: 30 + 70 = 100 (200).
+        assert_eq!(first, 50.0 + 50.0 + 100.0);
+        assert_eq!(second, 50.0 + 100.0 + 200.0);
+        // One way at a time gives the same sums.
+        let [only_first] = capped_by_loan(AgentId(1), &book, &fleet, &lots, |lot| [value(lot)[0]]);
+        assert_eq!(only_first.to_bits(), first.to_bits());
+        let nothing: [f64; 2] = capped_by_loan(AgentId(1), &book, &fleet, &[], value);
+        assert_eq!(nothing, [0.0, 0.0]);
+    }
 }
