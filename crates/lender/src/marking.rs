@@ -154,9 +154,21 @@ pub fn mark_collateral(
     mut book: ResMut<LoanBook>,
     mut log: ResMut<EventLog>,
     mut metrics: ResMut<Metrics>,
-    lenders: Query<&Lender>,
-    borrowers: Query<&BorrowerBooks>,
+    lenders: Query<(&Agent, &Lender)>,
+    borrowers: Query<(&Agent, &BorrowerBooks)>,
 ) {
+    // Each lender, and each borrower's trailing coverage, by agent id, read once a tick:
+    // every loan reads its lead lender and its borrower's coverage, and a borrower has
+    // many loans, a lender thousands.
+    let agents = directory.next_id().0 as usize;
+    let mut lender_of: Vec<Option<&Lender>> = vec![None; agents];
+    for (agent, lender) in &lenders {
+        lender_of[agent.id.0 as usize] = Some(lender);
+    }
+    let mut coverage_of: Vec<Option<f64>> = vec![None; agents];
+    for (agent, books) in &borrowers {
+        coverage_of[agent.id.0 as usize] = books.dscr();
+    }
     let ctx = MarkContext {
         clock: &clock,
         gens: &gens,
@@ -177,7 +189,10 @@ pub fn mark_collateral(
                 if !loan.is_live() {
                     return None;
                 }
-                let lender = lenders.get(directory.entity(loan.lenders[0].0)).ok()?;
+                let lender = lender_of
+                    .get(loan.lenders[0].0.0 as usize)
+                    .copied()
+                    .flatten()?;
                 let values = collateral_values(
                     &ctx,
                     &*lender.params.rules.mark,
@@ -192,10 +207,7 @@ pub fn mark_collateral(
                         call: None,
                     });
                 }
-                let dscr = borrowers
-                    .get(directory.entity(loan.borrower))
-                    .ok()
-                    .and_then(BorrowerBooks::dscr);
+                let dscr = coverage_of.get(loan.borrower.0 as usize).copied().flatten();
                 let view = CovenantView {
                     loan,
                     own_value: values.own,
@@ -284,7 +296,7 @@ pub fn mark_collateral(
     owing.dedup();
     let (mut cash_flow, mut service) = (0.0, 0.0);
     for borrower in owing {
-        if let Ok(b) = borrowers.get(directory.entity(borrower)) {
+        if let Ok((_, b)) = borrowers.get(directory.entity(borrower)) {
             cash_flow += b.operating_cash_flow.iter().sum::<f64>();
             service += b.debt_service.iter().sum::<f64>();
         }
