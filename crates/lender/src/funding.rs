@@ -46,8 +46,8 @@ impl BalanceSheet {
     }
 }
 
-/// Builds a lender's (or desk's) balance sheet.
-#[allow(clippy::too_many_arguments)]
+/// Builds a lender's (or desk's) balance sheet, with its repossessed `inventory` valued
+/// at the market ([`inventory_values`]).
 pub fn balance_sheet(
     id: AgentId,
     account: firesale_core::AccountId,
