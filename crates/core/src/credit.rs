@@ -408,7 +408,19 @@ impl BorrowerBooks {
 
     /// Trailing debt-service coverage ratio, None without debt service.
     pub fn dscr(&self) -> Option<f64> {
-        let service: f64 = self.debt_service.iter().sum();
-        (service > 0.0).then(|| self.operating_cash_flow.iter().sum::<f64>() / service)
+        Self::coverage(self.trailing())
+    }
+
+    /// Operating cash flow and scheduled debt service over the window, $.
+    pub fn trailing(&self) -> (f64, f64) {
+        (
+            self.operating_cash_flow.iter().sum(),
+            self.debt_service.iter().sum(),
+        )
+    }
+
+    /// Coverage ratio of trailing (cash flow, debt service), None without debt service.
+    pub fn coverage((cash_flow, service): (f64, f64)) -> Option<f64> {
+        (service > 0.0).then(|| cash_flow / service)
     }
 }

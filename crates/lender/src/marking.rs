@@ -157,17 +157,18 @@ pub fn mark_collateral(
     lenders: Query<(&Agent, &Lender)>,
     borrowers: Query<(&Agent, &BorrowerBooks)>,
 ) {
-    // Each lender, and each borrower's trailing coverage, by agent id, read once a tick:
-    // every loan reads its lead lender and its borrower's coverage, and a borrower has
-    // many loans, a lender thousands.
+    // Each lender, and each borrower's trailing cash flow and debt service, by agent id,
+    // read once a tick: every loan reads its lead lender and its borrower's coverage (a
+    // borrower has many loans, a lender thousands), and the aggregate coverage below
+    // reads the borrowers' sums again.
     let agents = directory.next_id().0 as usize;
     let mut lender_of: Vec<Option<&Lender>> = vec![None; agents];
     for (agent, lender) in &lenders {
         lender_of[agent.id.0 as usize] = Some(lender);
     }
-    let mut coverage_of: Vec<Option<f64>> = vec![None; agents];
+    let mut trailing_of: Vec<Option<(f64, f64)>> = vec![None; agents];
     for (agent, books) in &borrowers {
-        coverage_of[agent.id.0 as usize] = books.dscr();
+        trailing_of[agent.id.0 as usize] = Some(books.trailing());
     }
     let ctx = MarkContext {
         clock: &clock,
@@ -207,7 +208,11 @@ pub fn mark_collateral(
                         call: None,
                     });
                 }
-                let dscr = coverage_of.get(loan.borrower.0 as usize).copied().flatten();
+                let dscr = trailing_of
+                    .get(loan.borrower.0 as usize)
+                    .copied()
+                    .flatten()
+                    .and_then(BorrowerBooks::coverage);
                 let view = CovenantView {
                     loan,
                     own_value: values.own,
@@ -296,12 +301,14 @@ pub fn mark_collateral(
     owing.dedup();
     let (mut cash_flow, mut service) = (0.0, 0.0);
     for borrower in owing {
-        if let Ok((_, b)) = borrowers.get(directory.entity(borrower)) {
-            cash_flow += b.operating_cash_flow.iter().sum::<f64>();
-            service += b.debt_service.iter().sum::<f64>();
+        if let Some(Some((borrower_cash_flow, borrower_service))) =
+            trailing_of.get(borrower.0 as usize).copied()
+        {
+            cash_flow += borrower_cash_flow;
+            service += borrower_service;
         }
     }
-    metrics.dscr = (service > 0.0).then(|| cash_flow / service);
+    metrics.dscr = BorrowerBooks::coverage((cash_flow, service));
     metrics.ltv_paper = (paper > 0.0).then(|| debt / paper);
     metrics.ltv_market = (market > 0.0).then(|| debt / market);
 }
