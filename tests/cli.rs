@@ -281,8 +281,8 @@ fn behaviour_parameters_are_world_fields_with_bounds() {
     }
 }
 
-/// `firesale bench` runs each size in its own process and prints, per size, lot-ticks,
-/// wall time, CPU time, lot-ticks per second and peak memory, then the growth exponent.
+/// `firesale bench --by-step` prints, under each size, the twelve dearest steps with their
+/// wall time, share, CPU time and cores, then the other steps and the time outside them.
 #[test]
 fn bench_by_step_prints_the_steps_that_take_the_most_time() {
     let out = firesale_cmd(&[
@@ -309,8 +309,9 @@ fn bench_by_step_prints_the_steps_that_take_the_most_time() {
             let cpu: f64 = fields[3].parse().unwrap();
             let cores: f64 = fields[6].parse().unwrap();
             assert!(cpu >= 0.0 && cores >= 0.0, "{l}");
-            // (Both printed to 2 decimals: the ratio of the printed ones is close.)
-            if seconds >= 0.1 {
+            // (Both printed to 2 decimals: the ratio of the printed ones is close once
+            // the step takes long enough for rounding not to matter.)
+            if seconds >= 0.5 {
                 assert!((cores - cpu / seconds).abs() < 0.1, "{l}");
             }
             (name.trim().to_string(), seconds, share)
@@ -321,7 +322,19 @@ fn bench_by_step_prints_the_steps_that_take_the_most_time() {
         14,
         "12 steps, the others, and the rest: {text}"
     );
-    assert!(steps.iter().any(|(name, ..)| name == "PostBids"), "{text}");
+    // Which twelve steps are dearest in a run this short is timing noise, so the test
+    // asks only that each named line is a distinct step of the schedule.
+    let schedule_steps: Vec<String> = firesale_core::Step::ALL
+        .iter()
+        .map(|(step, _)| format!("{step:?}"))
+        .collect();
+    for (name, ..) in &steps[..12] {
+        assert!(schedule_steps.contains(name), "{name} is no step: {text}");
+    }
+    let distinct: std::collections::BTreeSet<&str> =
+        steps[..12].iter().map(|(name, ..)| name.as_str()).collect();
+    assert_eq!(distinct.len(), 12, "{text}");
+    assert_eq!(steps[12].0, "other steps", "{text}");
     assert_eq!(steps[13].0, "outside the schedule", "{text}");
     // The twelve named steps come dearest first, and the shares add up to the run.
     assert!(steps[..12].windows(2).all(|w| w[0].1 >= w[1].1), "{text}");
