@@ -1,6 +1,7 @@
 //! Phase 4 for lenders: paying outside funding, runs, and the balance sheet.
 
 use crate::components::{Lender, RepoDesk};
+use crate::marking::reusing_runs;
 use firesale_core::prelude::*;
 use firesale_markets::{Exogenous, SecondaryMarket};
 
@@ -105,16 +106,9 @@ pub fn inventory_values(
             secondary.depth_mark(g, lots) * gpus
         })
         .collect();
-    // A lot equal to the one before it (a run repossessed together) takes its marks: a
-    // mark is a function of the lot and the market.
-    let mut previous: Option<(&firesale_core::Lot, f64)> = None;
+    let mut own_of = reusing_runs(own_mark);
     let [market, own] = capped_by_loan(id, book, fleet, &lots, |lot| {
-        let own = match previous {
-            Some((before, own)) if before == lot => own,
-            _ => own_mark(lot),
-        };
-        previous = Some((lot, own));
-        [market_per_lot[lot.generation.0 as usize], own]
+        [market_per_lot[lot.generation.0 as usize], own_of(lot)]
     });
     InventoryValues { market, own }
 }

@@ -92,10 +92,27 @@ struct LoanMark {
     call: Option<(f64, CallReason)>,
 }
 
-/// Values `lots` and `btc_value` of posted BTC three ways, reading each lot once. A loan's
-/// lots come in runs bought together and alike in every field, so a lot equal to the one
-/// before it takes that lot's marks (a mark is a function of the lot and the market)
-/// instead of asking the rule again; the sums still add every lot in order.
+/// Wraps `mark` so that a lot equal to the lot marked just before it takes that lot's
+/// mark instead of asking again. A loan's lots, and a lender's inventory, come in runs
+/// bought or repossessed together and alike in every field, and a mark is a function of
+/// the lot and the market, so the marks are the ones asking every time would give.
+pub(crate) fn reusing_runs<'a, T: Copy>(
+    mut mark: impl FnMut(&'a firesale_core::Lot) -> T,
+) -> impl FnMut(&'a firesale_core::Lot) -> T {
+    let mut previous: Option<(&'a firesale_core::Lot, T)> = None;
+    move |lot| {
+        let value = match previous {
+            Some((before, value)) if before == lot => value,
+            _ => mark(lot),
+        };
+        previous = Some((lot, value));
+        value
+    }
+}
+
+/// Values `lots` and `btc_value` of posted BTC three ways, reading each lot once and
+/// marking runs of equal lots once ([`reusing_runs`]); the sums still add every lot in
+/// order.
 fn collateral_values(
     ctx: &MarkContext,
     rule: &dyn MarkRule,
@@ -106,14 +123,10 @@ fn collateral_values(
     let per_lot = f64::from(ctx.gens.gpus_per_lot);
     let (mut own, mut paper) = (0.0, 0.0);
     let mut counts = vec![0u64; ctx.gens.list.len()];
-    let mut previous: Option<(&firesale_core::Lot, f64, f64)> = None;
+    let mut marks = reusing_runs(|lot| (ctx.own_mark(rule, lot), ctx.book_per_unit(lot) * per_lot));
     for &id in lots {
         let lot = fleet.get(id);
-        let (own_mark, paper_mark) = match previous {
-            Some((before, own_mark, paper_mark)) if before == lot => (own_mark, paper_mark),
-            _ => (ctx.own_mark(rule, lot), ctx.book_per_unit(lot) * per_lot),
-        };
-        previous = Some((lot, own_mark, paper_mark));
+        let (own_mark, paper_mark) = marks(lot);
         own += own_mark;
         paper += paper_mark;
         counts[lot.generation.0 as usize] += 1;
@@ -301,8 +314,8 @@ pub fn mark_collateral(
     owing.dedup();
     let (mut cash_flow, mut service) = (0.0, 0.0);
     for borrower in owing {
-        if let Some(Some((borrower_cash_flow, borrower_service))) =
-            trailing_of.get(borrower.0 as usize).copied()
+        if let Some((borrower_cash_flow, borrower_service)) =
+            trailing_of.get(borrower.0 as usize).copied().flatten()
         {
             cash_flow += borrower_cash_flow;
             service += borrower_service;
