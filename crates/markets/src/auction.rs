@@ -268,18 +268,6 @@ impl GenerationMarket {
         let i = self.book_prefix.partition_point(|&(cum, _)| cum < n);
         self.bid_book.get(i).map(|&(limit, _)| limit)
     }
-
-    /// Price at which `lots` lots would clear against last tick's bids (None if too few bids).
-    pub fn price_to_sell(&self, lots: u64) -> Option<f64> {
-        let mut filled = 0u64;
-        for (limit, q) in &self.bid_book {
-            filled += u64::from(*q);
-            if filled >= lots {
-                return Some(*limit);
-            }
-        }
-        None
-    }
 }
 
 /// The secondary market: this tick's order book and what is observable from past ticks.
