@@ -6,7 +6,15 @@
 use crate::agents::AgentId;
 use crate::fleet::GenId;
 use bevy_ecs::prelude::*;
+use smallvec::SmallVec;
 use std::collections::VecDeque;
+
+/// A loan's lenders and their shares. Every loan the shipped worlds make has one lender,
+/// whose share is kept in the loan itself rather than in a list of its own elsewhere on
+/// the heap: paying, marking and calling read it for every live loan every tick, and
+/// the extra fetch from memory was the larger part of their cost at planet scale. A
+/// club of lenders spills to the heap as a `Vec` would.
+pub type LenderShares = SmallVec<[(AgentId, f64); 1]>;
 
 /// Index of a loan in the [`LoanBook`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,7 +76,7 @@ pub struct Loan {
     pub borrower: AgentId,
     /// Lenders and their shares (summing to 1); the first is the agent bank whose
     /// marking policy tests the covenants.
-    pub lenders: Vec<(AgentId, f64)>,
+    pub lenders: LenderShares,
     /// Principal outstanding, $.
     pub principal: f64,
     /// Principal at origination, $.
@@ -113,7 +121,7 @@ impl Loan {
         Loan {
             id: LoanId(0),
             borrower,
-            lenders,
+            lenders: lenders.into_iter().collect(),
             principal,
             original_principal: principal,
             spread,
@@ -422,5 +430,43 @@ impl BorrowerBooks {
     /// Coverage ratio of trailing (cash flow, debt service), None without debt service.
     pub fn coverage((cash_flow, service): (f64, f64)) -> Option<f64> {
         (service > 0.0).then(|| cash_flow / service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loan(lenders: Vec<(AgentId, f64)>) -> Loan {
+        let covenants = Covenants {
+            max_ltv: 0.7,
+            min_dscr: 1.2,
+            cure_ticks: 4,
+        };
+        Loan::new(AgentId(9), lenders, 100.0, 0.05, 1.0, 0, 52, covenants)
+    }
+
+    #[test]
+    fn a_lone_lender_is_kept_in_the_loan_and_a_club_keeps_its_order() {
+        let mut book = LoanBook::default();
+        let alone = book.add(loan(vec![(AgentId(3), 1.0)]));
+        let club = book.add(loan(vec![(AgentId(5), 0.25), (AgentId(2), 0.75)]));
+        assert!(
+            !book.get(alone).lenders.spilled(),
+            "one lender needs no list of its own"
+        );
+        assert_eq!(book.get(alone).lenders.as_slice(), [(AgentId(3), 1.0)]);
+        assert_eq!(
+            book.get(club).lenders.as_slice(),
+            [(AgentId(5), 0.25), (AgentId(2), 0.75)],
+            "the lead lender stays first"
+        );
+        let of = |lender| {
+            book.of_lender(AgentId(lender))
+                .map(|l| l.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!((of(3), of(5), of(2)), (vec![alone], vec![club], vec![club]));
+        assert_eq!(book.exposure(AgentId(2)), 75.0);
     }
 }

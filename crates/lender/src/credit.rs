@@ -406,7 +406,7 @@ mod tests {
         let mut book = LoanBook::default();
         let id = fund(&request(200.0), 400.0, &mut offers, &mut book, &clock).unwrap();
         // The cheapest lender takes what it can; the rest goes to the one with more room.
-        let lenders: Vec<(AgentId, f64)> = book.get(id).lenders.clone();
+        let lenders: Vec<(AgentId, f64)> = book.get(id).lenders.to_vec();
         assert_eq!(lenders, vec![(AgentId(3), 0.25), (AgentId(2), 0.75)]);
         assert_eq!(offers.offers[0].capacity, 100.0, "bank 1 lent nothing");
         // Equal room: the lower id leads, as before.
@@ -414,6 +414,6 @@ mod tests {
             offers: vec![offer(1, 0.05, 100.0), offer(2, 0.05, 100.0)],
         };
         let id = fund(&request(50.0), 400.0, &mut offers, &mut book, &clock).unwrap();
-        assert_eq!(book.get(id).lenders, vec![(AgentId(1), 1.0)]);
+        assert_eq!(book.get(id).lenders.as_slice(), [(AgentId(1), 1.0)]);
     }
 }
