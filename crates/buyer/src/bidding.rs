@@ -222,7 +222,7 @@ pub fn post_bids(
     // checks): cheaper than a sorted query, which fetches each buyer by entity.
     type View<'a> = (&'a Agent, Mut<'a, Buyer>, &'a Racks, &'a PowerContract);
     let mut views: Vec<View> = buyers.iter_mut().collect();
-    views.sort_by_key(|(agent, ..)| agent.id);
+    views.sort_unstable_by_key(|(agent, ..)| agent.id);
     // Balances before any draw: a buyer's own is all its bids read, and no other
     // buyer's draw changes it.
     let balances: Vec<f64> = views

@@ -18,9 +18,10 @@ pub fn pay_buyer_costs(
 ) {
     let demand_ratio = exo.demand_index / exo.params.demand_initial;
     let mut shared = firesale_core::SharedObservations::default();
-    // In id order (the table's order already, so the sort only checks).
+    // In id order: the table's order already, and ids are unique, so the unstable sort
+    // only checks it in one pass (a stable sort would first allocate a scratch buffer).
     let mut rows: Vec<_> = buyers.iter_mut().collect();
-    rows.sort_by_key(|(agent, ..)| agent.id);
+    rows.sort_unstable_by_key(|(agent, ..)| agent.id);
     for (agent, mut buyer, dispatch, power) in rows {
         shared.observe(&mut buyer.expectations, &market.rent);
         let income =
@@ -72,9 +73,10 @@ pub fn invest_buyers(
     mut log: ResMut<EventLog>,
     mut buyers: Query<(&Agent, &mut Buyer, &mut Racks, &PowerContract)>,
 ) {
-    // In id order (the table's order already, so the sort only checks).
+    // In id order: the table's order already, and ids are unique, so the unstable sort
+    // only checks it in one pass (a stable sort would first allocate a scratch buffer).
     let mut rows: Vec<_> = buyers.iter_mut().collect();
-    rows.sort_by_key(|(agent, ..)| agent.id);
+    rows.sort_unstable_by_key(|(agent, ..)| agent.id);
     for (agent, mut buyer, mut racks, power) in rows {
         racks.complete_builds(clock.tick);
         racks.install_stored(&mut fleet, &gens, agent.id);

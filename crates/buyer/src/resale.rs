@@ -25,7 +25,7 @@ pub fn list_buyer_resales(
     // order, so the book is the same whatever the thread count. An offer names no lots:
     // the auction picks those that trade (`SecondaryMarket::offer`).
     let mut sellers: Vec<_> = buyers.iter().collect();
-    sellers.sort_by_key(|(agent, ..)| agent.id);
+    sellers.sort_unstable_by_key(|(agent, ..)| agent.id);
     let gpus = f64::from(gens.gpus_per_lot);
     let offers: Vec<Vec<(GenId, u32, f64)>> = {
         let (fleet, secondary) = (&*fleet, &*secondary);

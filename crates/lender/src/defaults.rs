@@ -257,8 +257,16 @@ pub fn list_inventory(
     let inventories: Vec<(Vec<LotId>, Vec<Vec<LotId>>)> = rows
         .par_iter()
         .map(|(agent, _)| {
-            let mut lots = fleet.owned_by(agent.id);
-            lots.sort_by_key(|&l| (fleet.get(l).repossessed_tick(), l));
+            // Keyed once, not looked up in the fleet at every comparison. A stable
+            // sort, because it finds the runs already in order (lots repossessed
+            // together have neighbouring ids).
+            let mut keyed: Vec<(Option<u32>, LotId)> = fleet
+                .owned_by(agent.id)
+                .into_iter()
+                .map(|l| (fleet.get(l).repossessed_tick(), l))
+                .collect();
+            keyed.sort();
+            let lots: Vec<LotId> = keyed.into_iter().map(|(_, l)| l).collect();
             let mut by_generation: Vec<Vec<LotId>> = vec![Vec::new(); gens.list.len()];
             for &lot in &lots {
                 by_generation[fleet.get(lot).generation.0 as usize].push(lot);

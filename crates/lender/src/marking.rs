@@ -310,7 +310,7 @@ pub fn mark_collateral(
         }
     });
     // Aggregate coverage of the borrowers that still owe.
-    owing.sort();
+    owing.sort_unstable();
     owing.dedup();
     let (mut cash_flow, mut service) = (0.0, 0.0);
     for borrower in owing {

@@ -226,7 +226,7 @@ pub fn clear_compute_market(
     let hours = clock.hours_per_tick() * market.params.availability;
     let gpus = f64::from(gens.gpus_per_lot);
     let mut sorted: Vec<_> = owners.iter_mut().collect();
-    sorted.sort_by_key(|(agent, ..)| agent.id);
+    sorted.sort_unstable_by_key(|(agent, ..)| agent.id);
     // Installed lots per owner and generation, from the fleet's counts (kept as lots
     // move; no scan of the fleet), copied once into one table, `n_gens` a row in owner
     // order. The owners' counts lie apart in memory and reading them is nearly all this

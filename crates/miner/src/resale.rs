@@ -147,7 +147,7 @@ pub fn list_voluntary_sales(
     operators: Query<(&Agent, &Operator, &PowerContract, &RackShortfall)>,
 ) {
     let mut rows: Vec<_> = operators.iter().collect();
-    rows.sort_by_key(|(agent, ..)| agent.id);
+    rows.sort_unstable_by_key(|(agent, ..)| agent.id);
     let listings: Vec<Listings> = rows
         .par_iter()
         .map(|(agent, op, power, shortfall)| {

@@ -58,7 +58,7 @@ pub fn scrap_old_lots(
         }
         old.extend(fleet.built_by(generation, built_by));
     }
-    old.sort();
+    old.sort_unstable();
     let old: Vec<(LotId, AgentId, GenId)> = old
         .into_iter()
         .map(|id| {
