@@ -362,6 +362,29 @@ impl Holding {
         }
     }
 
+    /// A held lot of `generation` moved from one state to another (its parts in the
+    /// counts `before` and `after`): the same counts and stored lots as removing it and
+    /// adding it back, without touching its place among the lots of its generation.
+    fn recount(
+        &mut self,
+        id: LotId,
+        generation: GenId,
+        (old, before): (LotState, HeldCounts),
+        (new, after): (LotState, HeldCounts),
+    ) {
+        let g = generation.0 as usize;
+        self.counts[g].apply(before, false);
+        self.counts[g].apply(after, true);
+        self.stored_unlisted -= before.stored_unlisted;
+        self.stored_unlisted += after.stored_unlisted;
+        if old == LotState::Stored {
+            self.stored[g].remove(&id);
+        }
+        if new == LotState::Stored {
+            self.stored[g].insert(id);
+        }
+    }
+
     /// Its counts with trailing empty generations dropped (for comparisons).
     fn trimmed_counts(&self) -> &[HeldCounts] {
         trimmed(&self.counts)
@@ -582,13 +605,26 @@ impl Fleet {
             state != LotState::Scrapped,
             "a lot is scrapped with Fleet::scrap"
         );
-        let old = self.lots[id.0 as usize].state;
+        let i = id.0 as usize;
+        let old = self.lots[i].state;
         if old == state || old == LotState::Scrapped {
             return;
         }
-        self.count(id, false);
-        self.lots[id.0 as usize].state = state;
-        self.count(id, true);
+        // The lot keeps its owner and generation, so it keeps its place among its
+        // owner's lots: only its counts and its place among the stored lots change.
+        // Installing is frequent enough at planet scale that taking it out of its
+        // owner's lots and putting it back, as a transfer must, showed in profiles.
+        let before = HeldCounts::of(&self.lots[i]);
+        self.lots[i].state = state;
+        let lot = &self.lots[i];
+        let after = HeldCounts::of(lot);
+        let (owner, generation) = (lot.owner, lot.generation);
+        let holding = &mut self.holdings[owner.0 as usize];
+        holding.recount(id, generation, (old, before), (state, after));
+        self.note_waiting(owner);
+        let tally = self.tally_mut(generation);
+        tally.installed -= u64::from(before.installed);
+        tally.installed += u64::from(after.installed);
     }
 
     /// Offers a lot in this tick's auction, or withdraws it.
@@ -989,6 +1025,49 @@ mod tests {
         assert_eq!(fleet.alive(), 1);
         assert!(fleet.check_conservation_full().is_ok());
         assert_eq!(fleet.alive_and_age_sum(GenId(0), 10), (1, 10));
+    }
+
+    #[test]
+    fn moving_lots_between_racks_and_storage_keeps_every_index_whatever_came_before() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut fleet = Fleet::default();
+        let lots: Vec<LotId> = (0..60)
+            .map(|i| fleet.create(GenId(i % 3), AgentId(u32::from(i % 4)), 0))
+            .collect();
+        for step in 0..3_000 {
+            let lot = lots[rng.random_range(0..lots.len())];
+            if fleet.get(lot).state == LotState::Scrapped {
+                // Scrapped lots are never sold again (a transfer would revive one).
+                continue;
+            }
+            match rng.random_range(0..6) {
+                0 | 1 => fleet.set_state(lot, LotState::Installed),
+                2 | 3 => fleet.set_state(lot, LotState::Stored),
+                4 => fleet.set_listed(lot, !fleet.get(lot).listed()),
+                _ => fleet.transfer(lot, AgentId(rng.random_range(0..4))),
+            }
+            if step % 500 == 499 {
+                fleet.scrap(lot);
+            }
+            let checked = fleet.check_conservation_full();
+            assert!(checked.is_ok(), "step {step}: {checked:?}");
+        }
+        let installed = |owner: u32| {
+            (0..3)
+                .map(|g| fleet.held_of(AgentId(owner), GenId(g)).installed)
+                .sum::<u32>()
+        };
+        let counted: u32 = (0..4).map(installed).sum();
+        let walked = lots
+            .iter()
+            .filter(|&&l| fleet.get(l).state == LotState::Installed)
+            .count();
+        assert_eq!(counted as usize, walked);
+        assert!(
+            walked > 0 && walked < 54,
+            "the walk left {walked} installed"
+        );
     }
 
     #[test]
