@@ -327,8 +327,11 @@ struct Holding {
     by_generation: Vec<BTreeSet<LotId>>,
     /// By generation id: its lots in storage (listed or not).
     stored: Vec<BTreeSet<LotId>>,
-    /// By generation id.
-    counts: Vec<HeldCounts>,
+    /// By generation id. Kept in the holding itself for the first generations (every
+    /// shipped world but one has five): a buyer's rack usage is read from these for
+    /// every buyer several times a tick, and a list of their own elsewhere on the heap
+    /// cost a second fetch from memory each time.
+    counts: smallvec::SmallVec<[HeldCounts; 6]>,
     /// Stored, unlisted lots of every generation: lots waiting for racks.
     stored_unlisted: u32,
 }
