@@ -11,9 +11,9 @@ use std::collections::VecDeque;
 
 /// A loan's lenders and their shares. Every loan the shipped worlds make has one lender,
 /// whose share is kept in the loan itself rather than in a list of its own elsewhere on
-/// the heap: paying, marking and calling read it for every live loan every tick, and
-/// the extra fetch from memory was the larger part of their cost at planet scale. A
-/// club of lenders spills to the heap as a `Vec` would.
+/// the heap: paying, marking and calling read it for every live loan every tick, and in
+/// servicing debt at planet scale the extra fetch from memory took over half of the
+/// step's own time. A club of lenders spills to the heap as a `Vec` would.
 pub type LenderShares = SmallVec<[(AgentId, f64); 1]>;
 
 /// Index of a loan in the [`LoanBook`].

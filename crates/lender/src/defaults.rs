@@ -258,8 +258,8 @@ pub fn list_inventory(
         .par_iter()
         .map(|(agent, _)| {
             // Keyed once, not looked up in the fleet at every comparison. A stable
-            // sort, because it finds the runs already in order (lots repossessed
-            // together have neighbouring ids).
+            // sort: it takes runs already in order in one pass, and an unstable sort
+            // measured no faster here.
             let mut keyed: Vec<(Option<u32>, LotId)> = fleet
                 .owned_by(agent.id)
                 .into_iter()
