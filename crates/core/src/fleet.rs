@@ -365,9 +365,10 @@ impl Holding {
         }
     }
 
-    /// A held lot of `generation` moved from one state to another (its parts in the
-    /// counts `before` and `after`): the same counts and stored lots as removing it and
-    /// adding it back, without touching its place among the lots of its generation.
+    /// A held lot of `generation` changed state, or was listed or withdrawn (its parts
+    /// in the counts `before` and `after`): the same counts and stored lots as removing
+    /// it and adding it back, without touching its place among the lots of its
+    /// generation. The stored lots change only when its state does.
     fn recount(
         &mut self,
         id: LotId,
@@ -380,11 +381,13 @@ impl Holding {
         self.counts[g].apply(after, true);
         self.stored_unlisted -= before.stored_unlisted;
         self.stored_unlisted += after.stored_unlisted;
-        if old == LotState::Stored {
-            self.stored[g].remove(&id);
-        }
-        if new == LotState::Stored {
-            self.stored[g].insert(id);
+        if old != new {
+            if old == LotState::Stored {
+                self.stored[g].remove(&id);
+            }
+            if new == LotState::Stored {
+                self.stored[g].insert(id);
+            }
         }
     }
 
@@ -639,19 +642,12 @@ impl Fleet {
         // Listing moves a live lot between its owner's listed and stored-unlisted
         // counts; its place in the indexes and the generation's tally stay as they are.
         if lot.state != LotState::Scrapped {
-            let stored = u32::from(lot.state == LotState::Stored);
-            let (owner, g) = (lot.owner, lot.generation.0 as usize);
+            let before = HeldCounts::of(lot);
+            let (owner, generation, state) = (lot.owner, lot.generation, lot.state);
+            self.lots[id.0 as usize].listed = listed;
+            let after = HeldCounts::of(&self.lots[id.0 as usize]);
             let holding = &mut self.holdings[owner.0 as usize];
-            let c = &mut holding.counts[g];
-            if listed {
-                c.listed += 1;
-                c.stored_unlisted -= stored;
-                holding.stored_unlisted -= stored;
-            } else {
-                c.listed -= 1;
-                c.stored_unlisted += stored;
-                holding.stored_unlisted += stored;
-            }
+            holding.recount(id, generation, (state, before), (state, after));
             self.note_waiting(owner);
         }
         self.lots[id.0 as usize].listed = listed;
