@@ -675,7 +675,15 @@ impl Fleet {
     }
 
     /// Hands a lot to a new owner (sale or repossession); it arrives stored and unlisted.
+    ///
+    /// A scrapped lot is gone: handing it on would count it alive again, so it panics,
+    /// as a scrapped lot's [`Fleet::set_state`] returns unchanged.
     pub fn transfer(&mut self, id: LotId, to: AgentId) {
+        assert!(
+            self.lots[id.0 as usize].state != LotState::Scrapped,
+            "lot {} is scrapped and cannot change hands",
+            id.0
+        );
         self.count(id, false);
         let lot = &mut self.lots[id.0 as usize];
         lot.owner = to;
@@ -1027,6 +1035,15 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "lot 0 is scrapped and cannot change hands")]
+    fn a_scrapped_lot_cannot_change_hands() {
+        let mut fleet = Fleet::default();
+        let a = fleet.create(GenId(0), AgentId(1), 0);
+        fleet.scrap(a);
+        fleet.transfer(a, AgentId(2));
+    }
+
+    #[test]
     fn moving_lots_between_racks_and_storage_keeps_every_index_whatever_came_before() {
         use rand::{RngExt, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
@@ -1037,7 +1054,7 @@ mod tests {
         for step in 0..3_000 {
             let lot = lots[rng.random_range(0..lots.len())];
             if fleet.get(lot).state == LotState::Scrapped {
-                // Scrapped lots are never sold again (a transfer would revive one).
+                // Scrapped lots are never sold again (transfer refuses them).
                 continue;
             }
             match rng.random_range(0..6) {
