@@ -392,6 +392,19 @@ fn bench_prints_speed_memory_and_the_growth_exponent() {
     let large: u64 = rows[1].split_whitespace().nth(4).unwrap().parse().unwrap();
     assert!(large > small, "twice the scale, more lot-ticks: {text}");
     assert!(text.contains("growth exponent"), "{text}");
+    // How the work grew, in lots and in live loans (the steps that go loan by loan).
+    let work = text
+        .lines()
+        .find_map(|l| l.strip_prefix("work from scale 0.25 to 0.5: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let factors: Vec<f64> = work
+        .split(" times the ")
+        .filter_map(|part| part.rsplit(", ").next()?.trim().parse().ok())
+        .collect();
+    assert_eq!(factors.len(), 2, "{work}");
+    let lots = large as f64 / small as f64;
+    assert!((factors[0] - lots).abs() < 0.006, "{work}: {lots}");
+    assert!(factors[1] > 1.0, "twice the scale, more live loans: {work}");
 }
 
 /// `firesale bench --repeat N` runs every size N times, the sizes interleaved, then prints

@@ -69,6 +69,11 @@ struct Measured {
     agents: u64,
     lots_created: u64,
     lot_ticks: u64,
+    /// The live loans at the end of each tick, summed over the run: the work of the
+    /// steps that go loan by loan (servicing, marking, calls), which need not grow with
+    /// the lots when the crisis runs differently at another size.
+    #[serde(default)]
+    loan_ticks: u64,
     seconds: f64,
     /// User and system CPU time over the same span as `seconds`, s.
     #[serde(default)]
@@ -223,6 +228,15 @@ fn print_exponent(rows: &[&Measured], note: &str) {
             "growth exponent of wall time in lot-ticks, scale {} -> {}: {e:.2} (1 = linear){note}",
             small.scale, large.scale
         );
+        if small.loan_ticks > 0 {
+            println!(
+                "work from scale {} to {}: {:.2} times the lot-ticks, {:.2} times the loan-ticks",
+                small.scale,
+                large.scale,
+                large.lot_ticks as f64 / small.lot_ticks as f64,
+                large.loan_ticks as f64 / small.loan_ticks as f64
+            );
+        }
     }
 }
 
@@ -244,7 +258,9 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
     let dir = std::env::temp_dir().join(format!("firesale-bench-{}", std::process::id()));
     let started = std::time::Instant::now();
     let cpu_before = cpu_seconds();
-    let mut lot_ticks = 0u64;
+    let (mut lot_ticks, mut loan_ticks) = (0u64, 0u64);
+    // The time spent counting live loans, which is the benchmark's, not the run's.
+    let mut counting = std::time::Duration::ZERO;
     let mut by_step = Vec::new();
     // On a worker of the pool, as `firesale run` runs a world (`firesale_sim::on_worker`).
     let result = firesale_sim::on_worker(|| {
@@ -259,6 +275,13 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
                 .count() as u64;
             sim.run_to_with(&dir, |_, world| {
                 lot_ticks += world.resource::<firesale_core::Fleet>().alive() as u64;
+                // A pass over every loan ever made (about 20,000 a tick at planet's
+                // size), between ticks while nothing else runs: its time is taken out of
+                // the run's wall and CPU time.
+                let counting_started = std::time::Instant::now();
+                let loans = world.resource::<firesale_core::LoanBook>().all();
+                loan_ticks += loans.iter().filter(|l| l.is_live()).count() as u64;
+                counting += counting_started.elapsed();
                 if let Some(times) = world.get_resource::<firesale_sim::StepTimes>() {
                     by_step = times
                         .by_step()
@@ -270,8 +293,9 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
             .map(|summary| (agents, summary))
         })
     });
-    let seconds = started.elapsed().as_secs_f64();
-    let cpu_seconds = (cpu_seconds() - cpu_before).max(0.0);
+    let counted = counting.as_secs_f64();
+    let seconds = (started.elapsed().as_secs_f64() - counted).max(0.0);
+    let cpu_seconds = (cpu_seconds() - cpu_before - counted).max(0.0);
     let _ = std::fs::remove_dir_all(&dir);
     let (agents, summary) = match result {
         Ok(done) => done,
@@ -285,6 +309,7 @@ pub fn bench_one(args: BenchOneArgs) -> ExitCode {
         agents,
         lots_created: summary.lots_created,
         lot_ticks,
+        loan_ticks,
         seconds,
         cpu_seconds,
         peak_bytes: peak_resident_bytes(),
