@@ -676,8 +676,8 @@ impl Fleet {
 
     /// Hands a lot to a new owner (sale or repossession); it arrives stored and unlisted.
     ///
-    /// A scrapped lot is gone: handing it on would count it alive again, so it panics,
-    /// as a scrapped lot's [`Fleet::set_state`] returns unchanged.
+    /// A scrapped lot is gone for good: handing it on would count it alive again, so a
+    /// step that tries has a bug, and this panics rather than let the counts drift.
     pub fn transfer(&mut self, id: LotId, to: AgentId) {
         assert!(
             self.lots[id.0 as usize].state != LotState::Scrapped,
