@@ -59,7 +59,7 @@ fn convertibles_convert_when_the_share_price_passes_the_conversion_price_and_not
             .map(|(a, i)| (a.id, i.share_price))
             .collect();
         let notes = world.resource::<NoteBook>();
-        for n in notes.notes.iter().filter(|n| n.maturity_tick == maturity) {
+        for n in notes.all().iter().filter(|n| n.maturity_tick == maturity) {
             let firesale_core::NoteKind::Convertible {
                 conversion_price, ..
             } = n.kind
@@ -128,7 +128,7 @@ fn a_market_that_will_not_buy_leaves_the_issuer_its_grace_period_to_pay_or_file(
         let notes = sim.world().resource::<NoteBook>();
         let directory = sim.world().resource::<firesale_core::Directory>();
         for n in notes
-            .notes
+            .all()
             .iter()
             .filter(|n| directory.name(n.issuer) == issuer.as_str() && n.maturity_tick == first)
         {
@@ -173,7 +173,7 @@ fn noteholders_recover_only_what_the_secured_lenders_leave() {
         sim.step(tick).unwrap();
         let notes = sim.world().resource::<NoteBook>();
         let loans = sim.world().resource::<LoanBook>();
-        for note in &notes.notes {
+        for note in notes.all() {
             let before = last.get(note.id.0 as usize).copied().unwrap_or(0.0);
             if note.recovered > before + 1e-6 {
                 seen_recovery = true;
@@ -195,7 +195,7 @@ fn noteholders_recover_only_what_the_secured_lenders_leave() {
             }
             assert!(note.recovered <= note.claim + 0.01 || note.claim == 0.0);
         }
-        last = notes.notes.iter().map(|n| n.recovered).collect();
+        last = notes.all().iter().map(|n| n.recovered).collect();
     }
     let summary = sim.summary().capital.unwrap();
     assert!(summary.bond_defaults > 0, "no note defaulted");

@@ -110,11 +110,15 @@ impl Note {
     }
 }
 
-/// Every note ever issued.
+/// Every note ever issued, and each issuer's notes.
 #[derive(Resource, Debug, Default)]
 pub struct NoteBook {
     /// Notes; a [`NoteId`] indexes this list.
-    pub notes: Vec<Note>,
+    notes: Vec<Note>,
+    /// Each issuer's notes in issue order, by issuer id: every operator looks up its own
+    /// every week, which a scan of every note ever issued would make quadratic in the
+    /// size of the world.
+    by_issuer: Vec<Vec<NoteId>>,
 }
 
 impl NoteBook {
@@ -122,8 +126,18 @@ impl NoteBook {
     pub fn add(&mut self, mut note: Note) -> NoteId {
         let id = NoteId(self.notes.len() as u32);
         note.id = id;
+        let issuer = note.issuer.0 as usize;
+        if self.by_issuer.len() <= issuer {
+            self.by_issuer.resize_with(issuer + 1, Vec::new);
+        }
+        self.by_issuer[issuer].push(id);
         self.notes.push(note);
         id
+    }
+
+    /// Every note ever issued, in issue order.
+    pub fn all(&self) -> &[Note] {
+        &self.notes
     }
 
     /// The note with this id.
@@ -131,25 +145,33 @@ impl NoteBook {
         &self.notes[id.0 as usize]
     }
 
-    /// The note with this id, mutably.
+    /// The note with this id, mutably (its issuer must not change).
     pub fn get_mut(&mut self, id: NoteId) -> &mut Note {
         &mut self.notes[id.0 as usize]
     }
 
+    /// Every note of one issuer, whatever its status, in issue order.
+    pub fn of_issuer(&self, issuer: AgentId) -> &[NoteId] {
+        self.by_issuer
+            .get(issuer.0 as usize)
+            .map_or(&[], |ids| ids.as_slice())
+    }
+
     /// Live notes of one issuer, in issue order.
     pub fn live_of(&self, issuer: AgentId) -> Vec<NoteId> {
-        self.notes
+        self.of_issuer(issuer)
             .iter()
-            .filter(|n| n.issuer == issuer && n.is_live())
-            .map(|n| n.id)
+            .copied()
+            .filter(|&id| self.get(id).is_live())
             .collect()
     }
 
     /// Principal of the live notes of one issuer, $.
     pub fn principal_of(&self, issuer: AgentId) -> f64 {
-        self.notes
+        self.of_issuer(issuer)
             .iter()
-            .filter(|n| n.issuer == issuer && n.is_live())
+            .map(|&id| self.get(id))
+            .filter(|n| n.is_live())
             .map(|n| n.principal)
             .sum()
     }
@@ -157,15 +179,11 @@ impl NoteBook {
     /// The issuer files: every live note is in default, its claim the principal and
     /// unpaid coupons. Returns the notes defaulted.
     pub fn default_all(&mut self, issuer: AgentId, tick: u32) -> Vec<NoteId> {
-        let mut defaulted = Vec::new();
-        for note in self
-            .notes
-            .iter_mut()
-            .filter(|n| n.issuer == issuer && n.is_live())
-        {
+        let defaulted = self.live_of(issuer);
+        for &id in &defaulted {
+            let note = &mut self.notes[id.0 as usize];
             note.status = NoteStatus::Defaulted { tick };
             note.claim = note.principal + note.coupon_arrears;
-            defaulted.push(note.id);
         }
         defaulted
     }
@@ -236,8 +254,17 @@ mod tests {
         let b = book.add(note(2, 50.0));
         let c = book.add(note(1, 30.0));
         book.get_mut(c).status = NoteStatus::Repaid;
+        let d = book.add(note(1, 20.0));
+        // Each issuer's live notes, in issue order, with another's in between.
+        assert_eq!(book.live_of(AgentId(1)), vec![a, d]);
+        assert_eq!(book.live_of(AgentId(2)), vec![b]);
+        assert!(book.live_of(AgentId(9)).is_empty());
+        assert_eq!(book.principal_of(AgentId(1)), 120.0);
+        book.get_mut(d).status = NoteStatus::Repaid;
         assert_eq!(book.principal_of(AgentId(1)), 100.0);
         assert_eq!(book.default_all(AgentId(1), 7), vec![a]);
+        assert!(book.live_of(AgentId(1)).is_empty());
+        assert_eq!(book.all().len(), 4);
         assert_eq!(book.get(a).claim, 105.0);
         assert_eq!(book.get(a).status, NoteStatus::Defaulted { tick: 7 });
         assert!(book.get(b).is_live());

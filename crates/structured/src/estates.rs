@@ -11,7 +11,7 @@
 use crate::market::{BondMarket, CapitalMetrics, pay_holders};
 use firesale_core::LoanId;
 use firesale_core::prelude::*;
-use firesale_core::{LoanStatus, NoteBook, NoteStatus};
+use firesale_core::{LoanStatus, NoteBook, NoteId, NoteStatus};
 use firesale_miner::{Operator, pay_lenders};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,16 +32,16 @@ pub fn distribute_estates(
 ) {
     // New defaults, one event per issuer.
     let mut new: BTreeMap<AgentId, Vec<usize>> = BTreeMap::new();
-    for (i, note) in notes.notes.iter().enumerate() {
+    for (i, note) in notes.all().iter().enumerate() {
         if note.status == (NoteStatus::Defaulted { tick: clock.tick }) {
             new.entry(note.issuer).or_default().push(i);
         }
     }
     for (issuer, list) in &new {
-        let claim: f64 = list.iter().map(|&i| notes.notes[i].claim).sum();
+        let claim: f64 = list.iter().map(|&i| notes.all()[i].claim).sum();
         let mut names = vec![directory.name(*issuer).to_string()];
         for &i in list {
-            for (holder, _) in &notes.notes[i].holders {
+            for (holder, _) in &notes.all()[i].holders {
                 let name = directory.name(*holder).to_string();
                 if !names.contains(&name) {
                     names.push(name);
@@ -110,24 +110,21 @@ pub fn distribute_estates(
             }
         }
         let still_to_sell = fleet.count_owned(agent.id) > 0 || pending.contains(&agent.id);
-        let defaulted: Vec<usize> = notes
-            .notes
+        let defaulted: Vec<NoteId> = notes
+            .of_issuer(agent.id)
             .iter()
-            .enumerate()
-            .filter(|(_, n)| {
-                n.issuer == agent.id && matches!(n.status, NoteStatus::Defaulted { .. })
-            })
-            .map(|(i, _)| i)
+            .copied()
+            .filter(|&id| matches!(notes.get(id).status, NoteStatus::Defaulted { .. }))
             .collect();
         let available = ledger.balance(agent.account);
         let open: f64 = defaulted
             .iter()
-            .map(|&i| (notes.notes[i].claim - notes.notes[i].recovered).max(0.0))
+            .map(|&id| (notes.get(id).claim - notes.get(id).recovered).max(0.0))
             .sum();
         if available > 0.01 && open > 0.0 {
             let pay = available.min(open);
-            for &i in &defaulted {
-                let note = &notes.notes[i];
+            for &id in &defaulted {
+                let note = notes.get(id);
                 let share = (note.claim - note.recovered).max(0.0) / open;
                 let paid = pay_holders(
                     &mut ledger,
@@ -137,13 +134,13 @@ pub fn distribute_estates(
                     pay * share,
                     "estate to noteholders",
                 );
-                notes.notes[i].recovered += paid;
+                notes.get_mut(id).recovered += paid;
                 capital.bond_recovered_cum += paid;
             }
         }
         if !still_to_sell {
-            for &i in &defaulted {
-                notes.notes[i].status = NoteStatus::WrittenOff;
+            for &id in &defaulted {
+                notes.get_mut(id).status = NoteStatus::WrittenOff;
             }
             let residual = ledger.balance(agent.account).max(0.0);
             ledger.transfer(

@@ -404,7 +404,7 @@ pub fn issue_notes(
     }
     capital.convertible_outstanding = 0.0;
     capital.high_yield_outstanding = 0.0;
-    for note in notes.notes.iter().filter(|n| n.is_live()) {
+    for note in notes.all().iter().filter(|n| n.is_live()) {
         match note.kind {
             NoteKind::Convertible { .. } => capital.convertible_outstanding += note.principal,
             NoteKind::HighYield => capital.high_yield_outstanding += note.principal,
