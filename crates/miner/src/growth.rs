@@ -7,6 +7,7 @@ use firesale_core::{
     LoanStatus, NoteBook,
 };
 use firesale_markets::{ComputeMarket, Vendor, VendorSale};
+use std::collections::BTreeMap;
 
 /// Rack capacity an operator wants built because its expansion ran out of room, kW.
 #[derive(Component, Debug, Clone, Default)]
@@ -67,6 +68,17 @@ pub fn request_credit(
         return;
     };
     let generation = gens.get(newest);
+    // The cheapest open offer, for operators that are not miners and for miners (whom
+    // not every lender serves), found once rather than per operator: there are hundreds
+    // of lenders and thousands of operators.
+    let cheapest = |miner: bool| {
+        offers
+            .offers
+            .iter()
+            .filter(|o| o.open && (!miner || o.lends_to_miners))
+            .min_by(|a, b| a.spread.total_cmp(&b.spread).then(a.lender.cmp(&b.lender)))
+    };
+    let cheapest_for = [cheapest(false), cheapest(true)];
     // Orders of this week, in agent order.
     let mut orders: Vec<Order> = Vec::new();
     for (entity, agent, op, racks, power, mut shortfall, mut queued, btc, gap) in operators
@@ -121,12 +133,7 @@ pub fn request_credit(
         let fit = (racks.free_kw_for(&fleet, &gens, agent.id, newest) / gens.lot_kw(newest)).floor()
             as u32;
         shortfall.0 = f64::from(desired.saturating_sub(fit)) * gens.lot_kw(newest);
-        let Some(offer) = offers
-            .offers
-            .iter()
-            .filter(|o| o.open && (btc.is_none() || o.lends_to_miners))
-            .min_by(|a, b| a.spread.total_cmp(&b.spread).then(a.lender.cmp(&b.lender)))
-        else {
+        let Some(offer) = cheapest_for[usize::from(btc.is_some())] else {
             continue;
         };
         let spare =
@@ -234,6 +241,15 @@ pub fn invest_operators(
     directory: Res<Directory>,
     mut operators: Query<(&Agent, &Operator, &mut Racks, &mut RackShortfall)>,
 ) {
+    // Each borrower's requests, in the order they were made: looked up per operator
+    // rather than scanning every request for each of thousands of operators.
+    let mut requests_of: BTreeMap<AgentId, Vec<&LoanRequest>> = BTreeMap::new();
+    for request in &requests.requests {
+        requests_of
+            .entry(request.borrower)
+            .or_default()
+            .push(request);
+    }
     for (agent, op, mut racks, mut shortfall) in operators
         .iter_mut()
         .sort_by_key::<&Agent, _>(|agent| agent.id)
@@ -242,7 +258,7 @@ pub fn invest_operators(
         if !op.is_active() {
             continue;
         }
-        for request in requests.requests.iter().filter(|r| r.borrower == agent.id) {
+        for &request in requests_of.get(&agent.id).into_iter().flatten() {
             let (LoanPurpose::Purchase { generation, lots }, Some(Decision::Funded(loan))) =
                 (request.purpose, &request.decision)
             else {
