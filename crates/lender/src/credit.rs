@@ -183,16 +183,18 @@ pub fn originate_loans(
     borrowers: Query<&BorrowerBooks>,
     mut lenders: Query<&mut Lender>,
 ) {
+    // The loosest coverage covenant of the open lenders: funding a loan changes a
+    // lender's capacity, never whether it is open, so it holds for the whole tick.
+    let min_dscr = offers
+        .offers
+        .iter()
+        .filter(|o| o.open)
+        .map(|o| o.min_dscr)
+        .fold(f64::INFINITY, f64::min);
     for request in requests.requests.iter_mut() {
         let LoanPurpose::Purchase { .. } = request.purpose else {
             continue;
         };
-        let min_dscr = offers
-            .offers
-            .iter()
-            .filter(|o| o.open)
-            .map(|o| o.min_dscr)
-            .fold(f64::INFINITY, f64::min);
         if !coverage_ok(&borrowers, &directory, request.borrower, min_dscr) {
             request.decision = Some(Decision::Refused("coverage below covenant"));
             continue;
