@@ -4,6 +4,7 @@
 //! default and repossesses. They meet only through these types.
 
 use crate::agents::AgentId;
+use crate::by_agent::{list, listed};
 use crate::fleet::GenId;
 use bevy_ecs::prelude::*;
 use smallvec::SmallVec;
@@ -161,22 +162,6 @@ pub struct LoanBook {
     loans: Vec<Loan>,
     by_borrower: Vec<Vec<LoanId>>,
     by_lender: Vec<Vec<LoanId>>,
-}
-
-/// The ids listed for `agent` in an index by agent id.
-fn listed(index: &[Vec<LoanId>], agent: AgentId) -> &[LoanId] {
-    index.get(agent.0 as usize).map_or(&[], |v| v.as_slice())
-}
-
-/// Lists `loan` for `agent` (ids are added in increasing order, so each list is sorted).
-fn list(index: &mut Vec<Vec<LoanId>>, agent: AgentId, loan: LoanId) {
-    let i = agent.0 as usize;
-    if index.len() <= i {
-        index.resize_with(i + 1, Vec::new);
-    }
-    if index[i].last() != Some(&loan) {
-        index[i].push(loan);
-    }
 }
 
 impl LoanBook {

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod agents;
+mod by_agent;
 mod clock;
 mod credit;
 mod events;

@@ -5,6 +5,7 @@
 //! only through these types, as loans do through [`crate::LoanBook`].
 
 use crate::agents::AgentId;
+use crate::by_agent::{list, listed};
 use bevy_ecs::prelude::*;
 
 /// Index of a note in the [`NoteBook`].
@@ -126,11 +127,7 @@ impl NoteBook {
     pub fn add(&mut self, mut note: Note) -> NoteId {
         let id = NoteId(self.notes.len() as u32);
         note.id = id;
-        let issuer = note.issuer.0 as usize;
-        if self.by_issuer.len() <= issuer {
-            self.by_issuer.resize_with(issuer + 1, Vec::new);
-        }
-        self.by_issuer[issuer].push(id);
+        list(&mut self.by_issuer, note.issuer, id);
         self.notes.push(note);
         id
     }
@@ -152,9 +149,7 @@ impl NoteBook {
 
     /// Every note of one issuer, whatever its status, in issue order.
     pub fn of_issuer(&self, issuer: AgentId) -> &[NoteId] {
-        self.by_issuer
-            .get(issuer.0 as usize)
-            .map_or(&[], |ids| ids.as_slice())
+        listed(&self.by_issuer, issuer)
     }
 
     /// Live notes of one issuer, in issue order.
