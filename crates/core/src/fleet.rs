@@ -635,22 +635,22 @@ impl Fleet {
 
     /// Offers a lot in this tick's auction, or withdraws it.
     pub fn set_listed(&mut self, id: LotId, listed: bool) {
-        let lot = &self.lots[id.0 as usize];
+        let i = id.0 as usize;
+        let lot = &self.lots[i];
         if lot.listed == listed {
             return;
         }
+        let before = HeldCounts::of(lot);
+        let (owner, generation, state) = (lot.owner, lot.generation, lot.state);
+        self.lots[i].listed = listed;
         // Listing moves a live lot between its owner's listed and stored-unlisted
         // counts; its place in the indexes and the generation's tally stay as they are.
-        if lot.state != LotState::Scrapped {
-            let before = HeldCounts::of(lot);
-            let (owner, generation, state) = (lot.owner, lot.generation, lot.state);
-            self.lots[id.0 as usize].listed = listed;
-            let after = HeldCounts::of(&self.lots[id.0 as usize]);
+        if state != LotState::Scrapped {
+            let after = HeldCounts::of(&self.lots[i]);
             let holding = &mut self.holdings[owner.0 as usize];
             holding.recount(id, generation, (state, before), (state, after));
             self.note_waiting(owner);
         }
-        self.lots[id.0 as usize].listed = listed;
     }
 
     /// Keeps `owner`'s bit in [`Fleet::has_waiting`] in step with its holding.
