@@ -2,9 +2,9 @@
 //! worth to it, and the ladder of limits it bids below that value.
 
 use crate::components::Buyer;
-use firesale_core::MasterSeed;
 use firesale_core::prelude::*;
 use firesale_core::rules::{Family, Registry, RuleChoice, RuleInfo};
+use firesale_core::{MasterSeed, OutlookView};
 use firesale_markets::ComputeMarket;
 use std::sync::{Arc, RwLock};
 
@@ -65,6 +65,8 @@ pub struct BuyerRules {
     pub bidding: Arc<dyn BiddingRule>,
     /// Its voluntary sales (`owner.resale`).
     pub resale: Arc<dyn firesale_markets::ResaleRule>,
+    /// How it expects rents to move (`owner.outlook`).
+    pub outlook: Arc<dyn firesale_core::RentOutlook>,
 }
 
 impl std::fmt::Debug for BuyerRules {
@@ -95,10 +97,13 @@ impl ValuationRule for DiscountedMargin {
             .horizon_years
             .min(g.max_age_years - age)
             .max(0.0);
-        buyer
-            .expectations
-            .value_per_gpu(v.generation.0 as usize, &economics, years)
-            * f64::from(gens.gpus_per_lot)
+        buyer.params.rules.outlook.value_per_gpu(&OutlookView {
+            expectation: &buyer.expectations,
+            roadmap: &v.market.roadmap,
+            generation: v.generation.0 as usize,
+            economics: &economics,
+            years,
+        }) * f64::from(gens.gpus_per_lot)
     }
 }
 
@@ -157,6 +162,7 @@ pub fn buyer_rules(
     valuation: Option<&RuleChoice>,
     bidding: Option<&RuleChoice>,
     resale: Option<&RuleChoice>,
+    outlook: Option<&RuleChoice>,
     seed: MasterSeed,
     agent: &str,
 ) -> Result<BuyerRules, String> {
@@ -169,6 +175,7 @@ pub fn buyer_rules(
             seed,
             agent,
         )?,
+        outlook: firesale_core::OUTLOOK_RULES.build_or(outlook, "roadmap", seed, agent)?,
     })
 }
 
@@ -188,7 +195,7 @@ mod tests {
 
     fn buyer() -> Buyer {
         let params = BuyerParams {
-            rules: buyer_rules(None, None, None, MasterSeed(1), "buyer-1").unwrap(),
+            rules: buyer_rules(None, None, None, None, MasterSeed(1), "buyer-1").unwrap(),
             credit_line: 0.0,
             stress_credit_cut: 0.0,
             cost_of_capital: 0.1,

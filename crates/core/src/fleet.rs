@@ -585,6 +585,15 @@ impl Fleet {
         })
     }
 
+    /// Live lots of `generation` by the tick they were built, oldest first: when each
+    /// cohort reaches the end of its life (the roadmap's forecast of supply reads it).
+    pub fn alive_by_built(&self, generation: GenId) -> impl Iterator<Item = (i32, u64)> + '_ {
+        self.tallies
+            .get(generation.0 as usize)
+            .into_iter()
+            .flat_map(|t| t.by_built.iter().map(|(&built, &n)| (built, n)))
+    }
+
     /// Lots of `generation` in racks, whoever owns them.
     pub fn installed_lots(&self, generation: GenId) -> u64 {
         self.tallies

@@ -53,6 +53,16 @@ pub struct GenerationMetrics {
     pub reference_price: Option<f64>,
     /// 1 - distressed price / reference price, when both exist.
     pub distressed_discount: Option<f64>,
+    /// The compute market's model value under the roadmap forecast, $/GPU.
+    pub model_value: f64,
+    /// The vendor's price of one new unit today, $/GPU (None before release or when
+    /// the vendor delivers none).
+    pub vendor_price: Option<f64>,
+    /// Whether the vendor delivered its whole weekly allocation this tick.
+    pub vendor_rationed: bool,
+    /// Whether a buyer or operator wanting new lots of it this tick had no racks for all
+    /// it wanted.
+    pub racks_short: bool,
 }
 
 /// The figures of one tick (per-tick counts are reset at the start of each tick).
@@ -136,6 +146,8 @@ impl Metrics {
             g.counterfactual_price = None;
             g.reference_price = None;
             g.distressed_discount = None;
+            g.vendor_rationed = false;
+            g.racks_short = false;
             g.volume = 0;
             g.listed = 0;
             g.unsold = 0;

@@ -90,7 +90,7 @@ pub fn fund_inventory(
         let rule = desk.rule.clone();
         let view = |g: usize| HaircutView {
             market: &secondary.generations[g],
-            fundamental: compute.fundamental[g],
+            model_value: compute.model_value[g],
             position_lots: position[g],
             tick: clock.tick,
             years_per_tick: clock.years_per_tick(),

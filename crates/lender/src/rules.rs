@@ -141,6 +141,13 @@ impl MarkRule for LastTradeMark {
 struct ModelMark;
 impl MarkRule for ModelMark {
     fn mark_per_unit(&self, view: &MarkContext, lot: &Lot) -> f64 {
+        view.compute.model_value[lot.generation.0 as usize]
+    }
+}
+
+struct BenchmarkMark;
+impl MarkRule for BenchmarkMark {
+    fn mark_per_unit(&self, view: &MarkContext, lot: &Lot) -> f64 {
         view.compute.fundamental[lot.generation.0 as usize]
     }
 }
@@ -164,8 +171,13 @@ pub static MARK_RULES: Family<dyn MarkRule> = Family::new(|| {
             ),
             RuleInfo::without_params(
                 "model",
-                "discounted margin at today's rent (the benchmark fundamental value)",
+                "discounted margin under the roadmap forecast at the benchmark rate and power price (the compute market's model value)",
                 |_| Ok(Arc::new(ModelMark)),
+            ),
+            RuleInfo::without_params(
+                "benchmark",
+                "discounted margin at today's rent growing at the benchmark's constant rate (the fundamental value; blind to the roadmap)",
+                |_| Ok(Arc::new(BenchmarkMark)),
             ),
         ],
     ))
@@ -376,8 +388,8 @@ pub fn lender_rules(
 pub struct HaircutView<'a> {
     /// The generation's auction book and prices.
     pub market: &'a GenerationMarket,
-    /// The benchmark fundamental value of one unit, $.
-    pub fundamental: f64,
+    /// The model value of one unit (the roadmap forecast at benchmark economics), $.
+    pub model_value: f64,
     /// Repossessed lots of the generation held by all lenders (what repo would finance).
     pub position_lots: u64,
     /// This tick.
@@ -408,7 +420,7 @@ impl RepoRule for BuiltinDesk {
 
     fn mark_per_unit(&self, v: &HaircutView) -> f64 {
         match self.0 {
-            crate::components::HaircutPolicy::Fixed(_) => v.fundamental,
+            crate::components::HaircutPolicy::Fixed(_) => v.model_value,
             crate::components::HaircutPolicy::Observed { .. } => v.market.last_price.unwrap_or(0.0),
         }
     }

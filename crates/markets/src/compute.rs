@@ -36,6 +36,8 @@ pub struct ComputeParams {
     pub benchmark_rent_growth: f64,
     /// Benchmark power price, $/kWh.
     pub benchmark_power_price: f64,
+    /// Half-life of the gap between today's price and the roadmap forecast's, years.
+    pub forecast_gap_half_life_years: f64,
 }
 
 /// Result of this tick's compute market, read by every agent.
@@ -49,8 +51,15 @@ pub struct ComputeMarket {
     pub rent: Vec<f64>,
     /// Dispatched share of installed capacity per generation.
     pub utilisation: Vec<Option<f64>>,
-    /// Fundamental value per GPU per generation, $.
+    /// Fundamental value per GPU per generation, $ (the benchmark at a constant rent
+    /// growth: a reference no agent holds).
     pub fundamental: Vec<f64>,
+    /// This tick's forecast of every generation's rent from the announced roadmap
+    /// (`crate::forecast_rents`), which owners' `roadmap` outlooks read.
+    pub roadmap: firesale_core::Roadmap,
+    /// Model value per GPU per generation, $: the benchmark owner's value under the
+    /// roadmap forecast over its live lots' mean remaining life (a `model` mark).
+    pub model_value: Vec<f64>,
 }
 
 impl ComputeMarket {
@@ -62,6 +71,8 @@ impl ComputeMarket {
             rent: vec![0.0; generations],
             utilisation: vec![None; generations],
             fundamental: vec![0.0; generations],
+            roadmap: firesale_core::Roadmap::default(),
+            model_value: vec![0.0; generations],
         }
     }
 
@@ -448,6 +459,7 @@ mod tests {
             benchmark_rate: 0.1,
             benchmark_rent_growth: 0.0,
             benchmark_power_price: 0.05,
+            forecast_gap_half_life_years: 0.5,
         }
     }
 

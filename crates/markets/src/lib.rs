@@ -9,6 +9,7 @@ mod keysort;
 mod plugin;
 mod primary;
 mod resale;
+mod roadmap;
 
 pub use auction::*;
 pub use book::uniform_price;
@@ -17,3 +18,4 @@ pub use exogenous::*;
 pub use plugin::*;
 pub use primary::*;
 pub use resale::*;
+pub use roadmap::*;

@@ -1,7 +1,8 @@
 //! Adds the markets' systems to the tick.
 
 use crate::{
-    advance_exogenous, clear_auctions, clear_compute_market, release_generations, reset_vendor,
+    advance_exogenous, clear_auctions, clear_compute_market, forecast_rents, release_generations,
+    reset_vendor,
 };
 use firesale_core::prelude::*;
 
@@ -12,6 +13,10 @@ pub fn add_market_systems(schedule: &mut Schedule) {
             .chain()
             .in_set(Step::AdvanceExogenous),
     );
-    schedule.add_systems(clear_compute_market.in_set(Step::ClearComputeMarket));
+    schedule.add_systems(
+        (clear_compute_market, forecast_rents)
+            .chain()
+            .in_set(Step::ClearComputeMarket),
+    );
     schedule.add_systems(clear_auctions.in_set(Step::ClearAuctions));
 }

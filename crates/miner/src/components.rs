@@ -81,6 +81,26 @@ pub struct Operator {
 }
 
 impl Operator {
+    /// What one unit of `generation` is worth to it over `years`, by its outlook rule.
+    pub fn value_per_gpu(
+        &self,
+        generation: firesale_core::GenId,
+        economics: &firesale_core::GpuEconomics,
+        years: f64,
+        roadmap: &firesale_core::Roadmap,
+    ) -> f64 {
+        self.params
+            .rules
+            .outlook
+            .value_per_gpu(&firesale_core::OutlookView {
+                expectation: &self.expectations,
+                roadmap,
+                generation: generation.0 as usize,
+                economics,
+                years,
+            })
+    }
+
     /// A new, active operator.
     pub fn new(params: OperatorParams, expectations: RentExpectation) -> Self {
         Operator {

@@ -272,8 +272,12 @@ fn list_lots_for_cash(
             hours_per_tick: clock.hours_per_tick(),
             years_per_tick: clock.years_per_tick(),
         };
-        op.expectations
-            .value_per_gpu(g.0 as usize, &economics, op.params.distress_valuation_years)
+        op.value_per_gpu(
+            g,
+            &economics,
+            op.params.distress_valuation_years,
+            &market.roadmap,
+        )
     };
     let mut candidates: Vec<LotId> = fleet
         .owned_by(agent.id)

@@ -51,6 +51,7 @@ pub fn request_credit(
     ledger: Res<Ledger>,
     vendor: Res<Vendor>,
     mut requests: ResMut<LoanRequests>,
+    mut metrics: ResMut<Metrics>,
     mut operators: Query<(
         Entity,
         &Agent,
@@ -111,10 +112,11 @@ pub fn request_credit(
             hours_per_tick: clock.hours_per_tick(),
             years_per_tick: clock.years_per_tick(),
         };
-        let value = op.expectations.value_per_gpu(
-            newest.0 as usize,
+        let value = op.value_per_gpu(
+            newest,
             &economics,
             generation.useful_life_years,
+            &market.roadmap,
         ) * f64::from(gens.gpus_per_lot);
         let price = gens.vendor_lot_price(newest, clock.tick, clock.years_per_tick());
         let desired = op
@@ -133,6 +135,9 @@ pub fn request_credit(
         let fit = (racks.free_kw_for(&fleet, &gens, agent.id, newest) / gens.lot_kw(newest)).floor()
             as u32;
         shortfall.0 = f64::from(desired.saturating_sub(fit)) * gens.lot_kw(newest);
+        if desired > fit {
+            metrics.generations[newest.0 as usize].racks_short = true;
+        }
         let Some(offer) = cheapest_for[usize::from(btc.is_some())] else {
             continue;
         };

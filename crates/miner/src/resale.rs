@@ -29,9 +29,7 @@ pub fn value_in_place(
     let economics = market.economics(gens, generation, usd_per_kwh, op.params.hurdle_rate, clock);
     let age = f64::from(gens.age_ticks(generation, clock.tick)) * clock.years_per_tick();
     let years = (g.max_age_years - age).max(0.0);
-    op.expectations
-        .value_per_gpu(generation.0 as usize, &economics, years)
-        * f64::from(gens.gpus_per_lot)
+    op.value_per_gpu(generation, &economics, years, &market.roadmap) * f64::from(gens.gpus_per_lot)
 }
 
 /// Lots an operator lists this week, in the order it lists them, each with its reserve

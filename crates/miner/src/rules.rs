@@ -55,6 +55,8 @@ pub struct OperatorRules {
     pub expansion: Arc<dyn ExpansionRule>,
     /// Voluntary sales.
     pub resale: Arc<dyn ResaleRule>,
+    /// How it expects rents to move (every value it puts on a lot).
+    pub outlook: Arc<dyn firesale_core::RentOutlook>,
 }
 
 impl std::fmt::Debug for OperatorRules {
@@ -138,6 +140,7 @@ pub fn operator_rules(
     distress: Option<&RuleChoice>,
     expansion: Option<&RuleChoice>,
     resale: Option<&RuleChoice>,
+    outlook: Option<&RuleChoice>,
     seed: MasterSeed,
     agent: &str,
 ) -> Result<OperatorRules, String> {
@@ -150,5 +153,6 @@ pub fn operator_rules(
             seed,
             agent,
         )?,
+        outlook: firesale_core::OUTLOOK_RULES.build_or(outlook, "roadmap", seed, agent)?,
     })
 }

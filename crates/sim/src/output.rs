@@ -72,7 +72,7 @@ pub const TIMESERIES_COLUMNS: [&str; 25] = [
 ];
 
 /// Columns of `generations.csv`.
-pub const GENERATION_COLUMNS: [&str; 27] = [
+pub const GENERATION_COLUMNS: [&str; 31] = [
     "tick",
     "date",
     "generation",
@@ -100,6 +100,10 @@ pub const GENERATION_COLUMNS: [&str; 27] = [
     "discount_to_fundamental",
     "repo_haircut",
     "released",
+    "model_value",
+    "vendor_price",
+    "vendor_rationed",
+    "racks_short",
 ];
 
 /// Columns of `rigs.csv` (worlds with ASIC generations only): the hashprice, rigs
@@ -359,6 +363,10 @@ impl RunWriter {
             row.int(u8::from(
                 generation.released_in_run && generation.release_tick == clock.tick as i32,
             ));
+            row.num(gm.model_value)?;
+            row.opt(gm.vendor_price)?;
+            row.int(u8::from(gm.vendor_rationed));
+            row.int(u8::from(gm.racks_short));
             let path = partial(&self.dir, "generations.csv");
             self.generations
                 .write_record(&row.cells)

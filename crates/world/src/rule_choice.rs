@@ -44,6 +44,7 @@ families! {
     buyer_valuation => firesale_buyer::VALUATION_RULES,
     buyer_bidding => firesale_buyer::BIDDING_RULES,
     owner_resale => firesale_markets::RESALE_RULES,
+    owner_outlook => firesale_core::OUTLOOK_RULES,
     operator_distress => firesale_miner::DISTRESS_RULES,
     operator_expansion => firesale_miner::EXPANSION_RULES,
     investor_pricing => firesale_structured::PRICING_RULES,
@@ -132,6 +133,7 @@ pub(crate) fn buyer_rules(
         r.valuation.as_ref(),
         r.bidding.as_ref(),
         r.resale.as_ref(),
+        r.outlook.as_ref(),
         seed,
         agent,
     )
@@ -148,6 +150,7 @@ pub(crate) fn operator_rules(
         r.distress.as_ref(),
         r.expansion.as_ref(),
         r.resale.as_ref(),
+        r.outlook.as_ref(),
         seed,
         agent,
     )
@@ -166,6 +169,7 @@ pub fn rule_families() -> Vec<firesale_core::rules::FamilyDoc> {
         firesale_miner::DISTRESS_RULES.describe(),
         firesale_miner::EXPANSION_RULES.describe(),
         firesale_markets::RESALE_RULES.describe(),
+        firesale_core::OUTLOOK_RULES.describe(),
         firesale_structured::PRICING_RULES.describe(),
     ]
 }

@@ -205,6 +205,16 @@ pub struct ComputeSpec {
     pub benchmark_rent_growth: f64,
     /// Power price of the benchmark valuation, $/kWh.
     pub benchmark_power_price: f64,
+    /// How fast the market expects today's compute price to return to the path its
+    /// roadmap forecast gives (the half-life of the gap, years; 0 closes it at once).
+    /// The gap is what the announced roadmap does not explain: capacity that is still
+    /// being built and delivered. Default 0.5: new racks take 26-40 weeks to build.
+    #[serde(default = "default_gap_half_life")]
+    pub forecast_gap_half_life_years: f64,
+}
+
+fn default_gap_half_life() -> f64 {
+    0.5
 }
 
 impl WorldFile {
@@ -448,6 +458,14 @@ pub struct OperatorRuleChoices {
         serialize_with = "crate::rule_choice::some"
     )]
     pub resale: Option<RuleChoice>,
+    /// `owner.outlook`: how it expects rents to move (its values start from it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::owner_outlook",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub outlook: Option<RuleChoice>,
 }
 
 impl OperatorRuleChoices {
@@ -801,6 +819,14 @@ pub struct BuyerRuleChoices {
         serialize_with = "crate::rule_choice::some"
     )]
     pub resale: Option<RuleChoice>,
+    /// `owner.outlook`: how it expects rents to move (its values start from it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::owner_outlook",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub outlook: Option<RuleChoice>,
 }
 
 impl BuyerRuleChoices {

@@ -734,6 +734,7 @@ fn compute_params(c: &ComputeSpec) -> ComputeParams {
         benchmark_rate: c.benchmark_rate,
         benchmark_rent_growth: c.benchmark_rent_growth,
         benchmark_power_price: c.benchmark_power_price,
+        forecast_gap_half_life_years: c.forecast_gap_half_life_years,
     }
 }
 

@@ -630,6 +630,11 @@ pub fn validate(world: &WorldFile, file: &str) -> Result<(), Vec<Invalid>> {
         m.benchmark_power_price,
         range::POWER,
     );
+    c.range(
+        "compute.forecast_gap_half_life_years",
+        m.forecast_gap_half_life_years,
+        (0.0, 20.0),
+    );
     let d = &world.demand;
     c.positive("demand.initial", d.initial, 1e12);
     c.range("demand.growth", d.growth, (-0.95, 20.0));
