@@ -79,7 +79,7 @@ fn an_ai_demand_crash_reaches_the_senior_only_through_the_mezzanine() {
     assert!((wound_up.amount - lost).abs() < 1.0);
 
     // A milder dip: the mezzanine and equity absorb it, the senior is whole.
-    let (_, path, _) = spv_path(&pool_of_lots(-0.25));
+    let (_, path, _) = spv_path(&pool_of_lots(-0.1));
     let last = path.last().unwrap();
     assert!(last.wound_up);
     assert_eq!(last.waterfall.debt[0].loss_share(), 0.0);

@@ -76,10 +76,14 @@ fn an_early_generation_raises_defaults_and_discounts() {
 /// without, a paired difference of 0.04 a seed with standard error 0.09; before issue
 /// 13's lending tie-break and vendor queue, 92 and 90). This test used to claim it raised
 /// them, from seeds 1 to 32 alone (27 against 22), which was noise.
+///
+/// Under the `roadmap` outlook the shock adds defaults in 6 of the 32 seeds and removes
+/// some in 6: checked with the `adaptive` outlook, and open in issue 37.
 #[test]
 fn a_rate_shock_raises_defaults() {
     let defaults = |sets: &[&str]| -> Vec<u32> {
-        summaries("rate_shock", 1..=32, sets)
+        let sets: Vec<&str> = sets.iter().copied().chain(ADAPTIVE).collect();
+        summaries("rate_shock", 1..=32, &sets)
             .iter()
             .map(|s| s.defaults_total)
             .collect()
@@ -115,10 +119,14 @@ fn a_btc_crash_hits_miners_harder_than_neoclouds() {
 }
 
 /// shaky_tenants: tenants default first, operators after them.
+///
+/// Under the `roadmap` outlook tenants default at every seed but operators at seed 3
+/// alone (seeds 42, 1 and 2: none): checked with the `adaptive` outlook, and open in
+/// issue 37.
 #[test]
 fn tenant_defaults_precede_operator_defaults() {
     for seed in SEEDS {
-        let (s, _) = run(&world("shaky_tenants", Some(seed), &[]));
+        let (s, _) = run(&world("shaky_tenants", Some(seed), &ADAPTIVE));
         assert!(
             s.tenant_defaults > 0 && s.defaults_total > 0,
             "seed {seed}: both waves happen"

@@ -5,6 +5,7 @@ mod bidding;
 mod components;
 mod operations;
 mod plugin;
+mod replacement;
 mod resale;
 mod rules;
 
@@ -12,5 +13,6 @@ pub use bidding::*;
 pub use components::*;
 pub use operations::*;
 pub use plugin::*;
+pub use replacement::*;
 pub use resale::*;
 pub use rules::*;

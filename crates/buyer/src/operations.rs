@@ -71,6 +71,7 @@ pub fn invest_buyers(
     mut fleet: ResMut<Fleet>,
     mut ledger: ResMut<Ledger>,
     mut log: ResMut<EventLog>,
+    mut metrics: ResMut<Metrics>,
     mut buyers: Query<(&Agent, &mut Buyer, &mut Racks, &PowerContract)>,
 ) {
     // In id order: the table's order already, and ids are unique, so the unstable sort
@@ -102,6 +103,10 @@ pub fn invest_buyers(
                 if fit < buyer.params.max_lots_per_tick {
                     buyer.rack_bound = true;
                 }
+                // It can pay for more new lots than it racks this week: its free racks or
+                // the lots it can install a week (its pace) are short.
+                let pace_bound = buyer.params.max_lots_per_tick < affordable.min(fit);
+                let racks_short = wanted < affordable;
                 let mut sale = VendorSale {
                     vendor: &mut vendor,
                     fleet: &mut fleet,
@@ -112,6 +117,18 @@ pub fn invest_buyers(
                 };
                 sale.buy(agent, newest, wanted);
                 racks.install_stored(&mut fleet, &gens, agent.id);
+                // It wanted more new lots than it could rack: every generation whose lot
+                // no longer fits its racks (all of them, when its pace was what bound) is
+                // short of racks this week.
+                if racks_short {
+                    for g in gens.released(clock.tick) {
+                        if pace_bound
+                            || racks.free_kw_for(&fleet, &gens, agent.id, g) < gens.lot_kw(g)
+                        {
+                            metrics.generations[g.0 as usize].racks_short = true;
+                        }
+                    }
+                }
             }
         }
         // Quarterly, a rack-bound buyer commits part of its spare cash to new racks.
@@ -141,5 +158,11 @@ pub fn invest_buyers(
             "credit line repaid",
         );
         buyer.drawn -= repay;
+    }
+    // The last purchases of the tick are made: say which generations the vendor sold out.
+    for id in gens.released(clock.tick) {
+        let limited = gens.get(id).vendor_lots_per_tick.is_some_and(|l| l > 0);
+        metrics.generations[id.0 as usize].vendor_rationed =
+            limited && vendor.available(&gens, id, clock.tick) == 0;
     }
 }
