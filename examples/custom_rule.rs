@@ -23,14 +23,15 @@ use firesale_lender::{
 use firesale_markets::hold_value;
 use std::sync::Arc;
 
-/// `lender.mark`: the benchmark model value of a lot, less a haircut.
+/// `lender.mark`: the compute market's model value of a lot (the roadmap forecast at the
+/// benchmark economics), less a haircut.
 struct ModelHaircut {
     haircut: f64,
 }
 
 impl MarkRule for ModelHaircut {
     fn mark_per_unit(&self, view: &MarkContext, lot: &Lot) -> f64 {
-        view.compute.fundamental[lot.generation.0 as usize] * (1.0 - self.haircut)
+        view.compute.model_value[lot.generation.0 as usize] * (1.0 - self.haircut)
     }
 }
 
@@ -42,7 +43,7 @@ struct FloorAtModel {
 
 impl LiquidationRule for FloorAtModel {
     fn reserve_per_unit(&self, view: &LiquidationView, lot: &Lot) -> f64 {
-        let model = view.mark.compute.fundamental[lot.generation.0 as usize];
+        let model = view.mark.compute.model_value[lot.generation.0 as usize];
         let reference = view
             .market
             .reference_price

@@ -15,7 +15,7 @@ struct Floor {
 
 impl LiquidationRule for Floor {
     fn reserve_per_unit(&self, view: &LiquidationView, lot: &Lot) -> f64 {
-        let model = view.mark.compute.fundamental[lot.generation.0 as usize];
+        let model = view.mark.compute.model_value[lot.generation.0 as usize];
         self.floor * model
     }
 }
