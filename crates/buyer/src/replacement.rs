@@ -15,13 +15,6 @@
 
 use firesale_core::prelude::*;
 
-/// Whether the vendor sells `generation` on `tick` at all (released, and a weekly
-/// supply that is not zero).
-pub fn deliverable(gens: &Generations, generation: GenId, tick: u32) -> bool {
-    let g = gens.get(generation);
-    g.release_tick <= tick as i32 && g.vendor_lots_per_tick != Some(0)
-}
-
 /// The best surplus per kW of rack among new lots: `(value - vendor price) / lot kW`
 /// over `(generation, value per lot)` pairs that `available` accepts (the vendor can
 /// deliver one, and the buyer has room for one), or None when no new lot is worth more
@@ -35,7 +28,7 @@ pub fn best_new_surplus_per_kw(
 ) -> Option<(f64, GenId)> {
     values
         .into_iter()
-        .filter(|&(g, _)| deliverable(gens, g, tick) && available(g))
+        .filter(|&(g, _)| gens.deliverable(g, tick) && available(g))
         .map(|(g, value)| {
             let surplus = value - gens.vendor_lot_price(g, tick, years_per_tick);
             (surplus / gens.lot_kw(g), g)

@@ -138,6 +138,13 @@ impl Generations {
         g.list_price * (1.0 - g.list_price_decline).powf(years) * f64::from(self.gpus_per_lot)
     }
 
+    /// Whether the vendor sells `id` on `tick` at all (released, and a weekly supply that
+    /// is not zero).
+    pub fn deliverable(&self, id: GenId, tick: u32) -> bool {
+        let g = self.get(id);
+        g.release_tick <= tick as i32 && g.vendor_lots_per_tick != Some(0)
+    }
+
     /// Straight-line book value of one GPU of age `age_years` bought at list price.
     pub fn book_value_per_gpu(&self, id: GenId, age_years: f64) -> f64 {
         let g = self.get(id);

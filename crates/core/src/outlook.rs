@@ -24,8 +24,6 @@ use std::sync::{Arc, RwLock};
 /// today, so each owner anchors them on its own smoothed rent and observed dispatch.
 #[derive(Debug, Clone, Default)]
 pub struct Roadmap {
-    /// Tick the forecast was made at.
-    pub made_at: u32,
     /// Per generation, expected rent `s` ticks ahead over the forecast's rent today,
     /// `s = 1..=len` at index `s - 1`; past the end the last value holds.
     pub rent_ratio: Vec<Vec<f64>>,
@@ -176,7 +174,7 @@ impl RentOutlook for RoadmapOutlook {
         if ticks <= 0.0 || level <= 0.0 {
             return 0.0;
         }
-        let rate = (1.0 + e.rate).powf(e.years_per_tick) - 1.0;
+        let rate = crate::per_tick_rate(e.rate, e.years_per_tick);
         v.roadmap.present_value(v.generation, level, e, rate, ticks)
     }
 }
@@ -238,7 +236,6 @@ mod tests {
     /// A forecast with these ratios and dispatch shifts, no gap, availability 0.95.
     fn roadmap(rent_ratio: Vec<Vec<f64>>, dispatch_shift: Vec<Vec<f64>>) -> Roadmap {
         let mut roadmap = Roadmap {
-            made_at: 0,
             gap: vec![0.0; rent_ratio.len()],
             rent_ratio,
             dispatch_shift,

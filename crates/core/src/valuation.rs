@@ -117,7 +117,7 @@ impl RentExpectation {
 /// `(1 + rate)^years_per_tick − 1`, remembering the last one worked out on this thread:
 /// an owner values every generation at its own rate in a row, so most calls repeat the
 /// previous one (the same inputs give the same bits either way).
-fn per_tick_rate(rate: f64, years_per_tick: f64) -> f64 {
+pub fn per_tick_rate(rate: f64, years_per_tick: f64) -> f64 {
     use std::cell::Cell;
     thread_local! {
         static LAST: Cell<(u64, u64, f64)> = const { Cell::new((u64::MAX, u64::MAX, 0.0)) };

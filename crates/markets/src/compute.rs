@@ -40,6 +40,24 @@ pub struct ComputeParams {
     pub forecast_gap_half_life_years: f64,
 }
 
+impl ComputeParams {
+    /// Marginal cost of running one unit of a generation for an hour at a price per
+    /// kWh: its power, plus the market's opex for a GPU (a rig's site costs are in its
+    /// owner's power price).
+    pub fn unit_hour_cost(&self, generation: &Generation, usd_per_kwh: f64) -> f64 {
+        generation.kw_per_gpu * usd_per_kwh + self.unit_opex(generation)
+    }
+
+    /// Opex per unit-hour run besides power: the market's for a GPU, none for a rig.
+    pub fn unit_opex(&self, generation: &Generation) -> f64 {
+        if generation.is_asic() {
+            0.0
+        } else {
+            self.opex_per_gpu_hour
+        }
+    }
+}
+
 /// Result of this tick's compute market, read by every agent.
 #[derive(Resource, Debug, Clone)]
 pub struct ComputeMarket {
@@ -76,20 +94,14 @@ impl ComputeMarket {
         }
     }
 
-    /// Marginal cost of running one unit of a generation for an hour at a price per
-    /// kWh: its power, plus the market's opex for a GPU (a rig's site costs are in its
-    /// owner's power price).
+    /// Marginal cost of running one unit for an hour ([`ComputeParams::unit_hour_cost`]).
     pub fn unit_hour_cost(&self, generation: &Generation, usd_per_kwh: f64) -> f64 {
-        generation.kw_per_gpu * usd_per_kwh + self.unit_opex(generation)
+        self.params.unit_hour_cost(generation, usd_per_kwh)
     }
 
-    /// Opex per unit-hour run besides power: the market's for a GPU, none for a rig.
+    /// Opex per unit-hour run besides power ([`ComputeParams::unit_opex`]).
     pub fn unit_opex(&self, generation: &Generation) -> f64 {
-        if generation.is_asic() {
-            0.0
-        } else {
-            self.params.opex_per_gpu_hour
-        }
+        self.params.unit_opex(generation)
     }
 
     /// Share of hours an owner expects a unit of `generation` to earn: a GPU the

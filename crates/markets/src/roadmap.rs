@@ -72,15 +72,8 @@ pub fn forecast(gens: &Generations, fleet: &Fleet, inputs: &ForecastInputs) -> R
         .unwrap_or(0);
     let now = inputs.tick as i32;
     let power = p.benchmark_power_price * inputs.power_multiplier;
-    let per_tick_rate = (1.0 + p.benchmark_rate).powf(dt) - 1.0;
-    let unit_cost = |g: &Generation| {
-        g.kw_per_gpu * power
-            + if g.is_asic() {
-                0.0
-            } else {
-                p.opex_per_gpu_hour
-            }
-    };
+    let per_tick_rate = firesale_core::per_tick_rate(p.benchmark_rate, dt);
+    let unit_cost = |g: &Generation| p.unit_hour_cost(g, power);
     // Cost per H100-hour of each GPU generation; rigs are outside the merit order.
     let cost: Vec<f64> = gens
         .list
@@ -250,7 +243,6 @@ pub fn forecast(gens: &Generations, fleet: &Fleet, inputs: &ForecastInputs) -> R
         0.0
     };
     let mut roadmap = Roadmap {
-        made_at: inputs.tick,
         rent_ratio,
         dispatch_shift,
         gap: gens
@@ -313,7 +305,7 @@ pub fn forecast_rents(
             &clock,
         );
         let years = (generation.max_age_years - mean_age).max(0.0);
-        let rate = (1.0 + params.benchmark_rate).powf(clock.years_per_tick()) - 1.0;
+        let rate = firesale_core::per_tick_rate(params.benchmark_rate, clock.years_per_tick());
         market.model_value[g] = market.roadmap.present_value(
             g,
             market.rent[g],
@@ -323,9 +315,7 @@ pub fn forecast_rents(
         );
         let m = &mut metrics.generations[g];
         m.model_value = market.model_value[g];
-        m.vendor_price = (generation.release_tick <= clock.tick as i32
-            && generation.vendor_lots_per_tick != Some(0))
-        .then(|| {
+        m.vendor_price = gens.deliverable(id, clock.tick).then(|| {
             gens.vendor_lot_price(id, clock.tick, clock.years_per_tick())
                 / f64::from(gens.gpus_per_lot)
         });
