@@ -93,18 +93,18 @@ fn candidates(
             .filter(|(_, _, value)| *value > 0.0),
     );
     // A buyer that could fill its racks from the vendor bids for a used lot no more than
-    // its value less what those racks would earn filled new (`crate::replacement`).
+    // its value less what those racks would earn filled new (`firesale_markets::best_new_surplus_per_kw`).
     if buyer.params.buys_primary {
         let room = |g: GenId| racks.free_kw_given(used, gens, g) >= gens.lot_kw(g);
         let scarce = |g: GenId| {
-            crate::room_is_scarce(
+            firesale_markets::room_is_scarce(
                 racks.free_kw_given(used, gens, g),
                 gens.lot_kw(g),
                 buyer.params.max_lots_per_tick,
                 buyer.params.rack_build_weeks,
             )
         };
-        let best = crate::best_new_surplus_per_kw(
+        let best = firesale_markets::best_new_surplus_per_kw(
             gens,
             clock.tick,
             clock.years_per_tick(),
@@ -113,7 +113,7 @@ fn candidates(
         );
         if let Some((shadow, _)) = best.filter(|&(_, g)| scarce(g)) {
             for (per_kw, g, value) in out.iter_mut() {
-                *value = crate::net_of_racks(gens, *g, *value, shadow);
+                *value = firesale_markets::net_of_racks(gens, *g, *value, shadow);
                 *per_kw = *value / gens.lot_kw(*g);
             }
             out.retain(|(_, _, value)| *value > 0.0);

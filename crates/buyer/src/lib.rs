@@ -5,7 +5,6 @@ mod bidding;
 mod components;
 mod operations;
 mod plugin;
-mod replacement;
 mod resale;
 mod rules;
 
@@ -13,6 +12,5 @@ pub use bidding::*;
 pub use components::*;
 pub use operations::*;
 pub use plugin::*;
-pub use replacement::*;
 pub use resale::*;
 pub use rules::*;

@@ -124,6 +124,10 @@ pub struct Metrics {
     pub repo_funded_cum: f64,
     /// Lots traded in the auctions so far.
     pub trades_cum: u64,
+    /// Of those, lots operators bought (the industry as its own buyer).
+    pub operator_purchases_cum: u64,
+    /// Of those, lots a forced seller sold.
+    pub operator_distressed_purchases_cum: u64,
     /// ASIC rigs installed (units, not lots).
     pub rig_units_installed: u64,
     /// Of those, rigs switched off this tick because the hashprice did not cover power.

@@ -116,6 +116,8 @@ pub enum Step {
     ListBuyerResales,
     /// structured: a GPU ABS in liquidation lists its lots.
     ListSpvSales,
+    /// miner: operators in good standing bid for used lots they can rack.
+    PostOperatorBids,
     /// buyer: post bids for secondary lots.
     PostBids,
     /// markets: clear each generation's call auction; lots and cash change hands.
@@ -147,7 +149,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in execution order, with the phase it belongs to.
-    pub const ALL: [(Step, Phase); 31] = [
+    pub const ALL: [(Step, Phase); 32] = [
         (Step::AdvanceExogenous, Phase::Exogenous),
         (Step::ClearComputeMarket, Phase::ComputeMarket),
         (Step::ServeTermContracts, Phase::ComputeMarket),
@@ -166,6 +168,7 @@ impl Step {
         (Step::ListOperatorResales, Phase::Auction),
         (Step::ListBuyerResales, Phase::Auction),
         (Step::ListSpvSales, Phase::Auction),
+        (Step::PostOperatorBids, Phase::Auction),
         (Step::PostBids, Phase::Auction),
         (Step::ClearAuctions, Phase::Auction),
         (Step::ApplySaleProceeds, Phase::Auction),

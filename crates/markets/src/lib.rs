@@ -8,6 +8,7 @@ mod exogenous;
 mod keysort;
 mod plugin;
 mod primary;
+mod replacement;
 mod resale;
 mod roadmap;
 
@@ -17,5 +18,6 @@ pub use compute::*;
 pub use exogenous::*;
 pub use plugin::*;
 pub use primary::*;
+pub use replacement::*;
 pub use resale::*;
 pub use roadmap::*;

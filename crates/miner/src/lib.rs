@@ -10,6 +10,7 @@ mod plugin;
 mod resale;
 mod revenue;
 mod rules;
+mod used_bids;
 
 pub use components::*;
 pub use costs::*;
@@ -20,3 +21,4 @@ pub use plugin::*;
 pub use resale::*;
 pub use revenue::*;
 pub use rules::*;
+pub use used_bids::*;

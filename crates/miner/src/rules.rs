@@ -1,6 +1,7 @@
 //! The operator's decisions as swappable rules (see `firesale_core::rules`): the reserve
 //! at which it sells lots to raise cash under pressure, how many new lots it wants when
-//! it expands, and (shared with buyers, `owner.resale`) what it sells voluntarily.
+//! it expands, how it bids for used lots (`crate::USED_BID_RULES`) and (shared with
+//! buyers, `owner.resale`) what it sells voluntarily.
 
 use crate::components::Operator;
 use firesale_core::MasterSeed;
@@ -57,6 +58,8 @@ pub struct OperatorRules {
     pub resale: Arc<dyn ResaleRule>,
     /// How it expects rents to move (every value it puts on a lot).
     pub outlook: Arc<dyn firesale_core::RentOutlook>,
+    /// Whether and how it bids for used lots in the secondary market.
+    pub used_bids: Arc<dyn crate::UsedBidRule>,
 }
 
 impl std::fmt::Debug for OperatorRules {
@@ -141,6 +144,7 @@ pub fn operator_rules(
     expansion: Option<&RuleChoice>,
     resale: Option<&RuleChoice>,
     outlook: Option<&RuleChoice>,
+    used_bids: Option<&RuleChoice>,
     seed: MasterSeed,
     agent: &str,
 ) -> Result<OperatorRules, String> {
@@ -154,5 +158,6 @@ pub fn operator_rules(
             agent,
         )?,
         outlook: firesale_core::OUTLOOK_RULES.build_or(outlook, "roadmap", seed, agent)?,
+        used_bids: crate::USED_BID_RULES.build_or(used_bids, "natural_buyer", seed, agent)?,
     })
 }

@@ -85,6 +85,10 @@ pub struct Summary {
     pub lots_scrapped: u64,
     /// Lots traded in the secondary auctions.
     pub trades_total: u64,
+    /// Of those, lots operators bought.
+    pub operator_purchases: u64,
+    /// Of those, lots a forced seller sold.
+    pub operator_distressed_purchases: u64,
     /// Principal-weighted spread over risk-free of all loans made.
     pub mean_spread_charged: Option<f64>,
     /// Spread that would have covered the realised losses: yearly default rate × loss given default.
@@ -284,6 +288,8 @@ impl Summary {
             lots_created: i.fleet.created,
             lots_scrapped: i.fleet.scrapped,
             trades_total: m.trades_cum,
+            operator_purchases: m.operator_purchases_cum,
+            operator_distressed_purchases: m.operator_distressed_purchases_cum,
             mean_spread_charged: spread,
             break_even_spread: (years > 0.0)
                 .then(|| default_rate / years * (1.0 - recovery_rate.unwrap_or(1.0))),
@@ -306,8 +312,9 @@ impl Summary {
                 bond_issuer_defaults: c.bond_issuer_defaults_cum,
                 convert_conversions: c.conversions_cum,
                 failed_rollovers: c.failed_rollovers_cum,
+                // Rounding in the estate's pro-rata payments is not a recovery above 100%.
                 bond_recovery_rate: (c.bond_claims_cum > 0.0)
-                    .then(|| c.bond_recovered_cum / c.bond_claims_cum),
+                    .then(|| (c.bond_recovered_cum / c.bond_claims_cum).min(1.0)),
                 peak_new_issue_yield: peak_yield,
                 tranche_loss_senior: c.abs.as_ref().map(|a| a.loss_shares_at_marks()[0]),
                 tranche_loss_mezz: c.abs.as_ref().map(|a| a.loss_shares_at_marks()[1]),

@@ -47,6 +47,7 @@ families! {
     owner_outlook => firesale_core::OUTLOOK_RULES,
     operator_distress => firesale_miner::DISTRESS_RULES,
     operator_expansion => firesale_miner::EXPANSION_RULES,
+    operator_used_bids => firesale_miner::USED_BID_RULES,
     investor_pricing => firesale_structured::PRICING_RULES,
 }
 
@@ -151,6 +152,7 @@ pub(crate) fn operator_rules(
         r.expansion.as_ref(),
         r.resale.as_ref(),
         r.outlook.as_ref(),
+        r.used_bids.as_ref(),
         seed,
         agent,
     )
@@ -168,6 +170,7 @@ pub fn rule_families() -> Vec<firesale_core::rules::FamilyDoc> {
         firesale_buyer::BIDDING_RULES.describe(),
         firesale_miner::DISTRESS_RULES.describe(),
         firesale_miner::EXPANSION_RULES.describe(),
+        firesale_miner::USED_BID_RULES.describe(),
         firesale_markets::RESALE_RULES.describe(),
         firesale_core::OUTLOOK_RULES.describe(),
         firesale_structured::PRICING_RULES.describe(),

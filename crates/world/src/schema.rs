@@ -466,6 +466,14 @@ pub struct OperatorRuleChoices {
         serialize_with = "crate::rule_choice::some"
     )]
     pub outlook: Option<RuleChoice>,
+    /// `operator.used_bids`: whether and how it bids for used lots.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::rule_choice::operator_used_bids",
+        serialize_with = "crate::rule_choice::some"
+    )]
+    pub used_bids: Option<RuleChoice>,
 }
 
 impl OperatorRuleChoices {

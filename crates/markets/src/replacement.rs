@@ -1,5 +1,6 @@
-//! What a buyer that can buy new lots gives up by racking a used one: the surplus the
-//! same racks would earn filled with the best new lot the vendor delivers.
+//! What an owner that can buy new lots (a buyer, or an expanding operator) gives up by
+//! racking a used one: the surplus the same racks would earn filled with the best new
+//! lot the vendor delivers.
 //!
 //! A buyer with free racks and access to the vendor fills each kW with whichever lot
 //! earns most over its price: a new lot of a generation nets its value less the
