@@ -33,8 +33,11 @@ pub enum EventKind {
     TenantDefault,
     /// A lender's equity is gone.
     LenderFailure,
-    /// A repo desk funds a lender's inventory.
+    /// A repo desk funds a lender's inventory, or lends against a borrower's unpledged
+    /// lots.
     RepoFunding,
+    /// A repo desk pays off a called loan and holds its lots as repo collateral.
+    RepoTakeOut,
     /// Lots scrapped at end of life.
     Scrap,
     /// A tenant loses the capacity it rented in a failed host's site.

@@ -120,8 +120,13 @@ pub struct Metrics {
     pub repossessed_sold_cum: u64,
     /// Ticks from repossession to sale, summed over those lots.
     pub repossessed_ticks_to_sale_cum: u64,
-    /// Repo funding extended so far, $.
+    /// Repo funding extended to lenders so far, $.
     pub repo_funded_cum: f64,
+    /// Repo funding extended to borrowers so far (take-outs and advances on unpledged
+    /// lots), $.
+    pub repo_borrower_funded_cum: f64,
+    /// Called loans taken out by repo desks so far.
+    pub repo_takeouts_cum: u32,
     /// Lots traded in the auctions so far.
     pub trades_cum: u64,
     /// Of those, lots operators bought (the industry as its own buyer).

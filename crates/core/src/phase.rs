@@ -103,6 +103,9 @@ pub enum Step {
     PayWaterfalls,
     /// lender: mark collateral, test covenants, issue margin calls.
     MarkCollateral,
+    /// lender: repo desks re-margin their loans, take out called loans or lend against a
+    /// called borrower's unpledged lots.
+    RepoForBorrowers,
     /// miner: answer calls and arrears: pay, sell BTC, post BTC, list lots, or file.
     RespondToCalls,
     /// lender: declare defaults, repossess, decide liquidation, repo financing.
@@ -149,7 +152,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in execution order, with the phase it belongs to.
-    pub const ALL: [(Step, Phase); 32] = [
+    pub const ALL: [(Step, Phase); 33] = [
         (Step::AdvanceExogenous, Phase::Exogenous),
         (Step::ClearComputeMarket, Phase::ComputeMarket),
         (Step::ServeTermContracts, Phase::ComputeMarket),
@@ -162,6 +165,7 @@ impl Step {
         (Step::ServiceNotes, Phase::DebtService),
         (Step::PayWaterfalls, Phase::DebtService),
         (Step::MarkCollateral, Phase::Marking),
+        (Step::RepoForBorrowers, Phase::Marking),
         (Step::RespondToCalls, Phase::LiquidityResponse),
         (Step::ResolveDefaults, Phase::DefaultResolution),
         (Step::StrandHostedFleets, Phase::DefaultResolution),

@@ -9,6 +9,7 @@ mod marking;
 mod plugin;
 mod repo;
 mod rules;
+mod takeout;
 
 pub use components::*;
 pub use credit::*;
@@ -18,3 +19,4 @@ pub use marking::*;
 pub use plugin::*;
 pub use repo::*;
 pub use rules::*;
+pub use takeout::*;

@@ -75,6 +75,11 @@ pub struct Summary {
     pub unsold_inventory_end: u64,
     /// Repo funding extended over the run, $.
     pub repo_volume_total: f64,
+    /// Repo funding extended to borrowers (take-outs of called loans, advances on
+    /// unpledged lots), $.
+    pub repo_to_borrowers_usd: f64,
+    /// Called loans taken out by repo desks.
+    pub repo_takeouts: u32,
     /// Largest |sum of all ledger balances| at a tick end, $.
     pub ledger_max_imbalance_usd: f64,
     /// Largest balance-sheet scale (sum of |agent balances|), $.
@@ -283,6 +288,8 @@ impl Summary {
             repossessed_lots_total: m.repossessed_lots_cum,
             unsold_inventory_end: unsold,
             repo_volume_total: m.repo_funded_cum,
+            repo_to_borrowers_usd: m.repo_borrower_funded_cum,
+            repo_takeouts: m.repo_takeouts_cum,
             ledger_max_imbalance_usd: i.checks.max_imbalance,
             ledger_max_balance_sheet_usd: i.checks.max_scale,
             lots_created: i.fleet.created,
