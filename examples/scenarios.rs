@@ -53,8 +53,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          fresh runs at each world's default seed; do not edit by hand. One seed is one draw: \
          the tests in `tests/scenarios.rs` compare each world with its counterfactual over several seeds.\n\n",
     );
-    doc.push_str("| world | seed | defaults | fire-sale discount (distressed vs non-distressed) | peak discount (4 weeks) | peak gap to fundamental | recovery | weeks to sell repossessed lots | lender failures | repo funding |\n");
-    doc.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
+    doc.push_str("| world | seed | defaults | fire-sale discount (distressed vs non-distressed) | peak discount (4 weeks) | peak gap to fundamental | recovery | weeks to sell repossessed lots | lender failures | repo to lenders | repo to borrowers |\n");
+    doc.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
     doc.push_str(&table);
     doc.push_str(&format!(
         "\nOver seeds 1 to {SEEDS} (a world of more than {BIG_LOTS} lots over seeds 1 to \
@@ -62,8 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          exists): the fire-sale discount of all distressed sales, of lenders' sales of \
          repossessed collateral alone, and its peak over a 4-week window.\n\n"
     ));
-    doc.push_str("| world | defaults | lender failures | fire-sale discount | lenders' sales | peak discount | repo funding |\n");
-    doc.push_str("|---|---|---|---|---|---|---|\n");
+    doc.push_str("| world | defaults | lender failures | fire-sale discount | lenders' sales | peak discount | repo to lenders | repo to borrowers |\n");
+    doc.push_str("|---|---|---|---|---|---|---|---|\n");
     doc.push_str(&over_seeds);
     doc.push('\n');
     doc.push_str(&sections);
@@ -125,7 +125,7 @@ fn seeds_row(label: &str, runs: &[Summary]) -> String {
     let n = runs.len() as f64;
     let mean = |f: &dyn Fn(&Summary) -> f64| runs.iter().map(f).sum::<f64>() / n;
     format!(
-        "| {label} | {:.1} of {} | {:.2} | {} | {} | {} | ${:.0}M |",
+        "| {label} | {:.1} of {} | {:.2} | {} | {} | {} | ${:.0}M | ${:.0}M |",
         mean(&|s| f64::from(s.defaults_total)),
         runs.first().map_or(0, |s| s.operators),
         mean(&|s| f64::from(s.lender_failures)),
@@ -133,6 +133,7 @@ fn seeds_row(label: &str, runs: &[Summary]) -> String {
         mean_pct(runs.iter().map(|s| s.lender_sale_discount)),
         mean_pct(runs.iter().map(|s| s.peak_discount)),
         mean(&|s| s.repo_volume_total) / 1e6,
+        mean(&|s| s.repo_to_borrowers_usd) / 1e6,
     )
 }
 
@@ -158,7 +159,7 @@ fn row(name: &str, s: &Summary) -> String {
         None => "no distressed sale".into(),
     };
     format!(
-        "| `{name}` | {} | {} of {} | {fire_sale} | {peak_discount} | {peak} | {} | {} | {} | ${:.0}M |",
+        "| `{name}` | {} | {} of {} | {fire_sale} | {peak_discount} | {peak} | {} | {} | {} | ${:.0}M | ${:.0}M |",
         s.seed,
         s.defaults_total,
         s.operators,
@@ -166,7 +167,8 @@ fn row(name: &str, s: &Summary) -> String {
         s.weeks_to_clear_repossessed
             .map_or("–".into(), |w| format!("{w:.0}")),
         s.lender_failures,
-        s.repo_volume_total / 1e6
+        s.repo_volume_total / 1e6,
+        s.repo_to_borrowers_usd / 1e6
     )
 }
 
