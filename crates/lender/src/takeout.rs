@@ -182,7 +182,11 @@ pub fn repo_for_borrowers(
         })
         .map(|l| l.id)
         .collect();
+    // Each called borrower's unpledged, unlisted lots, looked up once a tick (a planet
+    // operator owns thousands of lots, and several of its loans may be called).
+    let mut free_of: std::collections::BTreeMap<AgentId, Vec<LotId>> = Default::default();
     for id in called {
+        let lots: Vec<LotId> = fleet.pledged(id).to_vec();
         for (desk_agent, desk) in &desk_list {
             let LoanStatus::Called { amount: call, .. } = book.get(id).status else {
                 break;
@@ -191,7 +195,6 @@ pub fn repo_for_borrowers(
             let borrower = loan.borrower;
             let account = directory.account(borrower);
             let owed = loan.principal + loan.arrears;
-            let lots: Vec<LotId> = fleet.pledged(id).to_vec();
             let desk_cash = ledger.balance(desk_agent.account).max(0.0);
             let advance = advance_on(desk, &secondary, &compute, &clock, &gens, &fleet, &lots);
             // Take-out: the desk lends what it will on the lots; the borrower pays the
@@ -258,16 +261,18 @@ pub fn repo_for_borrowers(
             if need <= 0.0 {
                 break;
             }
-            let free: Vec<LotId> = fleet
-                .owned_by(borrower)
-                .into_iter()
-                .filter(|&l| {
-                    let lot = fleet.get(l);
-                    lot.pledged_to().is_none() && !lot.listed()
-                })
-                .collect();
+            let free = free_of.entry(borrower).or_insert_with(|| {
+                fleet
+                    .owned_by(borrower)
+                    .into_iter()
+                    .filter(|&l| {
+                        let lot = fleet.get(l);
+                        lot.pledged_to().is_none() && !lot.listed()
+                    })
+                    .collect()
+            });
             let (mut taken, mut raised) = (Vec::new(), 0.0);
-            for lot in free {
+            for &lot in free.iter() {
                 if raised >= need {
                     break;
                 }
@@ -297,6 +302,9 @@ pub fn repo_for_borrowers(
             let new = book.add(repo);
             for &lot in &taken {
                 fleet.pledge(lot, Some(new));
+            }
+            if let Some(free) = free_of.get_mut(&borrower) {
+                free.retain(|l| !taken.contains(l));
             }
             metrics.repo_borrower_funded_cum += lent;
             log.push(
