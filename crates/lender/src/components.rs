@@ -147,6 +147,9 @@ pub struct RepoDesk {
     pub positions: Vec<RepoPosition>,
     /// Haircut per generation this tick.
     pub haircuts: Vec<f64>,
+    /// Term for which it rolls a loan to a borrower about to fall due while its lots
+    /// still cover it, ticks (its class's `tenor_years`).
+    pub tenor_ticks: u32,
 }
 
 impl std::fmt::Debug for RepoDesk {

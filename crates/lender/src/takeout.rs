@@ -14,15 +14,17 @@
 //! repossession are the borrower's and the book's), with the desk as its only lender:
 //! no lender's covenant rule marks it (it has no `Lender`), so the desk re-margins it
 //! here every week instead: when what the desk would lend on the lots today falls below
-//! the principal, it calls the difference, on the borrower's own cure period. A desk
-//! that lends on term never calls on price. Repossessed repo collateral is the desk's
-//! to sell (`sell_repo_collateral`).
+//! the principal, it calls the difference, on the borrower's own cure period; a loan
+//! about to fall due that the lots still cover is rolled for the desk's term. A desk
+//! that lends on term never calls on price. Repossessed repo collateral is the desk's to
+//! sell (`sell_repo_collateral`).
 
 use crate::components::RepoDesk;
 use crate::rules::HaircutView;
 use firesale_core::prelude::*;
 use firesale_core::{CallReason, Covenants, Loan, LoanId, LoanStatus};
 use firesale_markets::{ComputeMarket, SaleMotive, SecondaryMarket};
+use std::collections::BTreeMap;
 
 /// What a desk lends on one lot of each generation today, $ a lot: its rule's mark less
 /// its haircut, for a position of `lots[g]` lots.
@@ -106,9 +108,9 @@ fn repo_loan(
     )
 }
 
-/// Phase 6, after the lenders' marks: desks re-margin their own loans, then take out
-/// called loans or lend against a called borrower's unpledged lots, desk by desk in id
-/// order, called loan by called loan in id order, each within the cash it holds.
+/// Phase 6, after the lenders' marks: desks re-margin (and roll) their own loans, then
+/// take out called loans or lend against a called borrower's unpledged lots, called
+/// loan by called loan in id order; desks in id order, each within the cash it holds.
 #[allow(clippy::too_many_arguments)]
 pub fn repo_for_borrowers(
     clock: Res<Clock>,
@@ -129,11 +131,9 @@ pub fn repo_for_borrowers(
     }
     desk_list.sort_by_key(|(agent, _)| agent.id);
     let is_desk = |id: AgentId| desk_list.iter().any(|(a, _)| a.id == id);
-    // Re-margin: a desk that marks to market calls what its lots no longer support.
+    // Re-margin: a desk that marks to market calls what its lots no longer support; a
+    // loan about to fall due that its lots still cover is rolled for the desk's term.
     for (agent, desk) in &desk_list {
-        if desk.rule.on_term() {
-            continue;
-        }
         let ids: Vec<LoanId> = book
             .of_lender(agent.id)
             .filter(|l| l.status == LoanStatus::Performing)
@@ -143,26 +143,31 @@ pub fn repo_for_borrowers(
             let lots = fleet.pledged(id);
             let allowed = advance_on(desk, &secondary, &compute, &clock, &gens, &fleet, lots);
             let loan = book.get_mut(id);
-            if loan.principal > allowed + 0.01 {
-                let amount = loan.principal - allowed;
-                loan.status = LoanStatus::Called {
-                    amount,
-                    deadline: clock.tick + loan.covenants.cure_ticks,
-                    reason: CallReason::Ltv,
-                };
-                log.push(
-                    &clock,
-                    EventKind::MarginCall,
-                    vec![
-                        agent.name.clone(),
-                        directory.name(loan.borrower).to_string(),
-                    ],
-                    amount,
-                    lots.len() as u32,
-                    None,
-                    "repo re-margined".into(),
-                );
+            let covered = desk.rule.on_term() || loan.principal <= allowed + 0.01;
+            if covered {
+                if loan.maturity_tick <= clock.tick + 1 {
+                    loan.maturity_tick = clock.tick + desk.tenor_ticks.max(1);
+                }
+                continue;
             }
+            let amount = loan.principal - allowed;
+            loan.status = LoanStatus::Called {
+                amount,
+                deadline: clock.tick + loan.covenants.cure_ticks,
+                reason: CallReason::Ltv,
+            };
+            log.push(
+                &clock,
+                EventKind::MarginCall,
+                vec![
+                    agent.name.clone(),
+                    directory.name(loan.borrower).to_string(),
+                ],
+                amount,
+                lots.len() as u32,
+                None,
+                "repo re-margined".into(),
+            );
         }
     }
     // Loans of lenders (not desks) called on their covenants, in id order. A loan called
@@ -184,7 +189,14 @@ pub fn repo_for_borrowers(
         .collect();
     // Each called borrower's unpledged, unlisted lots, looked up once a tick (a planet
     // operator owns thousands of lots, and several of its loans may be called).
-    let mut free_of: std::collections::BTreeMap<AgentId, Vec<LotId>> = Default::default();
+    let mut free_of: BTreeMap<AgentId, Vec<LotId>> = BTreeMap::new();
+    let ctx = Ctx {
+        clock: &clock,
+        gens: &gens,
+        secondary: &secondary,
+        compute: &compute,
+        directory: &directory,
+    };
     for id in called {
         let lots: Vec<LotId> = fleet.pledged(id).to_vec();
         for (desk_agent, desk) in &desk_list {
@@ -261,65 +273,125 @@ pub fn repo_for_borrowers(
             if need <= 0.0 {
                 break;
             }
-            let free = free_of.entry(borrower).or_insert_with(|| {
-                fleet
-                    .owned_by(borrower)
-                    .into_iter()
-                    .filter(|&l| {
-                        let lot = fleet.get(l);
-                        lot.pledged_to().is_none() && !lot.listed()
-                    })
-                    .collect()
-            });
-            let (mut taken, mut raised) = (Vec::new(), 0.0);
-            for &lot in free.iter() {
-                if raised >= need {
-                    break;
-                }
-                let g = fleet.get(lot).generation.0 as usize;
-                let per_lot = advance_per_lot(desk, &secondary, &compute, &clock, &gens, g, 1);
-                if per_lot <= 0.0 {
-                    continue;
-                }
-                taken.push(lot);
-                raised += per_lot;
-            }
-            let lent = raised.min(need).min(desk_cash);
-            if lent <= 0.0 {
-                continue;
-            }
             let (maturity, cure) = (loan.maturity_tick, loan.covenants.cure_ticks);
-            let repo = repo_loan(
-                desk_agent.id,
-                desk.spread,
+            let mut books = Books {
+                fleet: &mut fleet,
+                book: &mut book,
+                ledger: &mut ledger,
+                log: &mut log,
+                metrics: &mut metrics,
+                free_of: &mut free_of,
+            };
+            books.lend_on_free_lots(
+                &ctx,
+                (desk_agent, desk),
                 borrower,
-                lent,
-                &clock,
-                maturity,
-                cure,
-            );
-            ledger.transfer(desk_agent.account, account, lent, "repo on unpledged lots");
-            let new = book.add(repo);
-            for &lot in &taken {
-                fleet.pledge(lot, Some(new));
-            }
-            if let Some(free) = free_of.get_mut(&borrower) {
-                free.retain(|l| !taken.contains(l));
-            }
-            metrics.repo_borrower_funded_cum += lent;
-            log.push(
-                &clock,
-                EventKind::RepoFunding,
-                vec![
-                    desk_agent.name.clone(),
-                    directory.name(borrower).to_string(),
-                ],
-                lent,
-                taken.len() as u32,
-                None,
+                need,
+                (maturity, cure),
                 format!("on unpledged lots, to meet loan {}'s call", id.0),
             );
         }
+    }
+}
+
+/// What lending on a holder's unpledged lots reads.
+struct Ctx<'a> {
+    clock: &'a Clock,
+    gens: &'a Generations,
+    secondary: &'a SecondaryMarket,
+    compute: &'a ComputeMarket,
+    directory: &'a Directory,
+}
+
+/// What lending on a holder's unpledged lots changes.
+struct Books<'a> {
+    fleet: &'a mut Fleet,
+    book: &'a mut LoanBook,
+    ledger: &'a mut Ledger,
+    log: &'a mut EventLog,
+    metrics: &'a mut Metrics,
+    /// Each holder's unpledged, unlisted lots, looked up once a tick (a planet
+    /// operator owns thousands of lots).
+    free_of: &'a mut BTreeMap<AgentId, Vec<LotId>>,
+}
+
+impl Books<'_> {
+    /// A desk lends `borrower` up to `need` against as few of its unpledged, unlisted
+    /// lots (in id order) as cover it, within its cash, due at `maturity` with `cure`
+    /// ticks to meet a call; returns what it lent.
+    fn lend_on_free_lots(
+        &mut self,
+        ctx: &Ctx,
+        (desk_agent, desk): (&Agent, &RepoDesk),
+        borrower: AgentId,
+        need: f64,
+        (maturity, cure): (u32, u32),
+        detail: String,
+    ) -> f64 {
+        let fleet = &*self.fleet;
+        let free = self.free_of.entry(borrower).or_insert_with(|| {
+            fleet
+                .owned_by(borrower)
+                .into_iter()
+                .filter(|&l| {
+                    let lot = fleet.get(l);
+                    lot.pledged_to().is_none() && !lot.listed()
+                })
+                .collect()
+        });
+        let (mut taken, mut raised) = (Vec::new(), 0.0);
+        for &lot in free.iter() {
+            if raised >= need {
+                break;
+            }
+            let g = fleet.get(lot).generation.0 as usize;
+            let per_lot =
+                advance_per_lot(desk, ctx.secondary, ctx.compute, ctx.clock, ctx.gens, g, 1);
+            if per_lot <= 0.0 {
+                continue;
+            }
+            taken.push(lot);
+            raised += per_lot;
+        }
+        let desk_cash = self.ledger.balance(desk_agent.account).max(0.0);
+        let lent = raised.min(need).min(desk_cash);
+        if lent <= 0.0 {
+            return 0.0;
+        }
+        free.retain(|l| !taken.contains(l));
+        let repo = repo_loan(
+            desk_agent.id,
+            desk.spread,
+            borrower,
+            lent,
+            ctx.clock,
+            maturity,
+            cure,
+        );
+        self.ledger.transfer(
+            desk_agent.account,
+            ctx.directory.account(borrower),
+            lent,
+            "repo on unpledged lots",
+        );
+        let new = self.book.add(repo);
+        for &lot in &taken {
+            self.fleet.pledge(lot, Some(new));
+        }
+        self.metrics.repo_borrower_funded_cum += lent;
+        self.log.push(
+            ctx.clock,
+            EventKind::RepoFunding,
+            vec![
+                desk_agent.name.clone(),
+                ctx.directory.name(borrower).to_string(),
+            ],
+            lent,
+            taken.len() as u32,
+            None,
+            detail,
+        );
+        lent
     }
 }
 

@@ -277,11 +277,14 @@ fn spawn_lender(
     let seed = *world.resource::<MasterSeed>();
     if let Some(rule) = crate::rule_choice::haircut_rule(class, seed, name).map_err(rule_error)? {
         let (agent, entity) = register(world, name, AgentKind::RepoDesk, equity);
+        let clock = world.resource::<Clock>();
+        let tenor_ticks = clock.ticks_in_years(class.tenor_years).max(1);
         world.entity_mut(entity).insert(RepoDesk {
             rule,
             spread: class.base_spread,
             positions: Vec::new(),
             haircuts: vec![1.0; n_gens],
+            tenor_ticks,
         });
         return Ok(agent.id);
     }
