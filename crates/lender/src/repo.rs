@@ -51,6 +51,13 @@ pub fn observed_haircut(
     (base + per_volatility * volatility + (1.0 - base) * liquidity * liquidity).clamp(0.0, 1.0)
 }
 
+/// A desk's haircut by its rule, whatever the rule returns: within [0, 1], and 1 (no
+/// lending) when it is not a number.
+pub(crate) fn bounded_haircut(rule: &dyn crate::rules::RepoRule, view: &HaircutView) -> f64 {
+    let h = rule.haircut(view);
+    if h.is_nan() { 1.0 } else { h.clamp(0.0, 1.0) }
+}
+
 /// Phase 8: desks set haircuts; existing repo is re-margined (a borrower repays what its
 /// inventory no longer supports); lenders short of liquidity borrow what desks will lend.
 #[allow(clippy::too_many_arguments)]
@@ -95,11 +102,7 @@ pub fn fund_inventory(
             tick: clock.tick,
             years_per_tick: clock.years_per_tick(),
         };
-        // Whatever the rule: a haircut within [0, 1], no lending when it is not a number.
-        let haircuts: Vec<f64> = (0..n)
-            .map(|g| rule.haircut(&view(g)))
-            .map(|h| if h.is_nan() { 1.0 } else { h.clamp(0.0, 1.0) })
-            .collect();
+        let haircuts: Vec<f64> = (0..n).map(|g| bounded_haircut(&*rule, &view(g))).collect();
         for (g, h) in haircuts.iter().enumerate() {
             if gens.list[g].release_tick <= clock.tick as i32 {
                 best_haircut[g] = Some(best_haircut[g].map_or(*h, |b: f64| b.min(*h)));

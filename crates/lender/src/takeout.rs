@@ -44,12 +44,7 @@ fn advance_per_lot(
         tick: clock.tick,
         years_per_tick: clock.years_per_tick(),
     };
-    let haircut = desk.rule.haircut(&view);
-    let haircut = if haircut.is_nan() {
-        1.0
-    } else {
-        haircut.clamp(0.0, 1.0)
-    };
+    let haircut = crate::repo::bounded_haircut(&*desk.rule, &view);
     let mark = desk.rule.mark_per_unit(&view);
     if !mark.is_finite() {
         return 0.0;
@@ -130,7 +125,7 @@ pub fn repo_for_borrowers(
         return;
     }
     desk_list.sort_by_key(|(agent, _)| agent.id);
-    let is_desk = |id: AgentId| desk_list.iter().any(|(a, _)| a.id == id);
+    let is_desk = |id: AgentId| directory.agent(id).kind == AgentKind::RepoDesk;
     // Re-margin: a desk that marks to market calls what its lots no longer support; a
     // loan about to fall due that its lots still cover is rolled for the desk's term.
     for (agent, desk) in &desk_list {

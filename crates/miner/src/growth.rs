@@ -35,6 +35,18 @@ struct Order {
     request: LoanRequest,
 }
 
+/// Whether any of `borrower`'s live loans is in arrears or called, or any of its live
+/// notes in arrears: an operator in that state neither expands nor bids for used lots.
+pub fn debt_in_distress(borrower: AgentId, book: &LoanBook, notes: &NoteBook) -> bool {
+    book.live_of(borrower).iter().any(|&id| {
+        let loan = book.get(id);
+        loan.arrears > 0.0 || matches!(loan.status, LoanStatus::Called { .. })
+    }) || notes
+        .live_of(borrower)
+        .iter()
+        .any(|&id| notes.get(id).arrears() > 0.0)
+}
+
 /// Phase 10: once a quarter (staggered by agent), and every week while its order waits
 /// in the vendor's queue, an operator with no distress values the newest generation at
 /// its hurdle rate; if a lot is worth more than the vendor's price and a lender is open,
@@ -95,14 +107,7 @@ pub fn request_credit(
         if !op.is_active() || op.unpaid_bills > 0.0 {
             continue;
         }
-        let distressed = book.live_of(agent.id).iter().any(|&id| {
-            let loan = book.get(id);
-            loan.arrears > 0.0 || matches!(loan.status, LoanStatus::Called { .. })
-        }) || notes
-            .live_of(agent.id)
-            .iter()
-            .any(|&id| notes.get(id).arrears() > 0.0);
-        if distressed {
+        if debt_in_distress(agent.id, &book, &notes) {
             continue;
         }
         let economics = GpuEconomics {

@@ -14,7 +14,7 @@
 use crate::components::Operator;
 use crate::resale::value_in_place;
 use firesale_core::prelude::*;
-use firesale_core::{BorrowerBooks, LoanStatus, NoteBook};
+use firesale_core::{BorrowerBooks, NoteBook};
 use firesale_markets::{Bid, ComputeMarket, Exogenous, SecondaryMarket};
 use rayon::prelude::*;
 
@@ -241,14 +241,7 @@ fn pledged_loans(
 fn pressed(agent: &Agent, op: &Operator, book: &LoanBook, notes: &NoteBook, fleet: &Fleet) -> bool {
     !op.is_active()
         || op.unpaid_bills > 0.0
-        || book.of_borrower(agent.id).any(|loan| {
-            loan.is_live()
-                && (loan.arrears > 0.0 || matches!(loan.status, LoanStatus::Called { .. }))
-        })
-        || notes
-            .live_of(agent.id)
-            .iter()
-            .any(|&id| notes.get(id).arrears() > 0.0)
+        || crate::debt_in_distress(agent.id, book, notes)
         || fleet.held(agent.id).iter().any(|h| h.stored_unlisted > 0)
 }
 
@@ -452,14 +445,16 @@ pub fn post_operator_bids(
 /// forced seller sold (`Metrics::operator_purchases_cum`).
 pub fn count_operator_purchases(
     secondary: Res<SecondaryMarket>,
+    directory: Res<Directory>,
     mut metrics: ResMut<Metrics>,
-    operators: Query<&Agent, With<Operator>>,
 ) {
-    if secondary.sales.is_empty() {
-        return;
-    }
-    let ids: std::collections::BTreeSet<AgentId> = operators.iter().map(|a| a.id).collect();
-    for sale in secondary.sales.iter().filter(|s| ids.contains(&s.buyer)) {
+    let by_operators = secondary.sales.iter().filter(|s| {
+        matches!(
+            directory.agent(s.buyer).kind,
+            AgentKind::Miner | AgentKind::NeoCloud
+        )
+    });
+    for sale in by_operators {
         metrics.operator_purchases_cum += 1;
         if sale.motive.is_distressed() {
             metrics.operator_distressed_purchases_cum += 1;
